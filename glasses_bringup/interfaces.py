@@ -1,0 +1,85 @@
+"""The topic contract of the stack as data: name, message type, QoS class, producer.
+
+docs/interfaces.md documents the same table; a test keeps the two in step.
+Importable without rclpy (the QoS classes are names, turned into rclpy
+profiles by glasses_bringup.ros.qos).
+"""
+
+from dataclasses import dataclass
+
+# QoS classes (see docs/interfaces.md#qos)
+SENSOR = "sensor"  # best effort, keep last 2, volatile: drop rather than queue stale frames
+AUDIO = "audio"  # reliable, keep last 50 (1 s of 20 ms chunks): speech must not lose samples
+LATCHED = "latched"  # reliable, keep last 1, transient local: state a late joiner needs
+EVENTS = "events"  # reliable, keep last 10, volatile: low-rate semantic events
+STILL = "still"  # reliable, keep last 5: captured stills
+DEFAULT = "default"  # rclpy default (reliable, keep last 10)
+
+QOS_CLASSES = (SENSOR, AUDIO, LATCHED, EVENTS, STILL, DEFAULT)
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str  # relative: the rig's namespace applies
+    msg_type: str  # ROS type name, e.g. sensor_msgs/msg/Image
+    qos: str
+    producer: str
+    schema: str | None = None  # event schema name for std_msgs/String events
+
+
+STRING = "std_msgs/msg/String"
+
+TOPICS: tuple[Topic, ...] = (
+    Topic("camera/image_raw", "sensor_msgs/msg/Image", SENSOR, "camera"),
+    Topic("camera/camera_info", "sensor_msgs/msg/CameraInfo", SENSOR, "camera"),
+    Topic("camera/still", "sensor_msgs/msg/CompressedImage", STILL, "camera"),
+    Topic("camera/privacy_led", "std_msgs/msg/Bool", LATCHED, "camera"),
+    Topic("audio/raw", "sensor_msgs/msg/Image", AUDIO, "microphone"),
+    Topic("imu/data_raw", "sensor_msgs/msg/Imu", SENSOR, "imu"),
+    Topic("imu/data", "sensor_msgs/msg/Imu", SENSOR, "orientation_filter"),
+    Topic("power/battery/left", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
+    Topic("power/battery/right", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
+    Topic("power/battery", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
+    Topic("power/state", STRING, LATCHED, "power_policy", "power_state"),
+    Topic("input/touch", STRING, EVENTS, "touch", "touch"),
+    Topic("input/head_gesture", STRING, EVENTS, "head_gesture", "head_gesture"),
+    Topic("perception/vad", STRING, EVENTS, "vad", "vad"),
+    Topic("perception/wake", STRING, EVENTS, "wake", "wake"),
+    Topic("perception/transcript", STRING, EVENTS, "asr", "transcript"),
+    Topic("perception/codes", STRING, EVENTS, "code_reader", "code"),
+    Topic("perception/text", STRING, EVENTS, "text_reader", "text"),
+    Topic("perception/product", STRING, EVENTS, "product_recognizer", "product"),
+    Topic("agent/intent", STRING, EVENTS, "agent", "intent"),
+    Topic("agent/response", STRING, EVENTS, "agent", "response"),
+    Topic("agent/action", STRING, EVENTS, "agent", "action"),
+    Topic("agent/metrics", STRING, LATCHED, "agent", "agent_metrics"),
+    Topic("display/card", STRING, EVENTS, "agent", "card"),
+    Topic("display/image", "sensor_msgs/msg/Image", SENSOR, "display"),
+    Topic("speaker/say", STRING, EVENTS, "agent", "say"),
+    Topic("speaker/state", STRING, EVENTS, "speaker", "speaker_state"),
+    Topic("sim/scenario", STRING, EVENTS, "scenario_clock", "scenario_event"),
+    Topic("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, "every node"),
+    Topic("/clock", "rosgraph_msgs/msg/Clock", DEFAULT, "replay / sim"),
+)
+
+BY_NAME: dict[str, Topic] = {t.name: t for t in TOPICS}
+
+
+def lookup(topic: str) -> Topic | None:
+    """Find a contract topic from a relative or namespaced name (/glasses/camera/image_raw)."""
+    if topic in BY_NAME:
+        return BY_NAME[topic]
+    parts = topic.strip("/").split("/")
+    for i in range(len(parts)):
+        cand = "/".join(parts[i:])
+        if cand in BY_NAME and not BY_NAME[cand].name.startswith("/"):
+            return BY_NAME[cand]
+    return None
+
+
+# Coordinate frames (REP-103 / REP-145)
+FRAME_HEAD = "head"
+FRAME_IMU = "imu_link"
+FRAME_CAMERA = "camera_optical"
+FRAME_DISPLAY = "display"
+FRAME_MIC = "mic_array"

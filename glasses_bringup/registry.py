@@ -1,0 +1,31 @@
+"""Every node executable of the package: name -> (Node class, description).
+
+One table serves setup.py (console_scripts), the rig runner (composed mode builds
+the class directly) and the tests that check rigs and launch files against it.
+This module must stay importable without rclpy: setup.py reads it.
+"""
+
+# executable name -> "module:NodeClass"
+NODES: dict[str, str] = {
+    # glasses_bringup: sensors and outputs
+    "camera": "glasses_bringup.nodes.camera_node:CameraNode",
+    "microphone": "glasses_bringup.nodes.microphone_node:MicrophoneNode",
+    "imu": "glasses_bringup.nodes.imu_node:ImuNode",
+    "orientation_filter": "glasses_bringup.nodes.orientation_node:OrientationFilterNode",
+    "touch": "glasses_bringup.nodes.touch_node:TouchNode",
+    "display": "glasses_bringup.nodes.display_node:DisplayNode",
+    "speaker": "glasses_bringup.nodes.speaker_node:SpeakerNode",
+    "scenario_clock": "glasses_bringup.nodes.scenario_node:ScenarioNode",
+}
+
+# Executables that are not nodes (CLI tools).
+TOOLS: dict[str, str] = {
+    "glasses": "glasses_bringup.cli:main",
+}
+
+
+def console_scripts() -> list[str]:
+    """Entry points for setup.py: one per node (module:main) plus the tools."""
+    scripts = [f"{name} = {target.split(':')[0]}:main" for name, target in NODES.items()]
+    scripts += [f"{name} = {target}" for name, target in TOOLS.items()]
+    return scripts

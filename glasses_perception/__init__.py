@@ -1,0 +1,1 @@
+"""Perception for glasses_stack: turns audio and camera signals into events."""
