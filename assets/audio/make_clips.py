@@ -37,7 +37,7 @@ WAKE = {
     "okay_nabu": "okay nabu",
 }
 ESPEAK_VOICES = ("en-us", "en-us+f3", "en-gb-x-rp", "en-gb-scotland+m3")
-PAD_S = 0.3
+PAD_S = 0.5
 
 
 def padded(samples: np.ndarray) -> np.ndarray:
