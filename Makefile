@@ -13,7 +13,7 @@ export ROS_LOG_DIR ?= $(CURDIR)/out/ros_log
 ROS_WHEELS := ros-rclpy==9.1.2 ros-rmw-fastrtps-cpp==9.3.3 \
 	ros-sensor-msgs==5.5.1 ros-std-msgs==5.5.1 ros-geometry-msgs==5.5.1 \
 	ros-diagnostic-msgs==5.5.1 ros-std-srvs==5.5.1 ros-rosgraph-msgs==2.3.0 \
-	ros-lifecycle-msgs==2.3.0 ros-ament-index-python==1.11.0
+	ros-lifecycle-msgs==2.3.0 ros-nav-msgs==5.5.1 ros-ament-index-python==1.11.0
 
 BENCH ?=
 DEMO_OUT ?= out/demo

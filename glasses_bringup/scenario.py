@@ -161,3 +161,22 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: {errs}") from None
     scenario.path = path.resolve()
     return scenario
+
+
+class Cursor:
+    """Walks a timeline: ``due(t)`` returns the entries whose time has come since the last call."""
+
+    def __init__(self, entries: list[Entry]):
+        self.entries = sorted(entries, key=lambda e: e.at)
+        self.index = 0
+
+    def due(self, t: float) -> list[Entry]:
+        out = []
+        while self.index < len(self.entries) and self.entries[self.index].at <= t:
+            out.append(self.entries[self.index])
+            self.index += 1
+        return out
+
+    @property
+    def done(self) -> bool:
+        return self.index >= len(self.entries)

@@ -1,0 +1,103 @@
+"""Rig files (config/rigs/<name>.yaml): the single source of truth for what runs on a target.
+
+The rig runner (`glasses up`) and launch/*.launch.py both build their nodes from
+these files. A rig lists nodes (executable, name, namespace, parameters, params
+file, remappings, respawn, variants) and, for the replay rig, which bag topics
+stand in for the sensors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from glasses_bringup.paths import share_path
+
+
+class RigError(ValueError):
+    """A rig file that cannot be read or does not validate."""
+
+
+class NodeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    executable: str
+    namespace: str | None = Field(default=None, description="defaults to the rig's namespace")
+    params_file: str | None = Field(default=None, description="relative to config/")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    remappings: dict[str, str] = Field(default_factory=dict)
+    respawn: bool = False
+    respawn_delay_s: float = 1.0
+    variants: list[Literal["s1", "g1"]] = Field(default_factory=lambda: ["s1", "g1"])
+
+
+class ReplaySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    topics: list[str] = Field(description="bag topics that stand in for the sensors")
+
+
+class Rig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    namespace: str = "/glasses"
+    variant: Literal["s1", "g1"] = "s1"
+    needs_scenario: bool = False
+    replay: ReplaySpec | None = None
+    nodes: list[NodeSpec]
+
+    def nodes_for(self, variant: str) -> list[NodeSpec]:
+        return [n for n in self.nodes if variant in n.variants]
+
+    def params_path(self, node: NodeSpec) -> Path | None:
+        return share_path("config", node.params_file) if node.params_file else None
+
+
+def rig_path(name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") and p.exists():
+        return p
+    return share_path("config", "rigs", f"{name_or_path}.yaml")
+
+
+def available_rigs() -> list[str]:
+    return sorted(p.stem for p in share_path("config", "rigs").glob("*.yaml"))
+
+
+def load_rig(name_or_path: str) -> Rig:
+    path = rig_path(name_or_path)
+    if not path.exists():
+        raise RigError(f"no rig {name_or_path!r}; available: {', '.join(available_rigs())}")
+    try:
+        doc = yaml.safe_load(path.read_text())
+        rig = Rig.model_validate(doc)
+    except yaml.YAMLError as exc:
+        raise RigError(f"{path}: not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        errs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise RigError(f"{path}: {errs}") from None
+    names = [(n.namespace or rig.namespace, n.name) for n in rig.nodes]
+    if len(set(names)) != len(names):
+        raise RigError(f"{path}: two nodes share a name in one namespace")
+    return rig
+
+
+def node_parameters(rig: Rig, node: NodeSpec, context: dict[str, Any]) -> dict[str, Any]:
+    """Inline parameters of a node with $(key) substituted from the run context."""
+
+    def subst(value):
+        if isinstance(value, str):
+            for key, ctx_value in context.items():
+                token = f"$({key})"
+                if value == token:
+                    return ctx_value  # keep the context value's type
+                value = value.replace(token, str(ctx_value))
+            return value
+        if isinstance(value, list):
+            return [subst(v) for v in value]
+        return value
+
+    return {k: subst(v) for k, v in node.parameters.items()}

@@ -1,0 +1,310 @@
+"""`glasses up`: run a rig composed in one process (default) or one process per node.
+
+Composed mode builds every node of the rig in this process and spins them on one
+EventsExecutor (lowest latency and CPU: no serialization between processes on
+the same participant host). ``--isolated`` starts one process per node and
+respawns those marked ``respawn``. Both read the same rig file as
+launch/*.launch.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from glasses_bringup.registry import NODES
+from glasses_bringup.rig import NodeSpec, Rig, RigError, load_rig, node_parameters
+from glasses_bringup.scenario import ScenarioError, load
+
+
+@dataclass
+class PlannedNode:
+    spec: NodeSpec
+    namespace: str
+    parameters: dict[str, Any]
+    params_file: Path | None
+    remappings: dict[str, str] = field(default_factory=dict)
+
+
+def parse_sets(sets: list[str]) -> dict[str, dict[str, Any]]:
+    """--set NODE.PARAM=VALUE (VALUE parsed as YAML) -> {node: {param: value}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        node, dot, param = key.partition(".")
+        if not sep or not dot or not node or not param:
+            raise RigError(f"--set wants NODE.PARAM=VALUE, got {item!r}")
+        out.setdefault(node, {})[param] = yaml.safe_load(value)
+    return out
+
+
+def plan(rig: Rig, variant: str, context: dict[str, Any], sets: dict[str, dict[str, Any]]) -> list[PlannedNode]:
+    """The nodes to run with their final parameters; unknown executables are an error."""
+    planned = []
+    names = {n.name for n in rig.nodes_for(variant)}
+    unknown_sets = set(sets) - names
+    if unknown_sets:
+        raise RigError(f"--set names nodes not in the rig: {sorted(unknown_sets)}")
+    for spec in rig.nodes_for(variant):
+        if spec.executable not in NODES:
+            raise RigError(f"rig {rig.name}: node {spec.name} has unknown executable {spec.executable!r}")
+        params = node_parameters(rig, spec, context)
+        params.update(sets.get(spec.name, {}))
+        planned.append(
+            PlannedNode(spec, spec.namespace or rig.namespace, params, rig.params_path(spec), dict(spec.remappings))
+        )
+    return planned
+
+
+def node_class(executable: str):
+    module, cls = NODES[executable].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def ros_args(p: PlannedNode) -> list[str]:
+    args = ["--ros-args"]
+    if p.params_file is not None:
+        args += ["--params-file", str(p.params_file)]
+    for src, dst in p.remappings.items():
+        args += ["-r", f"{src}:={dst}"]
+    return args
+
+
+def to_parameters(values: dict[str, Any]):
+    from rclpy.parameter import Parameter
+
+    return [Parameter(k, value=v) for k, v in values.items()]
+
+
+# --------------------------------------------------------------------------------------
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--rig", default="sim", help="rig name (config/rigs/NAME.yaml) or path")
+    parser.add_argument("--variant", choices=("s1", "g1"), help="glasses variant (default: the rig's)")
+    parser.add_argument("--scenario", help="scenario file for the sim rig (default: the demo scenario)")
+    parser.add_argument("--bag", help="bag directory or .mcap file to replay (replay rig)")
+    parser.add_argument("--rate", type=float, default=1.0, help="replay rate factor")
+    parser.add_argument("--duration", type=float, help="stop after this many seconds of scenario time")
+    parser.add_argument("--record", metavar="OUT_DIR", help="record every topic into a rosbag2 MCAP bag")
+    parser.add_argument("--isolated", action="store_true", help="one process per node, with respawn")
+    parser.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
+                        help="override a node parameter (repeatable)")
+    parser.add_argument("--startup", type=float, help="seconds between start-up and scenario t=0")
+    parser.add_argument("--executor", choices=("events", "single", "multi"), default="events")
+    parser.add_argument("--list", action="store_true", help="print the planned nodes and exit")
+
+
+def run(args) -> int:
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    try:
+        rig = load_rig(args.rig)
+        variant = args.variant or rig.variant
+        scenario_path = None
+        duration = args.duration
+        if rig.needs_scenario:
+            from glasses_bringup.paths import share_path
+
+            scenario_path = Path(args.scenario or share_path("config", "scenarios", "demo.yaml")).resolve()
+            scenario = load(scenario_path)
+            if args.variant is None:
+                variant = scenario.variant
+            duration = duration if duration is not None else scenario.duration_s
+        if rig.replay is not None and not args.bag:
+            raise RigError(f"rig {rig.name} replays a bag: give --bag DIR")
+        startup = args.startup if args.startup is not None else (6.0 if args.isolated else 2.5)
+        run_dir = Path(tempfile.mkdtemp(prefix="glasses_run_"))
+        context = {
+            "scenario": str(scenario_path or ""),
+            "scenario_start": time.time() + startup,
+            "variant": variant,
+            "run_dir": str(run_dir),
+        }
+        planned = plan(rig, variant, context, parse_sets(args.set))
+    except (RigError, ScenarioError) as exc:
+        print(f"glasses up: {exc}", file=sys.stderr)
+        return 2
+    if args.list:
+        for p in planned:
+            print(f"{p.namespace}/{p.spec.name}: {p.spec.executable} {p.parameters}")
+        return 0
+    print(f"glasses up: rig {rig.name} ({variant}), {len(planned)} nodes, "
+          f"{'isolated' if args.isolated else 'composed'}", flush=True)
+    runner = IsolatedRun if args.isolated else ComposedRun
+    return runner(planned, context, args, rig, duration).run()
+
+
+class _RunBase:
+    def __init__(self, planned, context, args, rig: Rig, duration):
+        self.planned = planned
+        self.context = context
+        self.args = args
+        self.rig = rig
+        self.duration = duration
+        self.stop_requested = False
+
+    def deadline(self, replayer) -> float | None:
+        if self.duration is not None:
+            return self.context["scenario_start"] + self.duration + 1.5
+        return None
+
+    def finished(self, replayer, deadline) -> bool:
+        if self.stop_requested:
+            return True
+        if deadline is not None and time.time() >= deadline:
+            return True
+        return replayer is not None and replayer.done and time.time() >= replayer.done_at + 1.5
+
+    def extras(self, executor_nodes: list):
+        """Recorder and replayer run in this process in both modes."""
+        recorder = replayer = None
+        if self.args.record:
+            from glasses_bringup.ros.recorder import Recorder
+
+            recorder = Recorder(self.args.record)
+            executor_nodes.append(recorder)
+        if self.args.bag:
+            from glasses_bringup.ros.replayer import Replayer
+
+            replayer = Replayer(
+                self.args.bag, topics=self.rig.replay.topics if self.rig.replay else None,
+                rate=self.args.rate, namespace=self.rig.namespace,
+                start_at=self.context["scenario_start"],
+            )
+            executor_nodes.append(replayer)
+        return recorder, replayer
+
+
+class ComposedRun(_RunBase):
+    def run(self) -> int:
+        import rclpy
+        from rclpy.executors import ExternalShutdownException
+
+        from glasses_bringup.ros.node_base import make_executor, start_node
+
+        rclpy.init(args=[])
+        nodes: list = []
+        code = 0
+        recorder = replayer = None
+        try:
+            for p in self.planned:
+                cls = node_class(p.spec.executable)
+                nodes.append(cls(
+                    node_name=p.spec.name, namespace=p.namespace,
+                    parameter_overrides=to_parameters(p.parameters), cli_args=ros_args(p),
+                ))
+            for node in nodes:
+                start_node(node)
+            recorder, replayer = self.extras(nodes)
+            executor = make_executor(self.args.executor)
+            for node in nodes:
+                executor.add_node(node)
+            if replayer is not None:
+                replayer.start()
+            deadline = self.deadline(replayer)
+            signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop_requested", True))
+            while rclpy.ok() and not self.finished(replayer, deadline):
+                executor.spin_once(timeout_sec=0.05)
+        except (KeyboardInterrupt, ExternalShutdownException):
+            pass
+        except Exception as exc:  # a node that cannot start: say which and why
+            print(f"glasses up: {type(exc).__name__}: {exc}", file=sys.stderr)
+            code = 1
+        finally:
+            if replayer is not None:
+                replayer.stop()
+                code = code or replayer.exit_code()
+            if recorder is not None:
+                recorder.close()
+            for node in nodes:
+                try:
+                    node.destroy_node()
+                except Exception:
+                    pass
+            if rclpy.ok():
+                rclpy.shutdown()
+        return code
+
+
+class IsolatedRun(_RunBase):
+    def command(self, p: PlannedNode, params_dir: Path) -> list[str]:
+        module = NODES[p.spec.executable].split(":")[0]
+        inline = params_dir / f"{p.spec.name}.yaml"
+        inline.write_text(yaml.safe_dump({"/**": {"ros__parameters": p.parameters}}))
+        args = ros_args(p) + ["-r", f"__node:={p.spec.name}", "-r", f"__ns:={p.namespace}",
+                              "--params-file", str(inline)]
+        return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())", *args]
+
+    def run(self) -> int:
+        import rclpy
+
+        from glasses_bringup.ros.node_base import make_executor
+
+        params_dir = Path(self.context["run_dir"])
+        procs: dict[str, subprocess.Popen] = {}
+        restarts: dict[str, float] = {}
+        by_name = {p.spec.name: p for p in self.planned}
+        env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE=os.environ.get("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST"))
+        for p in self.planned:
+            procs[p.spec.name] = subprocess.Popen(self.command(p, params_dir), env=env)
+        rclpy.init(args=[])
+        extra_nodes: list = []
+        code = 0
+        recorder = replayer = None
+        try:
+            recorder, replayer = self.extras(extra_nodes)
+            executor = make_executor(self.args.executor)
+            for node in extra_nodes:
+                executor.add_node(node)
+            if replayer is not None:
+                replayer.start()
+            deadline = self.deadline(replayer)
+            signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop_requested", True))
+            while rclpy.ok() and not self.finished(replayer, deadline):
+                executor.spin_once(timeout_sec=0.05)
+                for name, proc in list(procs.items()):
+                    rc = proc.poll()
+                    if rc is None:
+                        continue
+                    spec = by_name[name].spec
+                    if spec.respawn and rc != 0:
+                        due = restarts.setdefault(name, time.time() + spec.respawn_delay_s)
+                        if time.time() >= due:
+                            print(f"glasses up: {name} exited with {rc}; respawning", file=sys.stderr, flush=True)
+                            procs[name] = subprocess.Popen(self.command(by_name[name], params_dir), env=env)
+                            restarts.pop(name)
+                    elif rc != 0:
+                        print(f"glasses up: {name} exited with {rc}", file=sys.stderr, flush=True)
+                        procs.pop(name)
+                        code = 1
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGINT)
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            if replayer is not None:
+                replayer.stop()
+                code = code or replayer.exit_code()
+            if recorder is not None:
+                recorder.close()
+            for node in extra_nodes:
+                node.destroy_node()
+            if rclpy.ok():
+                rclpy.shutdown()
+        return code
