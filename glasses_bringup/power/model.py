@@ -1,0 +1,119 @@
+"""Power model: per-component draw of the glasses, driven by what is active.
+
+Every figure below is an assumption for a glasses-class design (an AR1-class app
+SoC, a Cortex-M/DSP co-processor, a 12 MP sensor binned to video, dual
+micro-OLED waveguide engines), taken as round numbers from public datasheets and
+teardown measurements of comparable parts; docs/power.md lists the source or
+reasoning of each. Replace them with bench measurements of the real board: the
+day simulation and the runtime prediction only ever use this table.
+
+Draw is at the battery (after regulator losses: ``regulator_efficiency``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ComponentPowers:
+    """Milliwatts at the load. Each comment: what it stands for."""
+
+    coprocessor_mw: float = 12.0  # always-on MCU+DSP: wake word, IMU, touch, fuel gauge polling
+    imu_mw: float = 1.0  # 6-axis IMU at 100 Hz, low-power mode (BMI270-class: ~0.4 mA at 1.8 V)
+    mics_mw: float = 3.0  # 3 PDM MEMS microphones at ~0.6 mA, 1.8 V
+    touch_mw: float = 0.5  # capacitive temple controller, scanning
+    soc_sleep_mw: float = 8.0  # app SoC suspended to RAM while the co-processor listens
+    soc_awake_mw: float = 90.0  # app SoC awake, light load (UI, event routing, audio path)
+    camera_on_mw: float = 45.0  # sensor + MIPI link powered, streaming at the lowest rate
+    camera_per_fps_mw: float = 5.0  # readout + ISP per frame per second (640x480-1080p binned)
+    display_base_mw: float = 20.0  # two micro-OLED drivers + waveguide projector electronics
+    display_full_mw: float = 120.0  # extra at brightness 1.0 for sparse HUD content (~10 % lit)
+    vision_mw: float = 250.0  # code/OCR/product recognition on the app SoC (CPU/NPU busy)
+    asr_full_mw: float = 300.0  # continuous Whisper-class ASR on the app SoC
+    speaker_mw: float = 40.0  # open-ear speaker amplifier at conversation/music level
+    ble_idle_mw: float = 2.0  # BLE link to the phone, connected, idle
+    ble_audio_mw: float = 18.0  # BT audio streaming (music, calls)
+    wifi_active_mw: float = 150.0  # Wi-Fi bursts for uploads/look-ups while active
+    phone_link_mw: float = 35.0  # BLE/Wi-Fi tether carrying navigation or look-up data
+    regulator_efficiency: float = 0.88
+
+
+@dataclass
+class ActiveSet:
+    """What is running; duty fractions (0..1) for components that work in bursts."""
+
+    soc_awake: bool = False
+    camera_fps: float = 0.0  # 0 = camera off
+    camera_duty: float = 1.0
+    display_brightness: float = 0.0  # 0 = display off
+    vision_duty: float = 0.0
+    asr_full_duty: float = 0.0
+    speaker_duty: float = 0.0
+    ble_audio: bool = False
+    wifi_duty: float = 0.0
+    phone_link_duty: float = 0.0
+
+    def copy(self, **changes) -> ActiveSet:
+        return ActiveSet(**{**self.__dict__, **changes})
+
+
+@dataclass
+class PowerModel:
+    powers: ComponentPowers = field(default_factory=ComponentPowers)
+
+    def breakdown_mw(self, a: ActiveSet) -> dict[str, float]:
+        """Draw per component (mW at the load) for an active set."""
+        p = self.powers
+        heavy = a.camera_fps > 0 or a.vision_duty > 0 or a.asr_full_duty > 0 or a.display_brightness > 0
+        awake = a.soc_awake or heavy or a.ble_audio
+        cam = (p.camera_on_mw + p.camera_per_fps_mw * a.camera_fps) * a.camera_duty if a.camera_fps > 0 else 0.0
+        disp = p.display_base_mw + p.display_full_mw * a.display_brightness if a.display_brightness > 0 else 0.0
+        return {
+            "coprocessor": p.coprocessor_mw,
+            "imu": p.imu_mw,
+            "mics": p.mics_mw,
+            "touch": p.touch_mw,
+            "soc": p.soc_awake_mw if awake else p.soc_sleep_mw,
+            "camera": cam,
+            "display": disp,
+            "vision": p.vision_mw * a.vision_duty,
+            "asr_full": p.asr_full_mw * a.asr_full_duty,
+            "speaker": p.speaker_mw * a.speaker_duty,
+            "radios": p.ble_idle_mw
+            + (p.ble_audio_mw if a.ble_audio else 0.0)
+            + p.wifi_active_mw * a.wifi_duty
+            + p.phone_link_mw * a.phone_link_duty,
+        }
+
+    def battery_w(self, a: ActiveSet) -> float:
+        """Total draw from the packs (W), regulator losses included."""
+        return sum(self.breakdown_mw(a).values()) / 1000.0 / self.powers.regulator_efficiency
+
+
+# What the wearer does, as active sets (the day simulation and the sim battery source use these).
+ACTIVITIES: dict[str, ActiveSet] = {
+    # worn, nothing asked: only the always-on island runs
+    "idle": ActiveSet(),
+    # commute with turn-by-turn navigation: HUD arrows outdoors, phone tether, spoken prompts
+    "navigation": ActiveSet(soc_awake=True, display_brightness=0.8, phone_link_duty=1.0, speaker_duty=0.05),
+    # meeting with live transcription and subtitles on the HUD
+    "meeting": ActiveSet(soc_awake=True, asr_full_duty=1.0, display_brightness=0.4),
+    # shopping: code/price scans in bursts (camera and vision ~30 % of the time), look-ups
+    "shopping": ActiveSet(
+        soc_awake=True, camera_fps=15.0, camera_duty=0.3, vision_duty=0.3, display_brightness=0.6, wifi_duty=0.05
+    ),
+    # music over BT audio with the display off
+    "music": ActiveSet(soc_awake=True, ble_audio=True, speaker_duty=1.0),
+    # a call: mics + speaker + BT audio, ASR off
+    "call": ActiveSet(soc_awake=True, ble_audio=True, speaker_duty=1.0),
+    # camera streaming to the stack at its default rate with vision on (the sim rig's default)
+    "streaming": ActiveSet(soc_awake=True, camera_fps=15.0, vision_duty=1.0, display_brightness=0.6),
+}
+
+
+def activity(name: str) -> ActiveSet:
+    try:
+        return ACTIVITIES[name]
+    except KeyError:
+        raise ValueError(f"unknown activity {name!r}; known: {sorted(ACTIVITIES)}") from None
