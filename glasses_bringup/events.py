@@ -119,6 +119,8 @@ class Code(Event):
     kind: Literal["payment", "product", "other"]
     corners: list[Corner] = Field(default_factory=list)
     payment: dict[str, Any] | None = Field(default=None, description="parsed payment payload")
+    payment_error: str | None = Field(default=None, description="why a payment-looking payload was refused")
+    gtin: str | None = Field(default=None, description="13-digit product number of EAN/UPC codes")
 
 
 class TextLine(BaseModel):
@@ -141,6 +143,17 @@ class Text(Event):
     lines: list[TextLine]
     prices: list[Price] = Field(default_factory=list)
     latency_ms: float = Field(ge=0.0, default=0.0)
+    request_id: str = Field(default="", description="TextRequest.request_id this answers; empty if unrequested")
+    trigger: str = Field(default="", description="request or stable_frame")
+
+
+@register
+class TextRequest(Event):
+    """Ask the text reader for one OCR pass on the newest frame (stamp: time of asking)."""
+
+    SCHEMA: ClassVar[str] = "text_request"
+    request_id: str = ""
+    reason: str = Field(default="", description="what the text is wanted for, e.g. price_compare")
 
 
 @register
@@ -150,6 +163,7 @@ class Product(Event):
     name: str
     confidence: float = Field(ge=0.0, le=1.0)
     accepted: bool
+    corners: list[Corner] = Field(default_factory=list, description="product outline in the frame")
 
 
 # --- agent -------------------------------------------------------------------------

@@ -49,6 +49,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("perception/codes", STRING, EVENTS, "code_reader", "code"),
     Topic("perception/text", STRING, EVENTS, "text_reader", "text"),
     Topic("perception/product", STRING, EVENTS, "product_recognizer", "product"),
+    Topic("perception/text_request", STRING, EVENTS, "agent", "text_request"),
     Topic("agent/intent", STRING, EVENTS, "agent", "intent"),
     Topic("agent/response", STRING, EVENTS, "agent", "response"),
     Topic("agent/action", STRING, EVENTS, "agent", "action"),
