@@ -1,0 +1,108 @@
+"""Power policy core: mode hysteresis, actions, low-battery warning timing, runtime prediction."""
+
+import math
+
+import pytest
+
+from glasses_bringup.power.model import ACTIVITIES, ActiveSet, PowerModel
+from glasses_bringup.power.policy import PowerPolicy, Thresholds
+from glasses_bringup.power.runtime import RuntimePredictor
+
+
+def test_hysteresis_no_flapping_around_a_threshold():
+    p = PowerPolicy(thresholds=Thresholds(min_dwell_s=0.0))
+    assert p.update(0, 0.31) is None and p.mode == "normal"
+    change = p.update(1, 0.30)
+    assert change.new == "saver" and "30%" in change.reason
+    # noise around the entry threshold does not bring it back
+    for k, soc in enumerate([0.31, 0.29, 0.32, 0.34, 0.30, 0.345]):
+        assert p.update(2 + k, soc) is None
+    assert p.update(10, 0.35).new == "normal"
+
+
+def test_critical_and_recovery_through_saver():
+    p = PowerPolicy(thresholds=Thresholds(min_dwell_s=0.0))
+    assert p.update(0, 0.09).new == "critical"
+    assert p.update(1, 0.14) is None
+    assert p.update(2, 0.15).new == "saver"
+    assert p.update(3, 0.12) is None  # saver holds above critical_enter
+    assert p.update(4, 0.10).new == "critical"
+    assert p.update(5, 0.95).new == "normal"  # a fresh pack
+
+
+def test_recovery_waits_the_dwell_but_getting_worse_does_not():
+    p = PowerPolicy(thresholds=Thresholds(min_dwell_s=30.0))
+    assert p.update(0, 0.2).new == "saver"
+    assert p.update(1, 0.05).new == "critical"  # immediately
+    assert p.update(2, 0.9) is None  # within dwell
+    assert p.update(31.5, 0.9).new == "normal"
+
+
+def test_bad_thresholds_are_refused():
+    with pytest.raises(ValueError):
+        PowerPolicy(thresholds=Thresholds(saver_enter=0.3, saver_exit=0.25))
+
+
+def test_modes_keep_always_on_work_and_park_heavy_nodes():
+    p = PowerPolicy()
+    for mode in ("normal", "saver", "critical"):
+        acts = p.actions[mode]
+        assert not {"wake_word", "imu", "touch", "battery_manager"} & set(acts.parked)
+    assert p.actions["saver"].camera_fps < p.actions["normal"].camera_fps
+    assert "vision" in p.actions["saver"].parked and "asr" in p.actions["critical"].parked
+    assert p.actions["critical"].display_brightness < p.actions["normal"].display_brightness
+
+
+def test_low_battery_warning_fires_once_at_the_predicted_time_and_rearms():
+    """One pack of 280 mAh at a constant 100 mA: warn 10 min before it is predicted empty."""
+    p = PowerPolicy(warn_runtime_s=600.0, warn_soc=0.0)
+    pred = RuntimePredictor(tau_s=60.0)
+    cap_ah, amps = 0.28, 0.1
+    remaining = 0.2
+    warnings = []
+    t = 0.0
+    while remaining > 0:
+        pred.update(t, amps)
+        w = p.check_warning(t, remaining / cap_ah, pred.runtime_h(remaining), packs_present=1)
+        if w:
+            warnings.append((t, w))
+        remaining -= amps / 3600.0
+        t += 1.0
+    ((t_warn, w),) = warnings
+    empty_at = 0.2 / amps * 3600.0
+    assert empty_at - t_warn == pytest.approx(600.0, abs=2.0)
+    assert "last pack" in w.text and "10 minutes" in w.text
+    # a fresh pack raises the charge: the warning re-arms and fires again when that one runs low
+    assert p.check_warning(t + 1, 0.9, 2.0, 2) is None
+    assert p.check_warning(t + 2, 0.05, 0.1, 1) is not None
+
+
+def test_runtime_prediction_follows_recent_load():
+    pred = RuntimePredictor(tau_s=60.0)
+    for t in range(600):
+        pred.update(float(t), 0.05)
+    assert pred.runtime_h(0.1) == pytest.approx(2.0, rel=0.01)
+    for t in range(600, 1200):
+        pred.update(float(t), 0.2)
+    assert pred.runtime_h(0.1) == pytest.approx(0.5, rel=0.02)
+    pred.update(1201.0, math.nan)  # an unmeasured current changes nothing
+    assert pred.runtime_h(0.1) == pytest.approx(0.5, rel=0.02)
+
+
+def test_can_carry():
+    assert PowerPolicy.can_carry(remaining_wh=0.5, load_w=0.2, extra_w=0.25, duration_h=1.0)
+    assert not PowerPolicy.can_carry(remaining_wh=0.3, load_w=0.2, extra_w=0.25, duration_h=1.0)
+
+
+def test_power_model_components_add_up():
+    m = PowerModel()
+    idle = m.battery_w(ACTIVITIES["idle"])
+    assert 0.01 < idle < 0.06  # the always-on island only
+    cam15 = m.battery_w(ActiveSet(camera_fps=15.0))
+    cam5 = m.battery_w(ActiveSet(camera_fps=5.0))
+    assert cam15 - cam5 == pytest.approx(10 * m.powers.camera_per_fps_mw / 1000 / m.powers.regulator_efficiency)
+    parts = m.breakdown_mw(ACTIVITIES["meeting"])
+    assert parts["asr_full"] == m.powers.asr_full_mw and parts["camera"] == 0.0
+    assert sum(parts.values()) / 1000 / m.powers.regulator_efficiency == pytest.approx(
+        m.battery_w(ACTIVITIES["meeting"])
+    )
