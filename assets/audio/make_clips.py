@@ -59,7 +59,9 @@ def main() -> int:
             write_wav16(joe / f"{stem}.wav", padded(samples))
         if stem in ESPEAK_SCENARIO_CLIPS and espeak_available():
             voice = ESPEAK_SCENARIO_CLIPS[stem]
-            samples, _ = Synthesizer(engine="espeak", espeak_voice=voice, rate=ASR_RATE, espeak_speed_wpm=150).synthesize(text)
+            samples, _ = Synthesizer(
+                engine="espeak", espeak_voice=voice, rate=ASR_RATE, espeak_speed_wpm=150
+            ).synthesize(text)
             print(f"{stem}.wav  espeak-ng/{voice}  {text!r}")
         else:
             print(f"{stem}.wav  piper/joe  {text!r}")

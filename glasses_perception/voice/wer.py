@@ -1,0 +1,65 @@
+"""Word error rate with the text normalisation speech benchmarks use (jiwer underneath).
+
+Both sides are lower-cased, stripped of punctuation, and numbers written as digits
+become words ("10" -> "ten"), so "Go forward 10 meters." matches "go forward ten
+meters". Without this, formatting differences would count as recognition errors.
+"""
+
+from __future__ import annotations
+
+import re
+
+import jiwer
+
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_words(n: int) -> str:
+    """English words for 0..999999; larger numbers are read digit by digit."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        rest = n % 100
+        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
+    if n < 1_000_000:
+        rest = n % 1000
+        return number_words(n // 1000) + " thousand" + ("" if rest == 0 else " " + number_words(rest))
+    return " ".join(_ONES[int(d)] for d in str(n))
+
+
+def normalize(text: str) -> str:
+    t = text.lower().replace("%", " percent")
+    t = re.sub(r"(?<=\d),(?=\d{3})", "", t)  # 1,000 -> 1000
+    t = re.sub(r"\d+", lambda m: " " + number_words(int(m.group())) + " ", t)
+    t = re.sub(r"[^\w\s']", " ", t)  # punctuation (keeps apostrophes inside words)
+    t = re.sub(r"(?<!\w)'|'(?!\w)", " ", t)
+    return " ".join(t.split())
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(substitutions + deletions + insertions, reference word count) after normalising."""
+    ref, hyp = normalize(reference), normalize(hypothesis)
+    n_ref = len(ref.split())
+    if n_ref == 0:
+        return len(hyp.split()), 0
+    if not hyp:
+        return n_ref, n_ref
+    out = jiwer.process_words(ref, hyp)
+    return out.substitutions + out.deletions + out.insertions, n_ref
+
+
+def wer(references: list[str], hypotheses: list[str]) -> float:
+    """Corpus word error rate (total errors / total reference words), 0..inf."""
+    if len(references) != len(hypotheses):
+        raise ValueError("references and hypotheses differ in length")
+    errors = words = 0
+    for ref, hyp in zip(references, hypotheses, strict=True):
+        e, n = word_errors(ref, hyp)
+        errors += e
+        words += n
+    if words == 0:
+        raise ValueError("no reference words")
+    return errors / words
