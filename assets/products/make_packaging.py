@@ -4,12 +4,14 @@ Each pack is synthetic and deterministic: a product-specific colour scheme, the
 name in large type, a pattern of shapes that gives feature matchers texture to
 hold on to, and the product's real EAN-13 barcode drawn by zxing-cpp. Run
 `python assets/products/make_packaging.py` to regenerate; the output is the same
-on every run.
+on every run. It also writes catalog.json (id, name, EAN-13, image file) for
+the product recognizer's gallery.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -88,10 +90,14 @@ def packaging(product_id: str, name: str, ean13: str) -> np.ndarray:
 
 
 def main(out_dir: Path = HERE) -> int:
+    manifest = []
     for product_id, name, ean13 in PRODUCTS:
         path = out_dir / f"{product_id}.png"
         cv2.imwrite(str(path), cv2.cvtColor(packaging(product_id, name, ean13), cv2.COLOR_RGB2BGR))
+        manifest.append({"product_id": product_id, "name": name, "ean13": ean13, "image": path.name})
         print(path)
+    # catalog.json: what the product gallery is built from (glasses_perception.vision.products)
+    (out_dir / "catalog.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return 0
 
 

@@ -71,7 +71,7 @@ def price_tag_card(text: str, seed: int = 0) -> np.ndarray:
     sizes = [44] * (len(lines) - 1) + [96]
     pad = 28
     widths, heights = [], []
-    for line, size in zip(lines, sizes):
+    for line, size in zip(lines, sizes, strict=True):
         left, top, right, bottom = _font(size).getbbox(line)
         widths.append(right - left)
         heights.append(bottom - top)
@@ -82,7 +82,7 @@ def price_tag_card(text: str, seed: int = 0) -> np.ndarray:
     img = Image.new("RGB", (w, h), paper)
     draw = ImageDraw.Draw(img)
     y = pad
-    for line, size, lw, lh in zip(lines, sizes, widths, heights):
+    for line, size, lw, lh in zip(lines, sizes, widths, heights, strict=True):
         font = _font(size)
         left, top, _, _ = font.getbbox(line)
         draw.text(((w - lw) // 2 - left, y - top), line, font=font, fill=ink)

@@ -1,0 +1,173 @@
+"""Frame scheduling for vision: always work on the newest frame, never queue stale ones.
+
+A camera delivers 15-30 frames per second; a decoder may take longer than a frame
+period now and then. ``FrameWorker`` keeps one slot: a new frame replaces a frame
+that has not been started yet (counted as dropped), and a worker thread always
+takes the newest. The subscriber callback therefore returns at once and latency
+stays bounded by one decode, whatever the camera rate.
+
+``StabilityDetector`` tells when the view has been still for a while (the wearer
+is looking at something), which is when on-demand work such as OCR is worth doing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class FrameStats:
+    received: int = 0
+    processed: int = 0
+    dropped_replaced: int = 0  # replaced by a newer frame before processing started
+    dropped_old: int = 0  # older than max_age_s when the worker got to it
+    errors: int = 0
+    busy_s: float = 0.0  # time spent processing
+    last_error: str = ""
+
+
+class FrameWorker:
+    """Runs ``process(item, stamp)`` on its own thread, always on the newest submitted frame."""
+
+    def __init__(self, process: Callable[[Any, float], None], max_age_s: float = 1.0,
+                 name: str = "frame-worker", clock: Callable[[], float] = time.monotonic,
+                 on_error: Callable[[BaseException], None] | None = None):
+        self.process = process
+        self.max_age_s = max_age_s
+        self.name = name
+        self.clock = clock
+        self.on_error = on_error
+        self.stats = FrameStats()
+        self._cond = threading.Condition()
+        self._item: tuple[Any, float, float] | None = None
+        self._running = False
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    # -- producer side (subscriber callback) ---------------------------------------------
+
+    def submit(self, item: Any, stamp: float) -> bool:
+        """Offer a frame; returns False when it replaced one that was still waiting."""
+        with self._cond:
+            self.stats.received += 1
+            replaced = self._item is not None
+            if replaced:
+                self.stats.dropped_replaced += 1
+            self._item = (item, stamp, self.clock())
+            self._cond.notify()
+        return not replaced
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._cond:
+            if self._running:
+                return
+            self._running = True
+            self._item = None
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop and join; a frame waiting in the slot is discarded (counted as dropped)."""
+        with self._cond:
+            self._running = False
+            if self._item is not None:
+                self.stats.dropped_replaced += 1
+                self._item = None
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def idle(self) -> bool:
+        """True when nothing is waiting and nothing is being processed."""
+        with self._cond:
+            return self._item is None and not self._busy
+
+    # -- worker -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._running and self._item is None:
+                    self._cond.wait(0.5)
+                if not self._running:
+                    return
+                item, stamp, received_at = self._item
+                self._item = None
+                if self.clock() - received_at > self.max_age_s:
+                    self.stats.dropped_old += 1
+                    continue
+                self._busy = True
+            start = time.perf_counter()
+            try:
+                self.process(item, stamp)
+                self.stats.processed += 1
+            except Exception as exc:  # one bad frame must not stop the worker
+                self.stats.errors += 1
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                if self.on_error is not None:
+                    self.on_error(exc)
+            finally:
+                self.stats.busy_s += time.perf_counter() - start
+                with self._cond:
+                    self._busy = False
+
+
+def thumbnail(image: np.ndarray, width: int = 80) -> np.ndarray:
+    """A small grayscale copy of a frame for cheap motion checks."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    h, w = gray.shape[:2]
+    height = max(1, round(h * width / w))
+    return cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
+
+
+class StabilityDetector:
+    """Fires once when the view has stayed still for ``hold_s`` (mean abs change below threshold).
+
+    It fires again only after the view has moved, so a wearer who keeps looking at
+    one price tag gets one OCR pass, not one per frame.
+    """
+
+    def __init__(self, threshold: float = 4.0, hold_s: float = 0.6):
+        self.threshold = threshold
+        self.hold_s = hold_s
+        self._previous: np.ndarray | None = None
+        self._still_since: float | None = None
+        self._fired = False
+        self.last_change = 0.0
+
+    def update(self, stamp: float, thumb: np.ndarray) -> bool:
+        if self._previous is None or self._previous.shape != thumb.shape:
+            self._previous = thumb
+            self._still_since = stamp
+            return False
+        self.last_change = float(cv2.absdiff(thumb, self._previous).mean())
+        self._previous = thumb
+        if self.last_change > self.threshold:
+            self._still_since = stamp
+            self._fired = False
+            return False
+        if self._still_since is None or stamp < self._still_since:
+            self._still_since = stamp
+        if not self._fired and stamp - self._still_since >= self.hold_s:
+            self._fired = True
+            return True
+        return False
+
+    def reset(self) -> None:
+        self._previous = None
+        self._still_since = None
+        self._fired = False

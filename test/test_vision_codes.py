@@ -1,0 +1,135 @@
+"""Code reading core: symbologies, classification, corners, real photos, de-duplication."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+
+from glasses_perception.vision.codes import (
+    CodeReader,
+    CodeTracker,
+    Decoded,
+    classify,
+    gtin_check_ok,
+    symbology_name,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "vision"
+PAY = "glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=T1001"
+
+
+def on_canvas(fmt, text: str, scale: int = 3, offset=(60, 40), size=(480, 640)) -> np.ndarray:
+    """A code drawn by zxing-cpp, pasted on a grey RGB canvas."""
+    code = np.asarray(zxingcpp.create_barcode(text, fmt).to_image(scale=scale, add_quiet_zones=True))
+    canvas = np.full(size, 120, np.uint8)
+    y, x = offset
+    canvas[y : y + code.shape[0], x : x + code.shape[1]] = code
+    return cv2.cvtColor(canvas, cv2.COLOR_GRAY2RGB)
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return CodeReader()
+
+
+def test_symbology_names():
+    assert symbology_name(zxingcpp.BarcodeFormat.QRCode) == "QR_CODE"
+    assert symbology_name(zxingcpp.BarcodeFormat.EAN13) == "EAN_13"
+    assert symbology_name(zxingcpp.BarcodeFormat.UPCA) == "UPC_A"
+    assert symbology_name(zxingcpp.BarcodeFormat.DataMatrix) == "DATA_MATRIX"
+    assert symbology_name(zxingcpp.BarcodeFormat.Code128) == "CODE_128"
+
+
+def test_gtin_and_classification():
+    for good in ("6901234567892", "4006381333931", "9780201379624", "012345678905"):
+        assert gtin_check_ok(good)
+    assert not gtin_check_ok("6901234567893")
+    assert classify("QR_CODE", PAY) == "payment"
+    assert classify("QR_CODE", "wxp://f2f0xyz") == "payment"
+    assert classify("EAN_13", "6901234567892") == "product"
+    assert classify("QR_CODE", "6901234567892") == "other"
+    assert classify("QR_CODE", "https://example.com") == "other"
+
+
+def test_payment_qr(reader):
+    (code,) = reader.decode(on_canvas(zxingcpp.BarcodeFormat.QRCode, PAY, scale=4))
+    assert code.symbology == "QR_CODE" and code.kind == "payment"
+    assert code.payment["payee"] == "cafe-lumi" and code.payment["amount"] == "12.50"
+    assert code.payment_error is None
+    # corners: the quad of the symbol itself, inside the pasted image
+    xs, ys = zip(*code.corners, strict=True)
+    assert 40 < min(xs) < max(xs) < 640 and 60 < min(ys) < max(ys) < 480
+
+
+def test_malformed_payment_is_flagged_not_dropped(reader):
+    (code,) = reader.decode(on_canvas(zxingcpp.BarcodeFormat.QRCode, "glasspay://pay?payee=x&amount=-5&currency=CNY"))
+    assert code.kind == "payment" and code.payment is None and code.payment_error == "bad_amount"
+
+
+def test_product_codes(reader):
+    (ean,) = reader.decode(on_canvas(zxingcpp.BarcodeFormat.EAN13, "6901234567892"))
+    assert (ean.symbology, ean.text, ean.kind, ean.gtin) == ("EAN_13", "6901234567892", "product", "6901234567892")
+    (upc,) = reader.decode(on_canvas(zxingcpp.BarcodeFormat.UPCA, "012345678905"))
+    assert (upc.symbology, upc.text, upc.kind, upc.gtin) == ("UPC_A", "012345678905", "product", "0012345678905")
+
+
+def test_two_codes_in_one_frame(reader):
+    frame = on_canvas(zxingcpp.BarcodeFormat.QRCode, PAY, scale=3, offset=(20, 20))
+    other = on_canvas(zxingcpp.BarcodeFormat.EAN13, "4006381333931", offset=(300, 300))
+    frame[280:, 280:] = other[280:, 280:]
+    kinds = sorted(c.kind for c in reader.decode(frame))
+    assert kinds == ["payment", "product"]
+
+
+def test_empty_and_bad_inputs(reader):
+    assert reader.decode(np.full((480, 640, 3), 128, np.uint8)) == []
+    assert reader.decode(np.zeros((480, 640), np.uint8)) == []
+    with pytest.raises(ValueError):
+        reader.decode(np.zeros((10, 10, 3), np.float32))
+    with pytest.raises(ValueError):
+        reader.decode(np.zeros((10, 10, 2), np.uint8))
+
+
+@pytest.mark.parametrize(
+    "name, expected, plain_reads",
+    [
+        ("qrcode-1_13.jpg", "http://google.com/gwt/n?u=bluenile.com", True),
+        ("ean13-1_1.jpg", "8413000065504", True),
+        ("ean13-1_34.jpg", "9781558604971", False),  # soft focus: only the fallback pass reads it
+    ],
+)
+def test_real_photos(name, expected, plain_reads):
+    rgb = cv2.cvtColor(cv2.imread(str(FIXTURES / name)), cv2.COLOR_BGR2RGB)
+    found = CodeReader(fallback=True).decode(rgb)
+    assert [c.gtin or c.text for c in found] == [expected]
+    assert bool(CodeReader(fallback=False).decode(rgb)) == plain_reads
+
+
+def code(text: str) -> Decoded:
+    return Decoded("QR_CODE", text, "other", [(0, 0)] * 4)
+
+
+def test_tracker_reports_a_code_once_while_in_view():
+    tracker = CodeTracker(hold_s=1.0)
+    assert [c.text for c in tracker.update(10.0, [code("a")])] == ["a"]
+    for i in range(1, 20):  # stays in view for 2 s at 10 fps
+        assert tracker.update(10.0 + 0.1 * i, [code("a")]) == []
+    assert tracker.suppressed == 19
+    # brief occlusion shorter than hold_s: still the same sighting
+    assert tracker.update(12.5, [code("a")]) == []
+    # gone for longer than hold_s: reported again
+    assert [c.text for c in tracker.update(14.0, [code("a"), code("b")])] == ["a", "b"]
+    assert sorted(t for _, t in tracker.in_view()) == ["a", "b"]
+
+
+def test_tracker_repeat_and_time_going_back():
+    tracker = CodeTracker(hold_s=1.0, repeat_s=0.5)
+    assert len(tracker.update(0.0, [code("a")])) == 1
+    assert tracker.update(0.3, [code("a")]) == []
+    assert len(tracker.update(0.6, [code("a")])) == 1
+    # a replayed bag restarts its clock: the code counts as new
+    assert len(tracker.update(-5.0, [code("a")])) == 1
+    tracker.reset()
+    assert len(tracker.update(0.0, [code("a")])) == 1

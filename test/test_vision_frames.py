@@ -1,0 +1,92 @@
+"""Latest-frame-wins scheduling and the stable-view trigger."""
+
+import threading
+
+import numpy as np
+
+from glasses_bringup.testing import wait_for
+from glasses_perception.vision.frames import FrameWorker, StabilityDetector, thumbnail
+
+
+def test_newest_frame_wins_and_drops_are_counted():
+    gate = threading.Event()
+    seen = []
+
+    def process(item, stamp):
+        gate.wait(5)  # hold the worker busy on the first frame
+        seen.append((item, stamp))
+
+    worker = FrameWorker(process)
+    worker.start()
+    try:
+        worker.submit("f0", 0.0)
+        assert wait_for(lambda: worker.stats.received == 1 and worker._busy, 2)
+        for i in range(1, 6):  # five frames arrive while f0 is being processed
+            worker.submit(f"f{i}", float(i))
+        gate.set()
+        assert wait_for(worker.idle, 5)
+    finally:
+        worker.stop()
+    assert [s for s, _ in seen] == ["f0", "f5"]  # nothing queued: only the newest follows
+    assert worker.stats.received == 6
+    assert worker.stats.processed == 2
+    assert worker.stats.dropped_replaced == 4
+
+
+def test_errors_are_counted_and_the_worker_goes_on():
+    errors = []
+
+    def process(item, stamp):
+        if item == "bad":
+            raise ValueError("corrupt")
+
+    worker = FrameWorker(process, on_error=errors.append)
+    worker.start()
+    try:
+        worker.submit("bad", 0.0)
+        assert wait_for(lambda: worker.stats.errors == 1, 2)
+        worker.submit("good", 1.0)
+        assert wait_for(lambda: worker.stats.processed == 1, 2)
+    finally:
+        worker.stop()
+    assert "corrupt" in worker.stats.last_error and isinstance(errors[0], ValueError)
+
+
+def test_old_frames_are_dropped():
+    now = [0.0]
+    gate = threading.Event()
+    done = []
+
+    def process(item, stamp):
+        gate.wait(5)
+        done.append(item)
+
+    worker = FrameWorker(process, max_age_s=0.5, clock=lambda: now[0])
+    worker.start()
+    try:
+        worker.submit("first", 0.0)
+        assert wait_for(lambda: worker._busy, 2)
+        worker.submit("stale", 0.1)  # waits while the worker is stuck for 2 s
+        now[0] = 2.0
+        gate.set()
+        assert wait_for(lambda: worker.stats.dropped_old == 1, 2)
+    finally:
+        worker.stop()
+    assert done == ["first"]
+
+
+def test_stability_fires_once_per_still_period():
+    det = StabilityDetector(threshold=3.0, hold_s=0.5)
+    rng = np.random.default_rng(0)
+    scene_a = rng.integers(0, 255, (60, 80), dtype=np.uint8)
+    scene_b = rng.integers(0, 255, (60, 80), dtype=np.uint8)
+    fired = [det.update(t * 0.1, scene_a) for t in range(20)]
+    assert fired.count(True) == 1 and fired.index(True) == 5
+    assert det.update(2.0, scene_b) is False  # the view moved
+    fired = [det.update(2.0 + t * 0.1, scene_b) for t in range(1, 10)]
+    assert fired.count(True) == 1
+
+
+def test_thumbnail():
+    thumb = thumbnail(np.zeros((480, 640, 3), np.uint8), 80)
+    assert thumb.shape == (60, 80) and thumb.dtype == np.uint8

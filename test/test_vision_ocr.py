@@ -1,0 +1,49 @@
+"""OCR core on rendered price tags (rapidocr models from the wheel)."""
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from glasses_bringup.scenario import Show
+from glasses_bringup.sim.scene import SceneRenderer
+from glasses_perception.vision.ocr import OcrEngine, OcrError
+
+
+@pytest.fixture(scope="module")
+def engine():
+    e = OcrEngine()
+    e.load()
+    return e
+
+
+@pytest.mark.parametrize(
+    "tag, line, amount, currency",
+    [
+        ("Oolong Tea\n$3.99", "Oolong Tea", "3.99", "USD"),
+        ("Jasmine Rice 1 kg\n€2,49", "Jasmine Rice 1 kg", "2.49", "EUR"),
+        ("A5 Notebook\n¥12.50", "A5 Notebook", "12.50", "CNY"),
+    ],
+)
+def test_price_tags(engine, tag, line, amount, currency):
+    frame = SceneRenderer(640, 480, seed=5).render(0.0, [Show(kind="text", text=tag, size=0.45, tilt_deg=12)])
+    result = engine.read_text(frame)
+    texts = [ln.text for ln in result.lines]
+    assert line in texts
+    assert [(p.amount, p.currency) for p in result.prices] == [(Decimal(amount), currency)]
+    for ln in result.lines:
+        assert len(ln.box) == 4 and 0.5 <= ln.score <= 1.0
+    assert result.latency_ms > 0
+
+
+def test_no_text(engine):
+    result = engine.read_text(np.full((240, 320, 3), 90, np.uint8))
+    assert result.lines == [] and result.prices == []
+
+
+def test_bad_inputs_and_missing_model(engine, tmp_path):
+    with pytest.raises(OcrError):
+        engine.read(np.zeros((10, 10, 3), np.float32))
+    missing = OcrEngine(det_model_path=str(tmp_path / "nope.onnx"))
+    with pytest.raises(OcrError, match="det model not found"):
+        missing.load()
