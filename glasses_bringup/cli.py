@@ -57,5 +57,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m glasses_bringup.cli
     sys.exit(main())

@@ -9,9 +9,10 @@ chunk n depends only on (scenario, seed, n).
 from __future__ import annotations
 
 import queue
-from fractions import Fraction
 
 import numpy as np
+
+from glasses_perception.voice.audio_io import AudioReadError, read_audio, resample
 
 SPEECH_RMS = 0.1  # speech clips are normalized to this RMS (-20 dBFS)
 
@@ -20,27 +21,12 @@ class MicrophoneError(RuntimeError):
     """A microphone source that cannot deliver audio."""
 
 
-def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Polyphase resampling (scipy) of a 1-D or (n, ch) float signal."""
-    if rate_in == rate_out:
-        return x.astype(np.float32)
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(rate_out, rate_in).limit_denominator(1000)
-    return resample_poly(x, ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
-
-
 def read_audio_file(path: str, rate: int) -> np.ndarray:
     """Mono float32 samples of a wav/flac/ogg file at ``rate`` (MicrophoneError if unreadable)."""
-    import soundfile as sf
-
     try:
-        data, file_rate = sf.read(path, dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / OSError
-        raise MicrophoneError(f"cannot read audio file {path}: {exc}") from None
-    if data.size == 0:
-        raise MicrophoneError(f"audio file {path} is empty")
-    return resample(data.mean(axis=1), file_rate, rate)
+        return read_audio(path, rate)
+    except AudioReadError as exc:
+        raise MicrophoneError(str(exc)) from None
 
 
 def normalize(x: np.ndarray, rms: float = SPEECH_RMS) -> np.ndarray:
