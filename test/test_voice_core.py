@@ -1,0 +1,252 @@
+"""Voice cores without ROS: audio helpers, WER, VAD, wake words, ASR streaming, TTS."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glasses_perception.voice import asr, wer
+from glasses_perception.voice.audio_io import AudioReadError, add_noise, read_audio, resample
+from glasses_perception.voice.vad import VadConfig, VoiceActivityDetector, segments
+from glasses_perception.voice.wake import ListenGate, WakeWordDetector, detect_in
+
+RATE = 16000
+
+
+def clip(repo_root, name: str) -> np.ndarray:
+    return read_audio(repo_root / "assets" / "audio" / f"{name}.wav")
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), np.float32)
+
+
+def feed_chunks(target, x: np.ndarray, stamp: float = 0.0, chunk: int = 320) -> list:
+    out = []
+    for i in range(0, x.size, chunk):
+        out += target.feed(x[i : i + chunk], stamp + i / RATE)
+    return out
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    return asr.WhisperRecognizer()
+
+
+# --- audio helpers -------------------------------------------------------------------
+
+
+def test_read_audio_downmixes_and_resamples_any_file(tmp_path):
+    t = np.arange(44100) / 44100
+    stereo = np.stack([np.sin(2 * np.pi * 440 * t), np.zeros_like(t)], axis=1) * 0.5
+    sf.write(tmp_path / "tone.flac", stereo, 44100)
+    x = read_audio(tmp_path / "tone.flac")
+    assert x.dtype == np.float32 and abs(x.size - RATE) <= 2
+    assert 0.2 < np.max(np.abs(x)) < 0.3  # mean of the two channels
+
+
+def test_read_audio_rejects_unreadable_files(tmp_path):
+    bad = tmp_path / "not_audio.wav"
+    bad.write_bytes(b"RIFF garbage")
+    with pytest.raises(AudioReadError):
+        read_audio(bad)
+    with pytest.raises(AudioReadError):
+        read_audio(tmp_path / "missing.wav")
+
+
+def test_resample_keeps_duration():
+    x = np.random.default_rng(1).standard_normal(48000).astype(np.float32)
+    assert resample(x, 48000, RATE).size == RATE
+    assert resample(x, RATE, RATE) is not None and resample(x, RATE, RATE).size == 48000
+
+
+@pytest.mark.parametrize("snr_db", [20.0, 10.0, 5.0])
+def test_add_noise_reaches_the_requested_snr(snr_db):
+    rng = np.random.default_rng(3)
+    speech = (0.3 * np.sin(np.arange(RATE) * 0.05)).astype(np.float32)
+    mixed = add_noise(speech, snr_db, rng)
+    noise = mixed - speech
+    measured = 10 * np.log10(np.mean(speech**2) / np.mean(noise**2))
+    assert abs(measured - snr_db) < 0.5
+
+
+# --- word error rate -----------------------------------------------------------------
+
+
+def test_wer_normalises_numbers_and_punctuation():
+    assert wer.word_errors("go forward ten meters", "Go forward 10 meters.") == (0, 4)
+    assert wer.word_errors("pay", "Hey.") == (1, 1)
+    assert wer.wer(["a b c", "d"], ["a b", "d e"]) == pytest.approx(0.5)
+    assert wer.number_words(1250) == "one thousand two hundred fifty"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["pay", "confirm", "the", "train", "station", "7", "beef"]), min_size=1, max_size=8))
+def test_wer_is_zero_on_identical_text_and_positive_when_a_word_is_dropped(words):
+    text = " ".join(words)
+    assert wer.wer([text], [text]) == 0.0
+    assert wer.wer([text], [" ".join(words[1:])]) > 0.0
+
+
+# --- VAD -----------------------------------------------------------------------------
+
+
+def test_vad_finds_the_spoken_command_with_audio_stamps(repo_root):
+    x = np.concatenate([silence(1.0), clip(repo_root, "navigate_train_station"), silence(1.0)])
+    found = segments(x, stamp=50.0)
+    assert len(found) == 1
+    start, end = found[0]
+    # speech in the clip runs from about 0.5 s to 2.2 s after its own start (1.0 s in)
+    assert 51.3 < start < 51.6 and 52.9 < end < 53.4
+
+
+def test_vad_ignores_silence_and_steady_noise():
+    rng = np.random.default_rng(0)
+    assert segments(silence(3.0)) == []
+    assert segments((0.01 * rng.standard_normal(3 * RATE)).astype(np.float32)) == []
+
+
+def test_vad_result_does_not_depend_on_chunk_size(repo_root):
+    x = np.concatenate([silence(0.5), clip(repo_root, "what_is_this"), silence(0.6)])
+    runs = []
+    for chunk in (160, 320, 1600, 777):
+        vad = VoiceActivityDetector()
+        runs.append([(t.state, round(t.speech_start, 3)) for t in feed_chunks(vad, x, 10.0, chunk)])
+    assert runs[0] and all(r == runs[0] for r in runs)
+
+
+def test_vad_speech_survives_5db_noise(repo_root):
+    x = add_noise(clip(repo_root, "airport"), 5.0, np.random.default_rng(5))
+    assert len(segments(np.concatenate([x, silence(0.5)]))) == 1
+
+
+def test_vad_gap_closes_an_open_segment(repo_root):
+    vad = VoiceActivityDetector()
+    x = clip(repo_root, "order_noodles")[: int(2.0 * RATE)]  # cut in the middle of speech
+    events = feed_chunks(vad, x)
+    assert [e.state for e in events] == ["start"]
+    closed = vad.flush_gap(5.0)
+    assert [e.state for e in closed] == ["end"] and closed[0].speech_end == pytest.approx(2.0, abs=0.04)
+    assert not vad.in_speech
+
+
+def test_vad_config_is_validated():
+    with pytest.raises(ValueError):
+        VadConfig(threshold=1.5)
+    with pytest.raises(ValueError):
+        VadConfig(hangover_ms=-1)
+
+
+# --- wake word -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, phrase", [("hey_jarvis", "hey jarvis"), ("okay_nabu", "okay nabu")])
+def test_wake_word_clip_fires_once_near_its_end(repo_root, name, phrase):
+    x = np.concatenate([clip(repo_root, name), silence(1.0)])
+    hits = detect_in(x, WakeWordDetector(), stamp=100.0)
+    assert [h.phrase for h in hits] == [phrase]
+    assert 100.8 < hits[0].stamp < 101.8 and hits[0].score > 0.5
+
+
+def test_commands_do_not_wake(repo_root):
+    detector = WakeWordDetector()
+    x = np.concatenate([clip(repo_root, n) for n in ("navigate_train_station", "order_noodles", "compare_prices")])
+    assert detect_in(x, detector) == []
+
+
+def test_wake_detector_needs_a_model():
+    with pytest.raises(ValueError):
+        WakeWordDetector(models=[], keyphrases=[])
+    with pytest.raises(ValueError):
+        WakeWordDetector(models=["no_such_model"])
+
+
+def test_listen_gate_window_speech_and_follow_up():
+    gate = ListenGate(window_s=5.0, follow_up_s=2.0)
+    assert not gate.speech_started(1.0)
+    gate.open(10.0, "wake_word")
+    assert gate.speech_started(14.0)
+    assert gate.is_open(30.0)  # speaking keeps it open past the window
+    gate.speech_ended()
+    assert not gate.is_open(30.1)
+    gate.open(40.0, "follow_up")
+    assert not gate.speech_started(42.5)  # follow-up window is shorter
+
+
+# --- ASR -----------------------------------------------------------------------------
+
+
+def test_whisper_transcribes_commands_in_a_stream(repo_root, whisper):
+    x = np.concatenate([clip(repo_root, "navigate_train_station"), silence(0.5), clip(repo_root, "order_noodles")])
+    tr = asr.Transcriber(whisper)
+    results = feed_chunks(tr, x, stamp=200.0) + tr.finish()
+    finals = [r for r in results if r.final]
+    assert [wer.normalize(r.text) for r in finals] == [
+        "navigate to the train station",
+        "order a large beef noodle from the usual place",
+    ]
+    assert finals[0].audio_start >= 200.0 and finals[0].audio_end < finals[1].audio_start
+    assert all(r.latency_ms > 0 and r.engine == "whisper" for r in finals)
+    partials = [r for r in results if not r.final]
+    assert partials and all(p.utterance_id in (1, 2) for p in partials)
+
+
+def test_gate_closed_means_no_transcript_until_listening(repo_root, whisper):
+    stream = asr.UtteranceStream(always_listen=False)
+    tr = asr.Transcriber(whisper, stream, partials=False)
+    assert feed_chunks(tr, np.concatenate([clip(repo_root, "what_is_this"), silence(0.5)])) == []
+    # wake word, then the command after a short pause: only the command is transcribed
+    wake = clip(repo_root, "hey_jarvis")
+    detector = WakeWordDetector()
+    hit = detect_in(np.concatenate([wake, silence(0.3)]), detector, stamp=10.0)[0]
+    stream2 = asr.UtteranceStream(always_listen=False)
+    tr2 = asr.Transcriber(whisper, stream2, partials=False)
+    audio = np.concatenate([wake, clip(repo_root, "what_is_this"), silence(0.6)])
+    results = []
+    for i in range(0, audio.size, 320):
+        t = 10.0 + i / RATE
+        if t <= hit.stamp < t + 0.02:
+            stream2.listen(hit.stamp, "wake_word")
+        results += tr2.feed(audio[i : i + 320], t)
+    assert [wer.normalize(r.text) for r in results] == ["what is this"]
+
+
+def test_english_only_model_refuses_other_languages():
+    with pytest.raises(asr.AsrError):
+        asr.WhisperRecognizer(lang="zh")
+    with pytest.raises(asr.AsrError):
+        asr.WhisperRecognizer(model_path="/nonexistent/model")
+
+
+def test_grammar_recognizer_on_commands(repo_root):
+    grammar = asr.GrammarRecognizer()
+    for name, text in [("navigate_train_station", "navigate to the train station"), ("what_is_this", "what is this")]:
+        assert grammar.recognize(clip(repo_root, name)).text == text
+    with pytest.raises(asr.AsrError):
+        asr.GrammarRecognizer("/nonexistent.gram")
+
+
+# --- TTS -----------------------------------------------------------------------------
+
+
+def test_tts_speaks_english_and_rejects_empty_text():
+    from glasses_perception.voice import tts
+
+    samples, rate = tts.synthesize("confirm", rate=RATE)
+    assert rate == RATE and samples.dtype == np.float32 and 0.3 * RATE < samples.size < 3 * RATE
+    assert np.max(np.abs(samples)) > 0.1
+    with pytest.raises(tts.TtsError):
+        tts.synthesize("   ")
+
+
+@pytest.mark.skipif(not __import__("shutil").which("espeak-ng"), reason="espeak-ng not installed")
+def test_tts_falls_back_to_espeak_for_other_languages():
+    from glasses_perception.voice import tts
+
+    synth = tts.Synthesizer()
+    assert synth.engine_for("zh") == "espeak" and synth.engine_for("en") == "piper"
+    samples, rate = synth.synthesize("你好", lang="zh")
+    assert samples.size > 0.2 * rate
