@@ -63,6 +63,7 @@ class ParseResult:
     confidence: float = 0.0
     lang: str = "en"
     text: str = ""  # normalized utterance the rules saw
+    backend: str = "offline"
 
     def as_dict(self) -> dict[str, Any]:
         return {"intent": self.intent, "slots": self.slots, "confidence": round(self.confidence, 2)}
@@ -84,6 +85,28 @@ def parse(utterance: str, lang: str | None = None) -> ParseResult:
     if lang == "zh" or CJK.search(text):
         return _parse_zh(text)
     return _parse_en(text)
+
+
+def extract_amount(utterance: str, lang: str | None = None) -> tuple[float, str | None] | None:
+    """(amount, currency or None) said anywhere in an utterance ("twenty yuan", "十二块五"), else None."""
+    slots: dict[str, Any] = {}
+    if (lang or detect_lang(utterance)) == "zh":
+        _amount_zh(_normalize_zh(utterance), slots)
+        if "amount" not in slots:
+            m = re.fullmatch(NUM, _normalize_zh(utterance))
+            value = _zh_number(m.group(0)) if m else None
+            if value is not None:
+                slots["amount"] = value
+    else:
+        t = _normalize_en(utterance)
+        _amount_en(t, slots)
+        if "amount" not in slots:
+            m = re.fullmatch(r"(?:pay )?(\d+(?:\.\d+)?)", t)
+            if m:
+                slots["amount"] = float(m.group(1))
+    if "amount" not in slots:
+        return None
+    return slots["amount"], slots.get("currency")
 
 
 # ================================================================ English ==========
@@ -203,8 +226,6 @@ def _time_en(t: str) -> tuple[str | None, str]:
         elif g["day"]:
             d = g["day"].replace("next ", "").replace("on ", "")
             if d == "tonight":
-                day, pm = "today", True
-                clock = clock or None
                 day = "tonight"
             elif d.startswith("this "):
                 day = {"morning": "today", "afternoon": "today", "evening": "tonight"}[d.split()[1]]
@@ -549,7 +570,7 @@ def _time_zh(t: str) -> tuple[str | None, str]:
 
 
 def _amount_zh(t: str, slots: dict) -> str:
-    m = re.search(rf"(?P<sym>[¥$€£])(?P<n>[0-9.]+)", t)
+    m = re.search(r"(?P<sym>[¥$€£])(?P<n>[0-9.]+)", t)
     if m:
         slots["amount"] = float(m.group("n"))
         slots["currency"] = CURRENCY_SYMBOLS[m.group("sym")]

@@ -1,0 +1,205 @@
+"""HUD cards and speech for every step of every skill, in English and Chinese.
+
+``reply(message_id, lang, **fields)`` returns a ``Reply``: what the S1 waveguide
+shows (title, body, lines) and what the bone-conduction speaker says (G1 has no
+display, so it speaks every reply; S1 speaks only replies marked ``speak``).
+Money is always shown with its currency and the payee before any confirmation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class Reply:
+    message_id: str
+    kind: str  # info, confirm, warning, error, status, ask
+    title: str
+    body: str
+    speech: str
+    lang: str = "en"
+    lines: list[str] = field(default_factory=list)
+    ttl_s: float = 6.0
+    priority: int = 5
+    speak: bool = False  # also spoken on S1
+    card_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.card_id:
+            self.card_id = f"{self.message_id}-{next(_ids)}"
+
+
+# message id -> (kind, ttl_s, priority, speak, {lang: (title, body, speech)})
+TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]]]] = {
+    "listening": ("info", 4, 3, False, {
+        "en": ("Listening…", "", "Yes?"),
+        "zh": ("请说…", "", "我在听"),
+    }),
+    "did_not_understand": ("ask", 6, 6, True, {
+        "en": ("Sorry, I didn't get that", "Try: \"pay\", \"compare prices\", \"order food\", \"take me to …\"",
+               "Sorry, I didn't understand. Could you say it another way?"),
+        "zh": ("没听明白", "试试：“付款”、“比价”、“点外卖”、“带我去…”", "抱歉，我没听明白，可以换个说法吗？"),
+    }),
+    "look_at_code": ("ask", 10, 6, True, {
+        "en": ("Look at the payment code", "Hold the QR code in view", "Please look at the payment code."),
+        "zh": ("请看向付款码", "把二维码放在视野中", "请看向付款码。"),
+    }),
+    "ask_amount": ("ask", 12, 7, True, {
+        "en": ("How much?", "{payee_name}: this code has no amount", "How much do you want to pay {payee_name}?"),
+        "zh": ("付多少？", "{payee_name}：此码没有金额", "要付给{payee_name}多少钱？"),
+    }),
+    "confirm_pay": ("confirm", 15, 8, True, {
+        "en": ("Pay {amount}?", "to {payee_name}", "Pay {amount} to {payee_name}? Nod, double tap or say confirm."),
+        "zh": ("支付 {amount}？", "收款方：{payee_name}", "向{payee_name}支付{amount}？点头、双击或说确认。"),
+    }),
+    "paid": ("info", 6, 7, True, {
+        "en": ("Paid {amount}", "to {payee_name} · ref {ref}", "Paid {amount} to {payee_name}."),
+        "zh": ("已支付 {amount}", "收款方：{payee_name}", "已向{payee_name}支付{amount}。"),
+    }),
+    "already_paid": ("warning", 6, 7, True, {
+        "en": ("Already paid", "{amount} to {payee_name} was paid before", "You already paid {amount} to {payee_name}."),
+        "zh": ("已经付过了", "{payee_name} {amount} 之前已支付", "这笔{amount}已经付给{payee_name}了。"),
+    }),
+    "bad_code": ("error", 6, 7, True, {
+        "en": ("Payment code refused", "{reason}", "This payment code is not valid. Nothing was paid."),
+        "zh": ("付款码无效", "{reason}", "这个付款码无效，没有付款。"),
+    }),
+    "amount_mismatch": ("error", 6, 7, True, {
+        "en": ("Amounts differ", "code asks {code_amount}, you said {said_amount}",
+               "The code asks {code_amount} but you said {said_amount}. Nothing was paid."),
+        "zh": ("金额不一致", "付款码 {code_amount}，您说 {said_amount}", "付款码金额是{code_amount}，您说的是{said_amount}，没有付款。"),
+    }),
+    "over_limit": ("error", 8, 8, True, {
+        "en": ("Over the {which} limit", "{amount} · limit {limit}", "That is over your {which} limit of {limit}. Nothing was paid."),
+        "zh": ("超出{which}限额", "{amount} · 限额 {limit}", "超出{which}限额{limit}，没有付款。"),
+    }),
+    "payment_failed": ("error", 8, 8, True, {
+        "en": ("Payment failed", "{reason}", "The payment failed: {reason}. Nothing was charged."),
+        "zh": ("支付失败", "{reason}", "支付失败：{reason}，没有扣款。"),
+    }),
+    "expired": ("warning", 5, 6, True, {
+        "en": ("Not confirmed", "{what} · timed out", "No confirmation, so I cancelled it."),
+        "zh": ("未确认", "{what} · 已超时", "没有确认，已取消。"),
+    }),
+    "cancelled": ("info", 4, 6, True, {
+        "en": ("Cancelled", "{what}", "Cancelled."),
+        "zh": ("已取消", "{what}", "已取消。"),
+    }),
+    "nothing_to_confirm": ("info", 3, 3, False, {
+        "en": ("Nothing to confirm", "", "There is nothing to confirm."),
+        "zh": ("没有待确认的事项", "", "没有需要确认的事。"),
+    }),
+    "nothing_to_cancel": ("info", 3, 3, False, {
+        "en": ("Nothing to cancel", "", "There is nothing to cancel."),
+        "zh": ("没有可取消的事项", "", "没有需要取消的事。"),
+    }),
+    "look_at_product": ("ask", 10, 6, True, {
+        "en": ("Look at the product", "or its barcode", "Please look at the product or its barcode."),
+        "zh": ("请看向商品", "或它的条形码", "请看向商品或条形码。"),
+    }),
+    "unknown_product": ("warning", 6, 6, True, {
+        "en": ("Product not found", "{what}", "I couldn't find that product."),
+        "zh": ("没有找到商品", "{what}", "没有找到这个商品。"),
+    }),
+    "best_offer": ("info", 10, 6, True, {
+        "en": ("Best: {price} at {merchant}", "{product}", "{product} is cheapest at {merchant}, {price}. Say buy it to order."),
+        "zh": ("最低价：{merchant} {price}", "{product}", "{product}在{merchant}最便宜，{price}。说“买它”即可下单。"),
+    }),
+    "confirm_buy": ("confirm", 15, 8, True, {
+        "en": ("Buy for {amount}?", "{quantity} × {product} from {merchant}",
+               "Buy {quantity} {product} from {merchant} for {amount}? Nod, double tap or say confirm."),
+        "zh": ("购买 {amount}？", "{quantity} × {product} · {merchant}", "从{merchant}购买{quantity}件{product}，共{amount}？点头、双击或说确认。"),
+    }),
+    "bought": ("info", 6, 7, True, {
+        "en": ("Bought", "{quantity} × {product} · {amount}", "Done. {product} ordered from {merchant} for {amount}."),
+        "zh": ("已购买", "{quantity} × {product} · {amount}", "好的，已从{merchant}购买{product}，共{amount}。"),
+    }),
+    "ask_dish": ("ask", 10, 6, True, {
+        "en": ("What would you like?", "e.g. \"a large beef noodle from the usual place\"", "What would you like to order?"),
+        "zh": ("想吃什么？", "例如：“从老地方点一份大份牛肉面”", "想点什么？"),
+    }),
+    "no_dish": ("warning", 6, 6, True, {
+        "en": ("Not on the menu", "{what}", "I couldn't find {what} on the menu."),
+        "zh": ("菜单上没有", "{what}", "菜单上没有找到{what}。"),
+    }),
+    "confirm_food": ("confirm", 15, 8, True, {
+        "en": ("Order for {amount}?", "{quantity} × {size} {dish} · {restaurant} · ~{delivery_min} min",
+               "Order {quantity} {size} {dish} from {restaurant} for {amount}, about {delivery_min} minutes? Nod, double tap or say confirm."),
+        "zh": ("下单 {amount}？", "{quantity} × {size}{dish} · {restaurant} · 约{delivery_min}分钟",
+               "从{restaurant}点{quantity}份{size}{dish}，共{amount}，约{delivery_min}分钟送达？点头、双击或说确认。"),
+    }),
+    "food_status": ("status", 6, 5, True, {
+        "en": ("Order: {status}", "{dish} · {restaurant}", "Your order is {status}."),
+        "zh": ("订单：{status}", "{dish} · {restaurant}", "您的订单{status}。"),
+    }),
+    "ask_destination": ("ask", 10, 6, True, {
+        "en": ("Where to?", "", "Where do you want to go?"),
+        "zh": ("去哪里？", "", "您要去哪里？"),
+    }),
+    "unknown_place": ("warning", 6, 6, True, {
+        "en": ("Unknown place", "{what}", "I don't know where {what} is."),
+        "zh": ("未知地点", "{what}", "我不知道{what}在哪里。"),
+    }),
+    "confirm_ride": ("confirm", 15, 8, True, {
+        "en": ("Taxi for {amount}?", "to {destination} · pickup in {eta} min · {ride_class}",
+               "A taxi to {destination} costs {amount}, pickup in {eta} minutes. Nod, double tap or say confirm."),
+        "zh": ("打车 {amount}？", "去{destination} · {eta}分钟后接驾 · {ride_class}",
+               "去{destination}约{amount}，{eta}分钟后接驾。点头、双击或说确认。"),
+    }),
+    "ride_status": ("status", 6, 6, True, {
+        "en": ("Ride: {status}", "to {destination}", "Your ride: {status}."),
+        "zh": ("行程：{status}", "去{destination}", "您的行程：{status}。"),
+    }),
+    "not_offline": ("info", 6, 5, True, {
+        "en": ("{feature}: not available offline", "{hint}", "{feature} is not available offline."),
+        "zh": ("{feature}：离线不可用", "{hint}", "{feature}离线不可用。"),
+    }),
+    "action": ("info", 4, 4, False, {
+        "en": ("{title}", "{body}", "{title}."),
+        "zh": ("{title}", "{body}", "{title}。"),
+    }),
+    "reminder_set": ("info", 5, 5, True, {
+        "en": ("Reminder set", "{task} · {when}", "OK, I'll remind you to {task} {when}."),
+        "zh": ("已设置提醒", "{task} · {when}", "好的，{when}提醒您{task}。"),
+    }),
+    "reminder_due": ("warning", 10, 7, True, {
+        "en": ("Reminder", "{task}", "Reminder: {task}."),
+        "zh": ("提醒", "{task}", "提醒：{task}。"),
+    }),
+    "seen": ("info", 6, 5, True, {
+        "en": ("{what}", "{detail}", "This looks like {what}."),
+        "zh": ("{what}", "{detail}", "这看起来是{what}。"),
+    }),
+}
+
+STATUS_WORDS = {
+    "zh": {"confirmed": "已确认", "preparing": "制作中", "on_the_way": "配送中", "delivered": "已送达",
+           "cancelled": "已取消", "driver_on_the_way": "司机正在赶来", "driver_arrived": "司机已到达",
+           "on_trip": "行程中", "completed": "已到达", "standard": "经济型", "large": "大车", "small": "小份",
+           "medium": "中份", "regular": "", "limit_daily": "每日", "limit_per_payment": "单笔"},
+    "en": {"on_the_way": "on the way", "driver_on_the_way": "driver on the way", "driver_arrived": "driver arrived",
+           "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": ""},
+}  # fmt: skip
+
+
+def word(value: str, lang: str) -> str:
+    """Display word of a status / size / class value."""
+    return STATUS_WORDS.get(lang, {}).get(value, value)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def reply(message_id: str, lang: str = "en", **fields) -> Reply:
+    kind, ttl, priority, speak, texts = TEMPLATES[message_id]
+    title, body, speech = texts.get(lang) or texts["en"]
+    values = _Blank({k: ("" if v is None else v) for k, v in fields.items()})
+    fmt = lambda s: " ".join(s.format_map(values).split())  # noqa: E731 - collapse blanks left by empty fields
+    return Reply(message_id, kind, fmt(title), fmt(body), fmt(speech), lang if lang in texts else "en",
+                 [str(x) for x in fields.get("lines", [])], float(ttl), priority, speak)  # fmt: skip

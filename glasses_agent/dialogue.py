@@ -1,0 +1,388 @@
+"""Dialogue manager core (no rclpy): turns, confirmations, skills, status updates, counters.
+
+Inputs arrive as plain calls (``on_transcript``, ``on_touch``, ``on_head_gesture``,
+``on_code``, ``on_product``, ``on_text``, ``on_wake``, ``tick``), each with the
+sensor ``stamp`` of the data and the agent clock ``now``; every call returns the
+``Step``s to publish (intent, actions, HUD cards and speech), stamped with the
+sensor time they came from.
+
+Confirmation flow: a skill that spends money returns a ``Proposal``; its card (amount
+and payee) goes out and the proposal waits ``confirm_timeout_s`` for a double tap,
+a nod or a spoken "confirm" that happened after the card was shown. A shake or
+"cancel" drops it, the time-out expires it, and executing it twice charges once
+(idempotency key). ``recover()`` finishes payments confirmed before a crash.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from glasses_agent import cards, intents
+from glasses_agent.backends.base import Services
+from glasses_agent.cards import Reply
+from glasses_agent.intents import ParseResult
+from glasses_agent.skills import simple
+from glasses_agent.skills.base import Outcome, Proposal
+from glasses_agent.skills.compare import CompareSkill, product_name
+from glasses_agent.skills.food import FoodSkill
+from glasses_agent.skills.pay import Limits, PaySkill
+from glasses_agent.skills.taxi import TaxiSkill
+
+TERMINAL = {"order": ("delivered", "cancelled"), "ride": ("completed", "cancelled")}
+
+
+@dataclass
+class AgentConfig:
+    confirm_timeout_s: float = 15.0
+    view_memory_s: float = 10.0  # a code or product seen this recently counts as "in view"
+    await_timeout_s: float = 12.0  # "pay" waits this long for a code to come into view
+    min_gesture_confidence: float = 0.6
+    limits: Limits = field(default_factory=Limits)
+    default_currency: str = "CNY"
+    default_lang: str = "en"
+
+
+@dataclass
+class Step:
+    """What one input produced; the node publishes it with ``stamp``."""
+
+    stamp: float
+    turn_id: int
+    intent: ParseResult | None = None
+    actions: list[tuple[str, str, dict]] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+
+
+@dataclass
+class Pending:
+    proposal: Proposal
+    turn_id: int
+    shown_stamp: float  # sensor time of the input that led to the card
+    deadline: float  # agent clock
+    lang: str
+
+
+@dataclass
+class Awaiting:
+    what: str  # code, product, amount
+    intent: str
+    slots: dict
+    turn_id: int
+    deadline: float
+    lang: str
+    code_text: str = ""
+
+
+@dataclass
+class Seen:
+    kind: str  # payment_code, product, text
+    value: str
+    label: str
+    stamp: float
+    at: float  # agent clock when seen
+
+
+class DialogueManager:
+    def __init__(
+        self,
+        services: Services,
+        config: AgentConfig | None = None,
+        parser: Callable[[str, str | None], ParseResult] = intents.parse,
+    ):
+        self.services = services
+        self.config = config or AgentConfig()
+        self.parser = parser
+        limits = self.config.limits
+        self.pay = PaySkill(services, limits, self.config.default_currency)
+        self.compare = CompareSkill(services, limits)
+        self.food = FoodSkill(services, limits)
+        self.taxi = TaxiSkill(services, limits)
+        self.turns = itertools.count(1)
+        self.turn_id = 0
+        self.pending: Pending | None = None
+        self.awaiting: Awaiting | None = None
+        self.code: Seen | None = None
+        self.product: Seen | None = None
+        self.last_compared: str | None = None
+        self.context: dict[str, Any] = {"volume": 60}
+        self.tracked: dict[str, dict] = {}  # id -> {kind, status, info, lang, turn_id}
+        self.reminders: list[dict] = []
+        self.rounds = 0
+        self.completions = 0
+        self.failures = 0
+        self.lang = self.config.default_lang
+
+    # -- inputs -------------------------------------------------------------------------
+
+    def on_transcript(self, text: str, lang: str | None, stamp: float, now: float) -> list[Step]:
+        self.rounds += 1
+        self.turn_id = next(self.turns)
+        result = self.parser(text, lang)
+        self.lang = result.lang
+        step = Step(stamp, self.turn_id, intent=result)
+        steps = [step]
+        if self.awaiting and self.awaiting.what == "amount" and now <= self.awaiting.deadline:
+            said = intents.extract_amount(text, result.lang)
+            if said is not None and result.intent not in ("cancel",):
+                waiting, self.awaiting = self.awaiting, None
+                self._apply(step, self.pay.propose(waiting.code_text, result.lang, said[0], said[1]), stamp, now)
+                return steps
+        self._dispatch(step, result, stamp, now)
+        return steps
+
+    def on_touch(self, gesture: str, stamp: float, now: float) -> list[Step]:
+        if gesture == "double_tap":
+            return [self._confirm(stamp, now, "double_tap")]
+        if gesture == "long_press" and self.pending:
+            return [self._cancel_pending(stamp, "long_press")]
+        return []
+
+    def on_head_gesture(self, gesture: str, confidence: float, stamp: float, now: float) -> list[Step]:
+        if confidence < self.config.min_gesture_confidence:
+            return []
+        if gesture == "shake":
+            return [self._cancel_pending(stamp, "shake")] if self.pending else []
+        if self.pending:
+            return [self._confirm(stamp, now, "nod")]
+        # Look and pay by nod: a payment code in view and nothing pending -> show the confirm card.
+        if self._in_view(self.code, now):
+            self.turn_id = next(self.turns)
+            self.rounds += 1
+            step = Step(stamp, self.turn_id)
+            self._apply(step, self.pay.propose(self.code.value, self.lang), stamp, now)
+            return [step]
+        return []
+
+    def on_code(self, text: str, kind: str, stamp: float, now: float) -> list[Step]:
+        if kind == "payment":
+            self.code = Seen("payment_code", text, "payment code", stamp, now)
+            if self.awaiting and self.awaiting.what == "code" and now <= self.awaiting.deadline:
+                waiting, self.awaiting = self.awaiting, None
+                step = Step(stamp, waiting.turn_id)
+                said = waiting.slots.get("amount")
+                self._apply(step, self.pay.propose(text, waiting.lang, said, waiting.slots.get("currency")), stamp, now)
+                return [step]
+            return []
+        if kind == "product":
+            product = self.services.catalog.product_by_ean(text)
+            if product is not None:
+                return self.on_product(product.product_id, product.name, True, stamp, now)
+            self.context["seen"] = {"what": text, "detail": "barcode (not in catalog)"}
+            return []
+        self.context["seen"] = {"what": text[:60], "detail": "code"}
+        return []
+
+    def on_product(self, product_id: str, name: str, accepted: bool, stamp: float, now: float) -> list[Step]:
+        if not accepted:
+            return []
+        product = self.services.catalog.product_by_id(product_id)
+        label = product_name(product, self.lang) if product else name
+        self.product = Seen("product", product_id, label, stamp, now)
+        self.context["seen"] = {"what": label, "detail": product_id}
+        if self.awaiting and self.awaiting.what == "product" and now <= self.awaiting.deadline and product:
+            waiting, self.awaiting = self.awaiting, None
+            step = Step(stamp, waiting.turn_id)
+            if waiting.intent == "buy":
+                outcome = self.compare.propose_buy(product, waiting.slots.get("quantity", 1), waiting.lang, stamp)
+            else:
+                outcome = self.compare.compare(product, waiting.lang)
+                self.last_compared = product.product_id
+            self._apply(step, outcome, stamp, now)
+            return [step]
+        return []
+
+    def on_text(self, lines: list[str], stamp: float, now: float) -> list[Step]:
+        if lines:
+            self.context["seen"] = {"what": lines[0][:60], "detail": " / ".join(lines[1:3])[:80]}
+        return []
+
+    def on_wake(self, stamp: float, now: float) -> list[Step]:
+        return [Step(stamp, self.turn_id, replies=[cards.reply("listening", self.lang)])]
+
+    def tick(self, now: float) -> list[Step]:
+        """Time-outs, due reminders and order / ride status changes."""
+        steps: list[Step] = []
+        if self.pending and now > self.pending.deadline:
+            p, self.pending = self.pending, None
+            self.failures += 1
+            steps.append(Step(now, p.turn_id, actions=[(p.proposal.action, "expired", {"key": p.proposal.key})],
+                              replies=[cards.reply("expired", p.lang, what=p.proposal.what)]))  # fmt: skip
+        if self.awaiting and now > self.awaiting.deadline:
+            self.awaiting = None
+        for reminder in [r for r in self.reminders if r["due"] <= now]:
+            self.reminders.remove(reminder)
+            steps.append(Step(now, reminder["turn_id"], actions=[("remind", "due", {"task": reminder["task"]})],
+                              replies=[cards.reply("reminder_due", reminder["lang"], task=reminder["task"])]))  # fmt: skip
+        for track_id, t in list(self.tracked.items()):
+            if t["kind"] == "order":
+                status = self.services.food.order_status(track_id, now=None)
+                reply = cards.reply("food_status", t["lang"], status=cards.word(status, t["lang"]), **t["info"])
+            else:
+                status = self.services.rides.ride_status(track_id, now=None)
+                reply = cards.reply("ride_status", t["lang"], status=cards.word(status, t["lang"]),
+                                    destination=t["info"]["destination"])  # fmt: skip
+            if status != t["status"]:
+                t["status"] = status
+                steps.append(Step(now, t["turn_id"], actions=[(t["kind"], status, {"id": track_id})], replies=[reply]))
+            if status in TERMINAL[t["kind"]]:
+                del self.tracked[track_id]
+        return steps
+
+    def recover(self, now: float) -> list[Step]:
+        """Finish payments confirmed before a crash (pending rows), and their orders / rides."""
+        steps = []
+        for payment in self.services.payments.pending():
+            step = Step(now, 0)
+            try:
+                done = self.services.payments.commit(payment.key)
+                if payment.kind == "food":
+                    self.food.fulfil(payment.key, payment.details)
+                elif payment.kind == "ride":
+                    self.taxi.fulfil(payment.key, payment.details)
+                step.actions.append((payment.kind, "recovered", {"key": payment.key, "status": done.status}))
+            except Exception as exc:  # a refused charge is aborted, never retried blindly
+                self.services.payments.abort(payment.key)
+                step.actions.append((payment.kind, "recovery_failed", {"key": payment.key, "reason": str(exc)[:80]}))
+            steps.append(step)
+        return steps
+
+    def metrics(self) -> dict[str, int]:
+        return {"rounds": self.rounds, "completions": self.completions, "failures": self.failures}
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _in_view(self, seen: Seen | None, now: float) -> bool:
+        return seen is not None and now - seen.at <= self.config.view_memory_s
+
+    def _apply(self, step: Step, outcome: Outcome, stamp: float, now: float) -> None:
+        step.replies.extend(outcome.replies)
+        step.actions.extend(outcome.actions)
+        self.completions += int(outcome.completed)
+        self.failures += int(outcome.failed)
+        if outcome.proposal is not None:
+            if self.pending is not None:  # a new request replaces the one waiting
+                old = self.pending.proposal
+                step.actions.insert(0, (old.action, "superseded", {"key": old.key}))
+            self.pending = Pending(outcome.proposal, step.turn_id, stamp, now + self.config.confirm_timeout_s, self.lang)
+        if outcome.awaiting in ("code", "product"):
+            intent = step.intent.intent if step.intent else "pay"
+            slots = step.intent.slots if step.intent else {}
+            self.awaiting = Awaiting(outcome.awaiting, intent, slots, step.turn_id, now + self.config.await_timeout_s,
+                                     self.lang)  # fmt: skip
+        elif outcome.awaiting == "amount" and self.code is not None:
+            self.awaiting = Awaiting("amount", "pay", {}, step.turn_id, now + self.config.await_timeout_s, self.lang,
+                                     code_text=self.code.value)  # fmt: skip
+        if outcome.track is not None:
+            kind, track_id, info = outcome.track
+            self.tracked[track_id] = {"kind": kind, "status": "confirmed" if kind == "order" else "driver_on_the_way",
+                                      "info": info, "lang": self.lang, "turn_id": step.turn_id}  # fmt: skip
+
+    def _confirm(self, stamp: float, now: float, via: str) -> Step:
+        pending = self.pending
+        if pending is None or stamp < pending.shown_stamp:
+            # Nothing waiting (or the gesture happened before the card existed): never spend.
+            return Step(stamp, self.turn_id, actions=[("confirm", "ignored", {"via": via})],
+                        replies=[cards.reply("nothing_to_confirm", self.lang)])  # fmt: skip
+        self.pending = None
+        if now > pending.deadline:
+            self.failures += 1
+            return Step(stamp, pending.turn_id, actions=[(pending.proposal.action, "expired", {"key": pending.proposal.key})],
+                        replies=[cards.reply("expired", pending.lang, what=pending.proposal.what)])  # fmt: skip
+        step = Step(stamp, pending.turn_id, actions=[(pending.proposal.action, "confirmed", {"via": via,
+                                                                                              "key": pending.proposal.key})])  # fmt: skip
+        self._apply(step, pending.proposal.execute(), stamp, now)
+        return step
+
+    def _cancel_pending(self, stamp: float, via: str) -> Step:
+        p, self.pending = self.pending, None
+        return Step(stamp, p.turn_id, actions=[(p.proposal.action, "cancelled", {"via": via, "key": p.proposal.key})],
+                    replies=[cards.reply("cancelled", p.lang, what=p.proposal.what)])  # fmt: skip
+
+    def _cancel(self, step: Step, slots: dict, lang: str) -> None:
+        target = slots.get("target")
+        if self.pending is not None and (
+            target in (None, "payment") or {"ride": "hail_taxi", "order": "order_food"}.get(target) == self.pending.proposal.action
+        ):
+            cancelled = self._cancel_pending(step.stamp, "speech")
+            step.actions.extend(cancelled.actions)
+            step.replies.extend(cancelled.replies)
+            return
+        self.awaiting = None
+        for track_id, t in list(self.tracked.items()):
+            if t["kind"] == "ride" and target in (None, "ride"):
+                self._apply(step, self.taxi.cancel(track_id, t["info"]["key"], t["info"]["destination"], lang), step.stamp, 0)
+                del self.tracked[track_id]
+                return
+            if t["kind"] == "order" and target in (None, "order"):
+                status = self.services.food.cancel_order(track_id)
+                if status == "cancelled":
+                    order = self.services.food.order(track_id) if hasattr(self.services.food, "order") else None
+                    if order is not None:
+                        self.services.payments.refund(order.key)
+                    del self.tracked[track_id]
+                    step.replies.append(cards.reply("cancelled", lang, what=t["info"].get("dish", "")))
+                else:
+                    step.replies.append(cards.reply("food_status", lang, status=cards.word(status, lang), **t["info"]))
+                step.actions.append(("order_food", "cancelled" if status == "cancelled" else "cancel_refused",
+                                     {"order_id": track_id, "status": status}))  # fmt: skip
+                return
+        step.replies.append(cards.reply("nothing_to_cancel", lang))
+
+    def _dispatch(self, step: Step, result: ParseResult, stamp: float, now: float) -> None:
+        intent, slots, lang = result.intent, result.slots, result.lang
+        if intent == "confirm":
+            confirmed = self._confirm(stamp, now, "speech")
+            step.actions.extend(confirmed.actions)
+            step.replies.extend(confirmed.replies)
+            return
+        if intent == "cancel":
+            self._cancel(step, slots, lang)
+            return
+        if intent == "unknown":
+            step.replies.append(cards.reply("did_not_understand", lang))
+            step.actions.append(("unknown", "ask_again", {"utterance": result.text[:120]}))
+            return
+        if intent == "pay":
+            if self._in_view(self.code, now):
+                outcome = self.pay.propose(self.code.value, lang, slots.get("amount"), slots.get("currency"))
+            else:
+                outcome = Outcome(replies=[cards.reply("look_at_code", lang)], awaiting="code")
+        elif intent in ("compare_price", "buy"):
+            in_view = self.product.value if self._in_view(self.product, now) else None
+            chosen = in_view or (self.last_compared if intent == "buy" else None)
+            product = self.compare.resolve(slots.get("item"), chosen)
+            if product is None and slots.get("item"):
+                outcome = Outcome(replies=[cards.reply("unknown_product", lang, what=slots["item"])], failed=True)
+            elif product is None:
+                outcome = Outcome(replies=[cards.reply("look_at_product", lang)], awaiting="product")
+            elif intent == "compare_price":
+                outcome = self.compare.compare(product, lang)
+                self.last_compared = product.product_id
+            else:
+                outcome = self.compare.propose_buy(product, slots.get("quantity", 1), lang, stamp)
+        elif intent == "order_food":
+            outcome = self.food.propose(slots, lang, stamp)
+        elif intent == "hail_taxi":
+            outcome = self.taxi.propose(slots, lang, stamp)
+        elif intent == "remind":
+            outcome = self._remind(slots, lang, now, step.turn_id)
+        else:
+            outcome = simple.handle(intent, slots, lang, self.context)
+        self._apply(step, outcome, stamp, now)
+
+    def _remind(self, slots: dict, lang: str, now: float, turn_id: int) -> Outcome:
+        task = slots.get("task") or ("reminder" if lang != "zh" else "提醒")
+        due = simple.due_time(slots.get("time"), now)
+        if due is None:
+            due = now + 600.0  # no time said: in ten minutes, and the card says so
+        self.reminders.append({"due": due, "task": task, "lang": lang, "turn_id": turn_id})
+        minutes = Decimal(str((due - now) / 60.0)).quantize(Decimal("1"))
+        when = slots.get("time") or ""
+        when = f"in {minutes} min" if lang != "zh" and (not when or when.startswith("+")) else (
+            f"{minutes}分钟后" if lang == "zh" and (not when or when.startswith("+")) else when)  # fmt: skip
+        return Outcome(replies=[cards.reply("reminder_set", lang, task=task, when=when)],
+                       actions=[("remind", "scheduled", {"task": task, "due": due})], completed=True)  # fmt: skip
