@@ -1,0 +1,173 @@
+"""Battery manager + power policy nodes on real rclpy: a pull/insert drives modes and actions."""
+
+import math
+import os
+import pty
+import textwrap
+
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import BatteryState
+
+from glasses_bringup import events as ev
+from glasses_bringup.nodes.battery_manager_node import BatteryManagerNode
+from glasses_bringup.nodes.power_policy_node import PowerPolicyNode
+from glasses_bringup.power.link import GaugeFrame, format_line
+from glasses_bringup.testing import wait_for
+
+
+class FakeVision(LifecycleNode):
+    """Stands in for a heavy lifecycle node (configure/activate succeed)."""
+
+    def __init__(self):
+        super().__init__("code_reader", namespace="/glasses")
+
+    def on_configure(self, state):
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state):
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_deactivate(self, state):
+        return TransitionCallbackReturn.SUCCESS
+
+
+def write_scenario(tmp_path):
+    path = tmp_path / "swap.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            name: power_swap
+            duration_s: 60
+            seed: 3
+            batteries:
+              left: {soc: 0.33}
+              right: {soc: 0.33}
+            timeline:
+              - {at: 1.0, battery_pull: left}
+              - {at: 14.0, battery_insert: {slot: left, soc: 0.95}}
+            """
+        )
+    )
+    return str(path)
+
+
+def test_pull_drives_saver_and_critical_then_insert_restores_normal(ros, tmp_path):
+    camera = Node("camera", namespace="/glasses", parameter_overrides=[Parameter("fps", value=15.0)])
+    camera.declare_parameter("fps", 15.0)
+    ros.executor.add_node(camera)
+    ros.nodes.append(camera)
+    vision = FakeVision()
+    ros.executor.add_node(vision)
+    ros.nodes.append(vision)
+    vision.trigger_configure()
+    vision.trigger_activate()
+
+    states = ros.collect_events("power/state", ev.PowerState)
+    cards = ros.collect_events("display/card", ev.Card)
+    says = ros.collect_events("speaker/say", ev.Say)
+    left = ros.collect("power/battery/left", BatteryState)
+    diags = ros.collect("/diagnostics", DiagnosticArray)
+
+    battery = BatteryManagerNode(
+        namespace="/glasses",
+        parameter_overrides=[
+            Parameter("scenario", value=write_scenario(tmp_path)),
+            Parameter("time_scale", value=3000.0),
+            Parameter("publish_period_s", value=0.2),
+        ],
+    )
+    policy = PowerPolicyNode(
+        namespace="/glasses",
+        parameter_overrides=[
+            Parameter("min_dwell_s", value=0.0),
+            Parameter("retry_period_s", value=0.3),
+            Parameter("vision_nodes", value=["code_reader"]),
+            Parameter("asr_nodes", value=["asr"]),  # not running: must be retried, never crash
+        ],
+    )
+    ros.add(battery)
+    ros.add(policy)
+
+    modes = lambda: [s.mode for s in states]  # noqa: E731
+    assert wait_for(lambda: any(s.swap_state == "right_only" for s in states), 10)
+    assert wait_for(lambda: "saver" in modes(), 15)
+    assert wait_for(lambda: camera.get_parameter("fps").value == 5.0, 5)
+    assert wait_for(lambda: vision._state_machine.current_state[1] == "inactive", 5)
+    assert wait_for(lambda: "critical" in modes(), 20)
+    assert wait_for(lambda: camera.get_parameter("fps").value == 1.0, 5)
+
+    # the low-battery warning went out once on the HUD and the speaker before the insert
+    assert wait_for(lambda: cards and says, 20)
+    assert cards[0].kind == "warning" and "last pack" in cards[0].body
+    assert len(cards) == 1 and len(says) == 1
+
+    # the pulled slot is published as not present, with NaN where nothing is measured
+    absent = [m for m in left if not m.present]
+    assert absent and absent[-1].location == "left temple" and math.isnan(absent[-1].percentage)
+
+    # a fresh pack goes in: charge rises, the policy recovers and un-parks vision
+    assert wait_for(lambda: states and states[-1].swap_state == "both" and states[-1].mode == "normal", 25)
+    assert wait_for(lambda: camera.get_parameter("fps").value == 15.0, 5)
+    assert wait_for(lambda: vision._state_machine.current_state[1] == "active", 5)
+    present = [m for m in left if m.present]
+    assert present[-1].percentage > 0.9 and present[-1].serial_number != present[0].serial_number
+
+    # the missing ASR node is a counted diagnostic on the policy, not a crash
+    def policy_reports_missing_asr():
+        for arr in diags:
+            for st in arr.status:
+                if st.name.endswith("power_policy"):
+                    kv = {k.key: k.value for k in st.values}
+                    if "lifecycle:asr" in kv.get("actions_pending", "") and int(kv.get("actions.dropped", "0")) > 0:
+                        return True
+        return False
+
+    assert wait_for(policy_reports_missing_asr, 10)
+
+
+def test_coprocessor_link_rejects_bad_readings_with_diagnostics(ros):
+    master, slave = pty.openpty()
+    try:
+        battery = BatteryManagerNode(
+            namespace="/glasses",
+            parameter_overrides=[
+                Parameter("source", value="coprocessor"),
+                Parameter("port", value=os.ttyname(slave)),
+                Parameter("publish_period_s", value=0.1),
+                Parameter("diagnostics_period_s", value=0.2),
+            ],
+        )
+        ros.add(battery)
+        right = ros.collect("power/battery/right", BatteryState)
+        diags = ros.collect("/diagnostics", DiagnosticArray)
+        good_left = GaugeFrame(1, "left", True, 3.95, -0.05, 30.0, 0.28, "PK-1")
+        same_pack_right = GaugeFrame(2, "right", True, 3.95, -0.05, 30.0, 0.28, "PK-1")
+        neg_cap = GaugeFrame(3, "right", True, 3.95, -0.05, 30.0, -0.28, "PK-2")
+        nan_volts = GaugeFrame(4, "right", True, math.nan, -0.05, 30.0, 0.28, "PK-2")
+        good_right = GaugeFrame(5, "right", True, 4.05, -0.05, 30.0, 0.28, "PK-2")
+        lines = [good_left, same_pack_right, neg_cap, nan_volts, good_right]
+        os.write(master, b"".join(format_line(f).encode() for f in lines) + b"\x00garbage\n")
+
+        def rejected():
+            for arr in diags:
+                for st in arr.status:
+                    kv = {k.key: k.value for k in st.values}
+                    keys = (
+                        "rejected.duplicate_pack",
+                        "rejected.bad_capacity",
+                        "rejected.nan",
+                        "rejected.link_no_start",
+                    )
+                    if st.name.endswith("battery_manager") and all(kv.get(k) == "1" for k in keys):
+                        return True
+            return False
+
+        assert wait_for(rejected, 10)
+        assert wait_for(lambda: any(m.present and m.serial_number == "PK-2" for m in right), 5)
+        assert 0.8 < [m for m in right if m.present][-1].percentage <= 1.0
+    finally:
+        os.close(master)
+        os.close(slave)
