@@ -1,0 +1,136 @@
+"""Intent understanding through any OpenAI-compatible chat endpoint, with tool calling.
+
+``LlmIntentParser`` sends the utterance to ``{base_url}/chat/completions`` (Qwen's
+OpenAI-compatible API, vLLM, llama.cpp server, Ollama ...) with one tool,
+``set_intent``, whose arguments are the intent name and slots. The key is read from
+the environment variable named by ``api_key_env`` at call time and sent only in the
+Authorization header; it is never logged or put in an event. Any failure (time-out,
+connection refused, HTTP error, no tool call, unknown intent, malformed arguments)
+falls back to the offline parser, and the reason is counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+
+from glasses_agent import intents
+from glasses_agent.intents import INTENTS, ParseResult
+
+log = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = (
+    "You turn one command spoken to smart glasses into a call of set_intent. "
+    "Use only the listed intent names; use 'unknown' when the command fits none. "
+    "Slots: amount (number), currency (ISO 4217), payee, item, quantity (integer), size (small|medium|large), "
+    "restaurant ('usual' for the usual place), destination, pickup, time, contact, task, query, "
+    "target_lang and source_lang (ISO 639-1), direction (up|down), level (0-100), target (ride|order|payment). "
+    "Only include slots the wearer actually said."
+)
+
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "set_intent",
+        "description": "Record the intent and slots of the wearer's command.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "intent": {"type": "string", "enum": list(INTENTS)},
+                "slots": {"type": "object", "additionalProperties": True},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            "required": ["intent"],
+        },
+    },
+}
+
+
+class LlmError(RuntimeError):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LlmIntentParser:
+    """Callable like ``intents.parse``; results carry backend "llm" or "offline" (fallback)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key_env: str = "GLASSES_LLM_API_KEY",
+        timeout_s: float = 3.0,
+        fallback: Callable[[str, str | None], ParseResult] = intents.parse,
+    ):
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.api_key_env = api_key_env
+        self.timeout_s = timeout_s
+        self.fallback = fallback
+        self.fallbacks: Counter[str] = Counter()
+        self.calls = 0
+
+    def __call__(self, utterance: str, lang: str | None = None) -> ParseResult:
+        self.calls += 1
+        try:
+            return self._ask(utterance, lang)
+        except LlmError as exc:
+            self.fallbacks[exc.reason] += 1
+            log.warning("LLM intent parsing failed (%s); using the offline parser", exc.reason)
+            result = self.fallback(utterance, lang)
+            result.backend = "offline"
+            return result
+
+    def _ask(self, utterance: str, lang: str | None) -> ParseResult:
+        body = {
+            "model": self.model,
+            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": utterance}],
+            "tools": [TOOL],
+            "tool_choice": {"type": "function", "function": {"name": "set_intent"}},
+            "temperature": 0,
+        }
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get(self.api_key_env, "")
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        request = urllib.request.Request(self.url, json.dumps(body).encode("utf-8"), headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                doc = json.loads(response.read(1 << 20).decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            raise LlmError(f"http_{exc.code}") from None
+        except TimeoutError:
+            raise LlmError("timeout") from None
+        except urllib.error.URLError as exc:
+            raise LlmError("timeout" if isinstance(exc.reason, (TimeoutError, socket.timeout)) else "unreachable") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+            raise LlmError("bad_response") from None
+        return self._result(doc, utterance, lang)
+
+    def _result(self, doc: dict, utterance: str, lang: str | None) -> ParseResult:
+        try:
+            message = doc["choices"][0]["message"]
+            call = next(c for c in message.get("tool_calls") or [] if c["function"]["name"] == "set_intent")
+            args = call["function"]["arguments"]
+            args = json.loads(args) if isinstance(args, str) else args
+        except (KeyError, IndexError, TypeError, StopIteration, json.JSONDecodeError):
+            raise LlmError("no_tool_call") from None
+        intent = args.get("intent") if isinstance(args, dict) else None
+        if intent not in INTENTS:
+            raise LlmError("unknown_intent")
+        slots = args.get("slots") or {}
+        if not isinstance(slots, dict):
+            raise LlmError("bad_slots")
+        slots = {str(k): v for k, v in slots.items() if isinstance(v, (str, int, float)) and v != ""}
+        try:
+            confidence = min(1.0, max(0.0, float(args.get("confidence", 0.8))))
+        except (TypeError, ValueError):
+            confidence = 0.8
+        return ParseResult(intent, slots, confidence, lang or intents.detect_lang(utterance), utterance, "llm")
