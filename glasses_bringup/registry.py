@@ -16,6 +16,7 @@ NODES: dict[str, str] = {
     "display": "glasses_bringup.nodes.display_node:DisplayNode",
     "speaker": "glasses_bringup.nodes.speaker_node:SpeakerNode",
     "scenario_clock": "glasses_bringup.nodes.scenario_node:ScenarioNode",
+    "agent": "glasses_agent.nodes.agent_node:AgentNode",
     "battery_manager": "glasses_bringup.nodes.battery_manager_node:BatteryManagerNode",
     "power_policy": "glasses_bringup.nodes.power_policy_node:PowerPolicyNode",
 }
