@@ -22,6 +22,9 @@ NODES: dict[str, str] = {
     "agent": "glasses_agent.nodes.agent_node:AgentNode",
     "battery_manager": "glasses_bringup.nodes.battery_manager_node:BatteryManagerNode",
     "power_policy": "glasses_bringup.nodes.power_policy_node:PowerPolicyNode",
+    "vad": "glasses_perception.nodes.vad_node:VadNode",
+    "wake": "glasses_perception.nodes.wake_node:WakeNode",
+    "asr": "glasses_perception.nodes.asr_node:AsrNode",
 }
 
 # Executables that are not nodes (CLI tools).

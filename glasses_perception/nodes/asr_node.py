@@ -1,0 +1,201 @@
+"""ASR node: audio/raw -> perception/transcript (partials while speaking, final at the end).
+
+Listens only after perception/wake (wake word, touch, follow-up) unless
+`always_listen` is set. A lifecycle node: configure loads the recognizers (Whisper
+and/or the pocketsphinx grammar), activate starts streaming. With power/state in a
+saver mode it switches to `saver_engine` (the grammar path by default), so the
+power policy can keep voice commands working without full ASR.
+
+Recognition runs on a worker thread so the executor keeps taking audio; stale
+partials are skipped when the worker falls behind. Final latency is measured end
+of speech -> publish: the VAD hangover (audio time) plus the wall time from the
+chunk that confirmed the end to the publish.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+from glasses_bringup import events as ev
+from glasses_bringup.ros.node_base import GlassesLifecycleNode, run_node
+from glasses_perception.nodes.audio_input import AudioInput
+from glasses_perception.nodes.vad_node import declare_vad
+from glasses_perception.voice import asr
+
+SAVER_MODES = ("saver", "critical")
+
+
+class AsrNode(GlassesLifecycleNode):
+    def __init__(self, **kwargs):
+        super().__init__("asr", **kwargs)
+        self.engine = self.declare("engine", "whisper", "Recognizer.", choices=asr.ENGINES)
+        self.saver_engine = self.declare(
+            "saver_engine",
+            "grammar",
+            "Recognizer in power saver modes ('none' = stop listening).",
+            choices=(*asr.ENGINES, "none"),
+        )
+        self.model_path = self.declare("model_path", "", "Whisper CTranslate2 model dir; empty = shipped tiny.en.")
+        self.grammar_path = self.declare("grammar_path", "", "JSGF grammar; empty = shipped commands.gram.")
+        self.lang = self.declare("lang", "en", "Language code, or 'auto' on a multilingual model.")
+        self.beam_size = self.declare("beam_size", 1, "Whisper beam size.", min=1, max=8)
+        self.cpu_threads = self.declare("cpu_threads", 2, "Whisper CPU threads.", min=1, max=16)
+        self.prompt = self.declare("prompt", asr.DEFAULT_PROMPT, "Whisper vocabulary prompt (empty = none).")
+        self.always_listen = self.declare("always_listen", False, "Transcribe all speech, without a wake event.")
+        self.partial_interval_s = self.declare(
+            "partial_interval_s", 1.0, "Partial transcript period while speaking (0 = none).", min=0.0, max=10.0
+        )
+        self.listen_window_s = self.declare(
+            "listen_window_s", 6.0, "Time to start speaking after a wake.", min=0.5, max=60.0
+        )
+        self.follow_up_s = self.declare("follow_up_s", 5.0, "Follow-up window after an answer (s).", min=0.0, max=60.0)
+        self.vad_config = declare_vad(self)
+        self.recognizers: dict[str, object] = {}
+        self.current = self.engine
+        self.stream: asr.UtteranceStream | None = None
+        self.pub = self.event_publisher("perception/transcript")
+        self.audio = AudioInput(self, self.on_audio, self.on_gap)
+        self.event_subscription("perception/wake", ev.Wake, self.on_wake)
+        self.event_subscription("power/state", ev.PowerState, self.on_power)
+        self._jobs: queue.Queue = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._tentative: dict[tuple[int, float], asr.TranscriptResult] = {}
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def configure(self) -> None:
+        needed = {self.engine, self.saver_engine} - {"none"}
+        for name in sorted(needed):
+            t0 = time.perf_counter()
+            self.recognizers[name] = asr.make_recognizer(
+                name,
+                self.model_path,
+                self.grammar_path,
+                self.lang,
+                **(
+                    {"beam_size": self.beam_size, "cpu_threads": self.cpu_threads, "prompt": self.prompt}
+                    if name == "whisper"
+                    else {}
+                ),
+            )
+            self.health.set(f"{name}_load_ms", f"{(time.perf_counter() - t0) * 1000:.0f}")
+        self.health.set("engine", self.current)
+
+    def activate(self) -> None:
+        self.stream = asr.UtteranceStream(
+            self.vad_config,
+            always_listen=self.always_listen,
+            partial_interval_s=self.partial_interval_s,
+            listen_window_s=self.listen_window_s,
+            follow_up_s=self.follow_up_s,
+        )
+        self._worker = threading.Thread(target=self._work, name="asr_worker", daemon=True)
+        self._worker.start()
+
+    def deactivate(self) -> None:
+        self._stop_worker()
+        self.stream = None
+
+    def cleanup(self) -> None:
+        self.recognizers.clear()
+
+    def _stop_worker(self) -> None:
+        if self._worker is not None:
+            self._jobs.put(None)
+            self._worker.join(timeout=10)
+            self._worker = None
+
+    def destroy_node(self):
+        self._stop_worker()
+        return super().destroy_node()
+
+    # -- inputs -------------------------------------------------------------------
+
+    def on_audio(self, samples, stamp: float) -> None:
+        if not self.active or self.stream is None:
+            return
+        if self.current == "none":
+            return
+        received = time.perf_counter()
+        _, requests = self.stream.feed(samples, stamp)
+        for req in requests:
+            self._jobs.put((req, received))
+
+    def on_gap(self, stamp: float, gap_s: float) -> None:
+        if self.stream is None:
+            return
+        received = time.perf_counter()
+        for req in self.stream.gap(stamp):
+            self._jobs.put((req, received))
+
+    def on_wake(self, wake: ev.Wake) -> None:
+        if self.stream is not None:
+            self.stream.listen(wake.stamp, wake.reason)
+            self.health.tick(f"wake.{wake.reason}")
+
+    def on_power(self, state: ev.PowerState) -> None:
+        wanted = self.saver_engine if state.mode in SAVER_MODES else self.engine
+        if wanted != self.current:
+            if wanted != "none" and wanted not in self.recognizers:
+                self.health.error(f"recognizer {wanted!r} not loaded; staying on {self.current!r}")
+                return
+            self.get_logger().info(f"power mode {state.mode}: recognizer {self.current} -> {wanted}")
+            self.current = wanted
+            self.health.set("engine", wanted)
+
+    # -- recognition worker -------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            req, received = job
+            if not req.final and not req.tentative and not self._jobs.empty():
+                self.health.drop("stale_partials")  # a newer partial or the final is waiting
+                continue
+            try:
+                self._recognize(req, received)
+            except Exception as exc:  # a decoder failure must not end the worker
+                self.health.error(f"recognition failed: {exc}")
+                self.get_logger().error(f"recognition failed: {exc!r}")
+
+    def _recognize(self, req: asr.Request, received: float) -> None:
+        recognizer = self.recognizers.get(self.current)
+        if recognizer is None:
+            return
+        key = (req.utterance_id, req.audio_end)
+        if req.tentative:
+            self._tentative = {key: asr.recognize(recognizer, req)}
+            return
+        cached = self._tentative.pop(key, None) if req.final else None
+        result = cached if cached is not None else asr.recognize(recognizer, req)
+        latency_ms = (time.perf_counter() - received) * 1000.0 + (req.endpoint_wait_ms if req.final else 0.0)
+        if not result.text and not req.final:
+            return
+        self.pub.publish(
+            ev.Transcript(
+                stamp=req.audio_end,
+                text=result.text,
+                final=req.final,
+                lang=result.lang,
+                audio_start=req.audio_start,
+                audio_end=req.audio_end,
+                latency_ms=latency_ms,
+                engine=result.engine,
+                utterance_id=req.utterance_id,
+            )
+        )
+        self.health.tick("finals" if req.final else "partials")
+        if req.final:
+            self.health.set("last_final_latency_ms", f"{latency_ms:.0f}")
+            self.health.set("last_decode_ms", f"{result.decode_ms:.0f}")
+
+    def diagnostics_values(self):
+        return {"engine": self.current, "queue": self._jobs.qsize(), "always_listen": self.always_listen}
+
+
+def main(args=None):
+    return run_node(AsrNode, args)

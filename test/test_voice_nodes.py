@@ -1,0 +1,202 @@
+"""Voice nodes on real rclpy: audio chunks published on audio/raw through the harness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sensor_msgs.msg import Image
+from std_msgs.msg import String
+
+from glasses_bringup import events as ev
+from glasses_bringup.audio_format import AudioCaps
+from glasses_bringup.ros.msgs import audio_msg, from_sec
+from glasses_bringup.testing import wait_for
+from glasses_perception.voice import wer
+from glasses_perception.voice.audio_io import read_audio, resample
+
+RATE = 16000
+CHUNK = 320  # 20 ms
+
+
+def clip(repo_root, name: str) -> np.ndarray:
+    return read_audio(repo_root / "assets" / "audio" / f"{name}.wav")
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), np.float32)
+
+
+def received_by(node):
+    """Chunks the node has taken from audio/raw (good or rejected)."""
+    return lambda: (
+        (node.health.rates["audio"].total if "audio" in node.health.rates else 0) + node.health.rejects["bad_audio"]
+    )
+
+
+def publish_audio(pub, x, stamp0, received, rate: int = RATE, chunk_s: float = 0.02, skip: set | None = None):
+    """Publish float audio as S16LE chunks as fast as the node takes them.
+
+    The audio QoS keeps the last 50 chunks, so the publisher never runs more than
+    20 chunks ahead of what ``received()`` says the node has consumed.
+    """
+    caps = AudioCaps(rate=rate)
+    n = int(rate * chunk_s)
+    base = received()
+    sent = 0
+    for k, i in enumerate(range(0, x.size, n)):
+        if skip and k in skip:
+            continue
+        block = np.clip(x[i : i + n] * 32767, -32768, 32767).astype(np.int16)
+        pub.publish(audio_msg(caps, block, from_sec(stamp0 + i / rate), "mic_array"))
+        sent += 1
+        assert wait_for(lambda n=sent: received() - base >= n - 20, 10, period=0.002), "node stopped taking audio"
+
+
+def events_on(ros, topic, schema):
+    return ros.collect_events(topic, schema)
+
+
+def test_vad_node_publishes_start_and_end_and_survives_bad_audio(ros, repo_root):
+    from glasses_perception.nodes.vad_node import VadNode
+
+    node = ros.add(VadNode(namespace="/glasses"))
+    got = events_on(ros, "perception/vad", ev.Vad)
+    pub = ros.publisher("audio/raw", Image)
+    assert wait_for(lambda: pub.get_subscription_count() >= 1, 5)
+
+    # malformed chunks first: wrong step, NaN floats, empty, not audio
+    bad = audio_msg(AudioCaps(), np.zeros(320, np.int16), from_sec(1.0), "mic")
+    bad.step = 7
+    pub.publish(bad)
+    nan = audio_msg(AudioCaps(sample_format="F32LE"), np.full(320, np.nan, np.float32), from_sec(1.0), "mic")
+    pub.publish(nan)
+    empty = Image(encoding=AudioCaps().encoding())
+    pub.publish(empty)
+    pub.publish(Image(encoding="rgb8", width=2, height=1, step=6, data=bytes(6)))
+
+    x = np.concatenate([silence(0.5), clip(repo_root, "navigate_train_station"), silence(0.6)])
+    publish_audio(pub, x, 100.0, received_by(node))
+    assert wait_for(lambda: len(got) >= 2, 15)
+    start, end = got[0], got[1]
+    assert (start.state, end.state) == ("start", "end")
+    assert 100.8 < start.speech_start < 101.1 and 102.4 < end.speech_end < 102.9
+    assert end.stamp >= end.speech_end and start.source.endswith("vad")
+    assert wait_for(lambda: sum(node.health.rejects.values()) >= 4, 5)
+    assert node.health.rejects["bad_audio"] >= 4
+
+
+def test_vad_node_resamples_48k_and_reports_gaps(ros, repo_root):
+    from glasses_perception.nodes.vad_node import VadNode
+
+    node = ros.add(VadNode(namespace="/glasses"))
+    got = events_on(ros, "perception/vad", ev.Vad)
+    pub = ros.publisher("audio/raw", Image)
+    assert wait_for(lambda: pub.get_subscription_count() >= 1, 5)
+    x = resample(np.concatenate([silence(0.5), clip(repo_root, "what_is_this"), silence(0.6)]), RATE, 48000)
+    # drop chunks 60..64 (1.2-1.3 s, inside the speech): a gap
+    publish_audio(pub, x, 10.0, received_by(node), rate=48000, skip=set(range(60, 65)))
+    assert wait_for(lambda: len(got) >= 2, 15)
+    assert [e.state for e in got[:2]] == ["start", "end"]
+    assert node.health.drops["audio_gap"] == 1
+    assert node.health.values.get("audio_resampled_from_hz") == "48000"
+
+
+def test_wake_node_wake_word_touch_and_follow_up(ros, repo_root):
+    from glasses_perception.nodes.wake_node import WakeNode
+
+    node = ros.add(WakeNode(namespace="/glasses"))
+    got = events_on(ros, "perception/wake", ev.Wake)
+    audio = ros.publisher("audio/raw", Image)
+    touch = ros.publisher("input/touch", String)
+    speaker = ros.publisher("speaker/state", String)
+    assert wait_for(lambda: audio.get_subscription_count() >= 1 and touch.get_subscription_count() >= 1, 5)
+    publish_audio(
+        audio, np.concatenate([silence(0.3), clip(repo_root, "hey_jarvis"), silence(0.5)]), 20.0, received_by(node)
+    )
+    assert wait_for(lambda: len(got) >= 1, 15)
+    assert (got[0].reason, got[0].phrase) == ("wake_word", "hey jarvis") and 20.5 < got[0].stamp < 22.0
+
+    touch.publish(String(data=ev.encode(ev.Touch(stamp=30.0, gesture="tap"))))
+    touch.publish(String(data=ev.encode(ev.Touch(stamp=31.0, gesture="long_press"))))
+    speaker.publish(String(data=ev.encode(ev.SpeakerState(stamp=40.0, state="speaking", text="ok"))))
+    speaker.publish(String(data=ev.encode(ev.SpeakerState(stamp=42.0, state="idle", text="ok"))))
+    assert wait_for(lambda: len(got) >= 3, 10)
+    assert [(e.reason, e.stamp) for e in got[1:3]] == [("touch", 31.0), ("follow_up", 42.0)]
+
+
+def test_asr_node_transcribes_after_wake_only(ros, repo_root):
+    from glasses_perception.nodes.asr_node import AsrNode
+
+    node = ros.add(AsrNode(namespace="/glasses"))
+    assert node.active, node.health.last_error
+    got = events_on(ros, "perception/transcript", ev.Transcript)
+    audio = ros.publisher("audio/raw", Image)
+    wake = ros.publisher("perception/wake", String)
+    assert wait_for(lambda: audio.get_subscription_count() >= 1 and wake.get_subscription_count() >= 1, 5)
+
+    # not listening: a command is ignored
+    publish_audio(audio, np.concatenate([clip(repo_root, "compare_prices"), silence(0.6)]), 50.0, received_by(node))
+    # touch-style wake at 60 s, then the command
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=59.9, reason="touch"))))
+    assert wait_for(lambda: node.health.rates.get("wake.touch") is not None, 5)
+    x = np.concatenate([silence(0.3), clip(repo_root, "order_noodles"), silence(0.8)])
+    publish_audio(audio, x, 60.0, received_by(node))
+    assert wait_for(lambda: any(t.final for t in got), 30)
+    finals = [t for t in got if t.final]
+    assert len(finals) == 1
+    assert wer.normalize(finals[0].text) == "order a large beef noodle from the usual place"
+    assert 60.5 < finals[0].audio_start < 61.0 and finals[0].audio_end > 63.0
+    assert finals[0].stamp == finals[0].audio_end and finals[0].latency_ms > 0
+    partials = [t for t in got if not t.final]
+    assert all(p.utterance_id == finals[0].utterance_id for p in partials)
+
+
+@pytest.mark.slow
+def test_asr_node_grammar_engine_always_listen(ros, repo_root):
+    from glasses_perception.nodes.asr_node import AsrNode
+
+    node = ros.add(
+        AsrNode(
+            namespace="/glasses",
+            parameter_overrides=[
+                __import__("rclpy").parameter.Parameter("engine", value="grammar"),
+                __import__("rclpy").parameter.Parameter("always_listen", value=True),
+            ],
+        )
+    )
+    assert node.active and "whisper" not in node.recognizers
+    got = events_on(ros, "perception/transcript", ev.Transcript)
+    audio = ros.publisher("audio/raw", Image)
+    assert wait_for(lambda: audio.get_subscription_count() >= 1, 5)
+    publish_audio(audio, np.concatenate([clip(repo_root, "airport"), silence(0.6)]), 5.0, received_by(node))
+    assert wait_for(lambda: any(t.final for t in got), 15)
+    final = next(t for t in got if t.final)
+    assert (final.text, final.engine) == ("take me to the airport", "grammar")
+
+
+def test_speaker_node_speaks_and_barge_in_interrupts(ros):
+    from glasses_bringup.nodes.speaker_node import SpeakerNode
+
+    node = ros.add(SpeakerNode(namespace="/glasses"))
+    got = events_on(ros, "speaker/state", ev.SpeakerState)
+    say = ros.publisher("speaker/say", String)
+    vad = ros.publisher("perception/vad", String)
+    assert wait_for(lambda: say.get_subscription_count() >= 1 and vad.get_subscription_count() >= 1, 5)
+
+    say.publish(String(data=ev.encode(ev.Say(stamp=1.0, text="Paid twelve yuan fifty to Cafe Lumi."))))
+    assert wait_for(lambda: [s.state for s in got] == ["speaking", "idle"], 20)
+    assert got[0].stamp == 1.0 and node.player.sink.played_s > 1.0
+
+    say.publish(
+        String(
+            data=ev.encode(
+                ev.Say(stamp=2.0, text="Turn left in two hundred meters, then keep straight for one kilometer.")
+            )
+        )
+    )
+    assert wait_for(lambda: len(got) >= 3, 10)
+    vad.publish(String(data=ev.encode(ev.Vad(stamp=3.0, state="start", speech_start=2.9))))
+    assert wait_for(lambda: len(got) >= 4, 10)
+    assert [s.state for s in got[2:4]] == ["speaking", "interrupted"]
+    say.publish(String(data='{"schema": "say", "v": 1, "stamp": 1.0, "text": ""}'))  # empty text: rejected
+    assert wait_for(lambda: node.health.rejects.get("invalid_fields", 0) == 1, 5)
