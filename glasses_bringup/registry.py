@@ -16,15 +16,16 @@ NODES: dict[str, str] = {
     "display": "glasses_bringup.nodes.display_node:DisplayNode",
     "speaker": "glasses_bringup.nodes.speaker_node:SpeakerNode",
     "scenario_clock": "glasses_bringup.nodes.scenario_node:ScenarioNode",
-    "code_reader": "glasses_perception.nodes.code_reader_node:CodeReaderNode",
-    "text_reader": "glasses_perception.nodes.text_reader_node:TextReaderNode",
-    "product_recognizer": "glasses_perception.nodes.product_recognizer_node:ProductRecognizerNode",
-    "agent": "glasses_agent.nodes.agent_node:AgentNode",
     "battery_manager": "glasses_bringup.nodes.battery_manager_node:BatteryManagerNode",
     "power_policy": "glasses_bringup.nodes.power_policy_node:PowerPolicyNode",
     "vad": "glasses_perception.nodes.vad_node:VadNode",
     "wake": "glasses_perception.nodes.wake_node:WakeNode",
     "asr": "glasses_perception.nodes.asr_node:AsrNode",
+    "head_gesture": "glasses_perception.nodes.head_gesture_node:HeadGestureNode",
+    "code_reader": "glasses_perception.nodes.code_reader_node:CodeReaderNode",
+    "text_reader": "glasses_perception.nodes.text_reader_node:TextReaderNode",
+    "product_recognizer": "glasses_perception.nodes.product_recognizer_node:ProductRecognizerNode",
+    "agent": "glasses_agent.nodes.agent_node:AgentNode",
 }
 
 # Executables that are not nodes (CLI tools).
