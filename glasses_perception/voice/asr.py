@@ -74,7 +74,7 @@ class WhisperRecognizer:
         self.model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
         self.multilingual = bool(self.model.model.is_multilingual)
         if not self.multilingual and lang not in ("en", "auto"):
-            raise AsrError(f"model {path.name} is English-only; language {lang!r} needs a multilingual model")
+            raise AsrError(f"model {path} is English-only; language {lang!r} needs a multilingual model")
         self.lang = lang
         self.beam_size = beam_size
         self.prompt = prompt or None
