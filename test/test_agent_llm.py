@@ -1,0 +1,156 @@
+"""LLM intent client against a tiny OpenAI-compatible server on 127.0.0.1, and the HTTP back-end client."""
+
+import json
+import logging
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from glasses_agent.backends.base import BackendError
+from glasses_agent.backends.http import HttpBackend
+from glasses_agent.llm import LlmIntentParser
+
+SECRET = "sk-test-0123456789abcdef"
+
+
+class FakeServer:
+    """Serves canned JSON per path; records requests (headers + body)."""
+
+    def __init__(self):
+        self.requests = []
+        self.reply = lambda path, body: (200, {})
+        self.delay_s = 0.0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null") if length else None
+                outer.requests.append({"path": self.path, "method": self.command, "headers": dict(self.headers),
+                                       "body": body})  # fmt: skip
+                time.sleep(outer.delay_s)
+                status, doc = outer.reply(self.path, body)
+                data = json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    s = FakeServer()
+    yield s
+    s.close()
+
+
+def tool_reply(intent, slots, arguments_as_text=True):
+    args = {"intent": intent, "slots": slots, "confidence": 0.93}
+    call = {"id": "c1", "type": "function",
+            "function": {"name": "set_intent", "arguments": json.dumps(args) if arguments_as_text else args}}  # fmt: skip
+    return 200, {"choices": [{"message": {"role": "assistant", "content": None, "tool_calls": [call]}}]}
+
+
+def test_tool_call_gives_intent_and_key_goes_only_in_header(server, monkeypatch, caplog):
+    monkeypatch.setenv("TEST_LLM_KEY", SECRET)
+    server.reply = lambda path, body: tool_reply("hail_taxi", {"destination": "airport"})
+    parser = LlmIntentParser(server.url + "/v1", "qwen-test", "TEST_LLM_KEY", timeout_s=2.0)
+    with caplog.at_level(logging.DEBUG):
+        r = parser("could you get me to the airport, my flight is soon", "en")
+    assert (r.intent, r.slots, r.backend, r.confidence) == ("hail_taxi", {"destination": "airport"}, "llm", 0.93)
+    [req] = server.requests
+    assert req["path"] == "/v1/chat/completions" and req["headers"]["Authorization"] == f"Bearer {SECRET}"
+    assert req["body"]["model"] == "qwen-test" and req["body"]["tools"][0]["function"]["name"] == "set_intent"
+    assert SECRET not in json.dumps(req["body"]) and SECRET not in caplog.text
+
+
+def test_timeout_falls_back_to_offline_parser(server, monkeypatch, caplog):
+    monkeypatch.setenv("TEST_LLM_KEY", SECRET)
+    server.delay_s = 1.0
+    server.reply = lambda path, body: tool_reply("pay", {})
+    parser = LlmIntentParser(server.url, "m", "TEST_LLM_KEY", timeout_s=0.2)
+    r = parser("take me to the airport", "en")
+    assert (r.intent, r.backend) == ("hail_taxi", "offline")
+    assert parser.fallbacks["timeout"] == 1
+    assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "reply,reason",
+    [
+        (lambda p, b: (500, {"error": "boom"}), "http_500"),
+        (lambda p, b: (200, {"choices": [{"message": {"content": "I think it is a taxi"}}]}), "no_tool_call"),
+        (lambda p, b: tool_reply("launch_rocket", {}), "unknown_intent"),
+        (lambda p, b: (200, ["not", "an", "object"]), "no_tool_call"),
+    ],
+)
+def test_bad_answers_fall_back(server, reply, reason):
+    server.reply = reply
+    parser = LlmIntentParser(server.url, "m", "UNSET_KEY_VAR", timeout_s=2.0)
+    r = parser("下一首", "zh")
+    assert (r.intent, r.backend) == ("next_track", "offline")
+    assert parser.fallbacks[reason] == 1
+    assert "Authorization" not in server.requests[0]["headers"]
+
+
+def test_unreachable_endpoint_falls_back():
+    parser = LlmIntentParser("http://127.0.0.1:9", "m", timeout_s=0.5)  # discard port: nothing listens
+    assert parser("pay", "en").intent == "pay"
+    assert sum(parser.fallbacks.values()) == 1
+
+
+def test_http_backend_sends_idempotency_key_and_parses_money(server, monkeypatch):
+    monkeypatch.setenv("TEST_SERVICES_TOKEN", "svc-token")
+
+    def reply(path, body):
+        if path == "/catalog/products?ean=6901234567892":
+            return 200, {"product_id": "p-oolong-tea", "name": "Oolong Tea 500 ml", "ean": "6901234567892"}
+        if path == "/catalog/products/p-oolong-tea/offers":
+            return 200, [{"merchant": "B", "price": "4.50", "currency": "CNY"}, {"merchant": "A", "price": "3.90", "currency": "CNY"}]
+        if path == "/payments":
+            return 200, {**body, "status": "pending", "created_at": 1.0}
+        if path == "/payments/k1/commit":
+            return 200, {"key": "k1", "kind": "pay", "payee": "x", "amount": "12.50", "currency": "CNY", "status": "done"}
+        if path == "/payments/k2/commit":
+            return 409, {"reason": "insufficient_funds"}
+        return 404, {}
+
+    server.reply = reply
+    api = HttpBackend(server.url, token_env="TEST_SERVICES_TOKEN", timeout_s=2.0)
+    assert api.product_by_ean("6901234567892").product_id == "p-oolong-tea"
+    assert [o.merchant for o in api.offers("p-oolong-tea")] == ["A", "B"]
+    assert api.product_by_ean("0000000000000") is None
+    p = api.begin("k1", "pay", "x", "X", Decimal("12.50"), "CNY")
+    assert p.status == "pending" and p.amount == Decimal("12.50")
+    assert api.commit("k1").status == "done"
+    with pytest.raises(BackendError) as err:
+        api.commit("k2")
+    assert err.value.reason == "insufficient_funds"
+    posts = [r for r in server.requests if r["method"] == "POST"]
+    assert [r["headers"].get("Idempotency-Key") for r in posts] == ["k1", "k1", "k2"]
+    assert all(r["headers"]["Authorization"] == "Bearer svc-token" for r in server.requests)
+
+
+def test_http_backend_unreachable_is_a_backend_error():
+    api = HttpBackend("http://127.0.0.1:9", timeout_s=0.5)
+    with pytest.raises(BackendError) as err:
+        api.balance("CNY")
+    assert err.value.reason == "service_unreachable"
