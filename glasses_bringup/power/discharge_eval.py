@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from glasses_bringup.power.fuel_gauge import FuelGauge, GaugeConfig
+from glasses_bringup.power.ocv import OcvTable
 
 
 @dataclass
@@ -73,3 +74,33 @@ def evaluate(
         final_estimate_pct=float(est[-1] * 100),
         initial_source=gauge.initial_source,
     )
+
+
+def two_rate_ocv(
+    runs: list[tuple[np.ndarray, np.ndarray, float]], nominal_ah: float, points: int = 41
+) -> tuple[OcvTable, float]:
+    """Characterise a cell from two constant-current discharges: (OCV table, resistance ohm).
+
+    At equal charge drawn, V = OCV - I R for both rates, so R = dV / dI and OCV is
+    the voltage extrapolated to zero current (the usual two-rate method). ``runs``
+    holds (time_s, volts, c_rate); charge drawn is taken against ``nominal_ah``.
+    """
+    (t1, v1, c1), (t2, v2, c2) = runs[:2]
+    i1, i2 = c1 * nominal_ah, c2 * nominal_ah
+    socs = np.linspace(0.0, 1.0, points)
+    depth = (1.0 - socs) * nominal_ah * 3600.0  # coulombs drawn at each grid SoC
+    end = min(i1 * t1[-1], i2 * t2[-1])
+    ok = (depth > 0) & (depth <= end)
+    va = np.interp(depth[ok] / i1, t1, v1)
+    vb = np.interp(depth[ok] / i2, t2, v2)
+    r = (va - vb) / (i2 - i1)
+    ocv = va + i1 * r
+    resistance = float(np.median(r))
+    pairs = [(1.0, float(v1[0]))]  # the resting voltage before the current starts
+    pairs += [(float(s), float(v)) for s, v in zip(socs[ok], ocv, strict=True)]
+    pairs.append((0.0, float(min(ocv.min(), v1[-1], v2[-1])) - 0.01))
+    pairs = sorted(set(pairs))
+    soc_sorted = [p[0] for p in pairs]
+    volts = np.maximum.accumulate([p[1] for p in pairs])  # an OCV curve cannot fall with charge
+    volts = volts + np.arange(len(volts)) * 1e-6  # strictly rising for the table
+    return OcvTable.from_pairs(zip(soc_sorted, volts, strict=True)), resistance
