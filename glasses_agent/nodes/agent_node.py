@@ -60,7 +60,7 @@ class AgentNode(GlassesNode):
         )
         tick_s = self.declare("tick_period_s", 0.5, "Period of time-out and status checks (s).", min=0.05, max=10.0)
 
-        self.services = make_services(backend, db_path, services_url, speed)
+        self.backend_services = make_services(backend, db_path, services_url, speed)
         parser = intents.parse
         if intent_backend == "llm":
             if not llm_url:
@@ -68,7 +68,7 @@ class AgentNode(GlassesNode):
             from glasses_agent.llm import LlmIntentParser
 
             parser = self.llm = LlmIntentParser(llm_url, llm_model, llm_key_env, llm_timeout)
-        self.dialogue = DialogueManager(self.services, config, parser)
+        self.dialogue = DialogueManager(self.backend_services, config, parser)
         self.health.set("backend", backend)
         self.health.set("intent_backend", intent_backend)
 
@@ -174,7 +174,7 @@ class AgentNode(GlassesNode):
         return values
 
     def destroy_node(self):
-        close = getattr(self.services, "close", None)
+        close = getattr(self.backend_services, "close", None)
         if close is not None:
             close()
         return super().destroy_node()

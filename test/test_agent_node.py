@@ -1,0 +1,93 @@
+"""Agent node on real rclpy: perception events in -> intent, cards, speech, actions out, payment in the ledger."""
+
+from decimal import Decimal
+
+import pytest
+from std_msgs.msg import String
+
+from glasses_agent.backends.sqlite import SqliteSandbox
+from glasses_bringup import events as ev
+from glasses_bringup.testing import wait_for
+
+CODE = "glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=T1001"
+
+
+def make_agent(ros, tmp_path, variant="s1", **params):
+    from rclpy.parameter import Parameter
+
+    from glasses_agent.nodes.agent_node import AgentNode
+
+    overrides = [Parameter("db_path", value=str(tmp_path / "agent.sqlite")), Parameter("variant", value=variant)]
+    overrides += [Parameter(k, value=v) for k, v in params.items()]
+    return ros.add(AgentNode(namespace=ros.namespace, parameter_overrides=overrides))
+
+
+def publish(pub, event):
+    pub.publish(String(data=ev.encode(event)))
+
+
+@pytest.fixture
+def io(ros):
+    out = {t: ros.collect_events(t) for t in ("agent/intent", "agent/action", "agent/response", "agent/metrics",
+                                               "display/card", "speaker/say")}  # fmt: skip
+    pubs = {t: ros.publisher(t, String) for t in ("perception/transcript", "perception/codes", "input/head_gesture",
+                                                  "input/touch", "perception/product")}  # fmt: skip
+    return out, pubs
+
+
+def transcript(text, stamp, lang="en", final=True):
+    return ev.Transcript(stamp=stamp, text=text, final=final, lang=lang, audio_start=stamp - 1.0, audio_end=stamp,
+                         latency_ms=100.0)  # fmt: skip
+
+
+def test_pay_end_to_end_on_rclpy(ros, tmp_path, io):
+    out, pubs = io
+    agent = make_agent(ros, tmp_path)
+    assert wait_for(lambda: all(p.get_subscription_count() > 0 for p in pubs.values()), 10)
+    assert wait_for(lambda: out["agent/metrics"], 10)  # latched metrics at start
+    now = agent.now_s()
+    publish(pubs["perception/codes"], ev.Code(stamp=now, symbology="QR_CODE", text=CODE, kind="payment"))
+    publish(pubs["perception/transcript"], transcript("pay for this", now + 0.1))
+    assert wait_for(lambda: any(c.kind == "confirm" for c in out["display/card"]), 10)
+    card = next(c for c in out["display/card"] if c.kind == "confirm")
+    assert card.title == "Pay 12.50 CNY?" and card.body == "to Cafe Lumi"
+    assert card.stamp == pytest.approx(now + 0.1)  # stamped with the transcript's sensor time
+    intent = out["agent/intent"][0]
+    assert (intent.intent, intent.backend, intent.stamp) == ("pay", "offline", pytest.approx(now + 0.1))
+    assert SqliteSandbox(tmp_path / "agent.sqlite").ledger() == []  # nothing before confirmation
+
+    publish(pubs["input/head_gesture"], ev.HeadGesture(stamp=now + 1.0, gesture="nod", confidence=0.9))
+    publish(pubs["input/touch"], ev.Touch(stamp=now + 1.2, gesture="double_tap"))  # a second confirmation
+    assert wait_for(lambda: any(a.action == "pay" and a.status == "done" for a in out["agent/action"]), 10)
+    # The second gesture finds nothing pending (ignored) or, with the code still in view, restarts look and
+    # pay and is told it is already paid: either way no second charge.
+    assert wait_for(lambda: any((a.action, a.status) in (("confirm", "ignored"), ("pay", "duplicate"))
+                                for a in out["agent/action"]), 10)  # fmt: skip
+    ledger = SqliteSandbox(tmp_path / "agent.sqlite").ledger()
+    assert [(p.status, p.amount, p.payee) for p in ledger] == [("done", Decimal("12.50"), "cafe-lumi")]
+    assert any(s.text == "Paid 12.50 CNY to Cafe Lumi." for s in out["speaker/say"])
+    assert wait_for(lambda: out["agent/metrics"][-1].completions == 1, 10)
+
+
+def test_malformed_and_partial_inputs_are_counted_not_fatal(ros, tmp_path, io):
+    out, pubs = io
+    agent = make_agent(ros, tmp_path)
+    assert wait_for(lambda: pubs["perception/transcript"].get_subscription_count() > 0, 10)
+    pubs["perception/transcript"].publish(String(data="{not json"))
+    pubs["perception/codes"].publish(String(data='{"schema": "code", "v": 1, "stamp": -1}'))
+    publish(pubs["perception/transcript"], transcript("take me to", agent.now_s(), final=False))  # partial: ignored
+    assert wait_for(lambda: sum(agent.health.rejects.values()) >= 2, 10)
+    publish(pubs["perception/transcript"], transcript("tell me a joke", agent.now_s()))
+    assert wait_for(lambda: out["agent/intent"], 10)
+    assert [i.intent for i in out["agent/intent"]] == ["unknown"]
+    assert wait_for(lambda: any(c.kind == "ask" for c in out["display/card"]), 10)
+
+
+def test_g1_speaks_everything_and_shows_no_card(ros, tmp_path, io):
+    out, pubs = io
+    agent = make_agent(ros, tmp_path, variant="g1")
+    assert wait_for(lambda: pubs["perception/transcript"].get_subscription_count() > 0, 10)
+    publish(pubs["perception/transcript"], transcript("下一首", agent.now_s(), lang="zh"))
+    assert wait_for(lambda: out["speaker/say"], 10)
+    assert out["speaker/say"][0].text == "下一首。" and out["speaker/say"][0].lang == "zh"
+    assert out["display/card"] == []
