@@ -27,12 +27,13 @@ GYRO = st.floats(-GYRO_LIMIT * 0.99, GYRO_LIMIT * 0.99, allow_nan=False)
 
 def test_parses_a_line_with_and_without_checksum():
     line = format_line(123456, (0.1, -0.2, 9.81), (0.01, 0.02, -0.03))
-    assert line.startswith("IMU,123456,") and "*" in line
+    assert line.startswith("$IMU,123456,") and "*" in line
     sample = parse_line(line)
     assert sample.t_us == 123456
     assert sample.accel == pytest.approx((0.1, -0.2, 9.81))
     assert sample.gyro == pytest.approx((0.01, 0.02, -0.03))
     assert parse_line("IMU,5,0,0,9.8,0,0,0\r").accel[2] == pytest.approx(9.8)
+    assert parse_line("$IMU,5,0,0,9.8,0,0,0*57").t_us == 5  # NMEA-style, as the fuel-gauge link
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,7 @@ def test_parses_a_line_with_and_without_checksum():
     [
         ("", "empty"),
         ("BOOT v1.2 ok", "not_imu"),
+        ("$BAT,1,L,1,3900,-120,250,300,AB-1*00", "bad_checksum"),
         ("BAT,1,3.7", "not_imu"),
         ("IMU,1,2,3", "field_count"),
         ("IMU,1,0,0,9.8,0,0,0,7", "field_count"),
@@ -105,7 +107,7 @@ def test_decoder_recovers_every_good_line_around_garbage(garbage, cut):
     for k in range(0, len(stream), cut):
         stamps.extend(decoder.decode(stream[k : k + cut], host_s=10.0).stamps.tolist())
     assert decoder.stats.samples >= len(good)
-    assert decoder.stats.samples <= len(good) + sum(1 for g in garbage if g.startswith(b"IMU,"))
+    assert decoder.stats.samples <= len(good) + sum(1 for g in garbage if g.startswith((b"IMU,", b"$IMU,")))
     assert all(math.isfinite(s) for s in stamps)
 
 

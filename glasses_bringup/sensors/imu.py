@@ -8,10 +8,12 @@ x forward, y left, z up; at rest the accelerometer reads +9.81 on z).
   still/walk, ``head`` entries trigger nod/shake) through glasses_bringup.sim.motion.
 - ``SerialImuSource`` reads the co-processor's line protocol over pyserial::
 
-      IMU,<t_us>,<ax>,<ay>,<az>,<gx>,<gy>,<gz>[*<xor checksum, 2 hex digits>]
+      [$]IMU,<t_us>,<ax>,<ay>,<az>,<gx>,<gy>,<gz>[*<XX>]
 
   t_us is the co-processor's microsecond counter (32-bit wrap handled), the
-  values are m/s^2 and rad/s in imu_link. Anything else on the line (boot
+  values are m/s^2 and rad/s in imu_link; XX is an optional NMEA-style checksum
+  (two hex digits, XOR of every byte between '$' and '*'), as on the fuel-gauge
+  link ($BAT lines, glasses_bringup.power.link). Anything else on the line (boot
   messages, noise, half lines, bad numbers) is counted by reason and skipped.
 - ``OrientationEstimator`` turns raw samples into orientation with the ``ahrs``
   library (Madgwick or Mahony) for imu/data.
@@ -152,7 +154,7 @@ def checksum(body: str) -> int:
 def format_line(t_us: int, accel, gyro, with_checksum: bool = True) -> str:
     """The line the co-processor sends for one sample (used by tests and tools)."""
     body = "IMU,{},{}".format(int(t_us), ",".join(f"{v:.6g}" for v in (*accel, *gyro)))
-    return f"{body}*{checksum(body):02X}" if with_checksum else body
+    return f"${body}*{checksum(body):02X}" if with_checksum else body
 
 
 def parse_line(line: str) -> ImuLine:
@@ -160,6 +162,8 @@ def parse_line(line: str) -> ImuLine:
     line = line.strip()
     if not line:
         raise ImuLineError("empty")
+    if line.startswith("$"):
+        line = line[1:]
     if "*" in line:
         body, _, cs = line.rpartition("*")
         try:
