@@ -10,6 +10,7 @@ from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import BatteryState
+from std_msgs.msg import String
 
 from glasses_bringup import events as ev
 from glasses_bringup.nodes.battery_manager_node import BatteryManagerNode
@@ -47,7 +48,7 @@ def write_scenario(tmp_path):
               right: {soc: 0.33}
             timeline:
               - {at: 1.0, battery_pull: left}
-              - {at: 14.0, battery_insert: {slot: left, soc: 0.95}}
+              - {at: 18.0, battery_insert: {slot: left, soc: 0.95}}
             """
         )
     )
@@ -98,6 +99,13 @@ def test_pull_drives_saver_and_critical_then_insert_restores_normal(ros, tmp_pat
     assert wait_for(lambda: vision._state_machine.current_state[1] == "inactive", 5)
     assert wait_for(lambda: "critical" in modes(), 20)
     assert wait_for(lambda: camera.get_parameter("fps").value == 1.0, 5)
+
+    # the wearer asks to pay: parked vision resumes for the request (the pack can carry it)
+    intents = ros.publisher("agent/intent", String)
+    intent = ev.Intent(stamp=ros.probe.get_clock().now().nanoseconds * 1e-9, intent="pay", confidence=0.9)
+    intents.publish(String(data=ev.encode(intent)))
+    assert wait_for(lambda: vision._state_machine.current_state[1] == "active", 5)
+    assert states[-1].mode == "critical" and states[-1].swap_state == "right_only"  # not the insert
 
     # the low-battery warning went out once on the HUD and the speaker before the insert
     assert wait_for(lambda: cards and says, 20)

@@ -106,3 +106,18 @@ def test_power_model_components_add_up():
     assert sum(parts.values()) / 1000 / m.powers.regulator_efficiency == pytest.approx(
         m.battery_w(ACTIVITIES["meeting"])
     )
+
+
+def test_wearer_request_lifts_parking_when_the_pack_can_carry_it():
+    p = PowerPolicy(thresholds=Thresholds(min_dwell_s=0.0))
+    p.update(0.0, 0.05)
+    assert p.mode == "critical" and set(p.parked_now(0.0)) == {"vision", "asr"}
+    granted, reason = p.request(1.0, "asr", hold_s=60.0, remaining_wh=0.05, load_w=0.1, extra_w=0.3)
+    assert granted and "resumed" in reason
+    assert p.parked_now(30.0) == ("vision",)
+    assert set(p.parked_now(61.5)) == {"vision", "asr"}  # the hold ran out
+    granted, reason = p.request(100.0, "vision", hold_s=600.0, remaining_wh=0.01, load_w=0.1, extra_w=0.25)
+    assert not granted and "not enough charge" in reason
+    assert p.request(100.0, "vision", 60.0, 0.0, 0.1, 0.25)[0] is False
+    p.update(200.0, 0.9)  # a fresh pack: nothing parked, every request is granted
+    assert p.parked_now(200.0) == () and p.request(200.0, "vision", 60.0, 0.0, 0.1, 0.25)[0]

@@ -13,6 +13,12 @@ and keeps re-applying until each target confirms: a node that is not running is
 a counted diagnostic and a retry every ``retry_period_s``, never a crash. Wake
 word, IMU, touch and battery nodes are never touched. Before the last charge runs
 out it warns once on display/card and speaker/say.
+
+The wearer's requests win where the packs can carry them: a wake event
+(perception/wake) resumes parked full ASR, and an intent that needs the camera
+(agent/intent: ``vision_intents``) resumes parked vision, each for
+``request_hold_s``; a request the charge cannot carry is refused on
+display/card and speaker/say with the reason.
 """
 
 from __future__ import annotations
@@ -110,6 +116,18 @@ class PowerPolicyNode(GlassesNode):
         self.retry_period_s = self.declare(
             "retry_period_s", 2.0, "Retry of unconfirmed actions (s).", min=0.1, max=600.0
         )
+        self.request_hold_s = self.declare(
+            "request_hold_s", 60.0, "How long a wearer's request resumes a parked group (s).", min=1.0, max=3600.0
+        )
+        self.extra_w = {
+            "vision": self.declare("vision_extra_w", 0.25, "Extra draw of running vision (W).", min=0.0, max=10.0),
+            "asr": self.declare("asr_extra_w", 0.30, "Extra draw of running full ASR (W).", min=0.0, max=10.0),
+        }
+        self.vision_intents = set(
+            self.declare(
+                "vision_intents", ["pay", "compare_price", "buy", "what_is_this"], "Intents that need the vision nodes."
+            )
+        )
         self.nominal_v = self.declare(
             "nominal_cell_v", 3.8, "Mean cell voltage for energy estimates (V).", min=2.5, max=4.5
         )
@@ -125,9 +143,15 @@ class PowerPolicyNode(GlassesNode):
                 gq.for_topic("power/battery/left"),
             )
         self.create_subscription(BatteryState, "power/battery", self._on_combined, gq.for_topic("power/battery"))
+        self.event_subscription("perception/wake", ev.Wake, lambda e: self._on_request("asr", e.stamp, "wake"))
+        self.event_subscription("agent/intent", ev.Intent, self._on_intent)
+        self.remaining_wh = 0.0
+        self.load_w = 0.0
+        self.refusals = 0
         self.param_clients = {}
         self.lifecycle_clients = {}
         self.targets: dict[str, Target] = {}
+        self.planned_parked: tuple[str, ...] = ()
         self.last_reason = "start"
         self.mode_changes = 0
         self.warnings = 0
@@ -151,6 +175,8 @@ class PowerPolicyNode(GlassesNode):
         load_w = discharge_a * float(msg.voltage) if math.isfinite(msg.voltage) and math.isfinite(discharge_a) else None
         self.predictor.update(stamp, discharge_a, load_w)
         remaining_ah = float(msg.charge) if math.isfinite(msg.charge) else 0.0
+        self.remaining_wh = remaining_ah * self.nominal_v
+        self.load_w = load_w if load_w is not None else self.load_w
         runtime_h = self.predictor.runtime_h(remaining_ah)
         change = self.policy.update(stamp, soc)
         if change is not None:
@@ -201,20 +227,54 @@ class PowerPolicyNode(GlassesNode):
         )
         self.health.set("runtime_left_h", f"{runtime_h:.2f}")
 
+    def _on_intent(self, intent: ev.Intent) -> None:
+        if intent.intent in self.vision_intents:
+            self._on_request("vision", intent.stamp, f"intent {intent.intent}")
+
+    def _on_request(self, group: str, stamp: float, why: str) -> None:
+        if not self.groups.get(group):
+            return
+        granted, reason = self.policy.request(
+            self.now_s(), group, self.request_hold_s, self.remaining_wh, self.load_w, self.extra_w[group]
+        )
+        if group not in self.policy.current_actions().parked:
+            return
+        if granted:
+            self.get_logger().info(f"{why}: {reason}")
+            self._plan_targets()
+            self._apply_targets()
+            return
+        self.refusals += 1
+        self.get_logger().warning(f"{why}: refused, {reason}")
+        text = f"Battery too low for that: {reason}. Swap a pack to continue."
+        self.card_pub.publish(
+            ev.Card(
+                stamp=stamp, card_id=f"power-refused-{self.refusals}", kind="warning", title="Battery low", body=text
+            )
+        )
+        self.say_pub.publish(ev.Say(stamp=stamp, text=text, priority=7))
+
     # -- actions ------------------------------------------------------------------------
 
     def _plan_targets(self) -> None:
         acts = self.policy.current_actions()
+        self.planned_parked = self.policy.parked_now(self.now_s())
         wanted = {
             f"param:{self.camera_node}:fps": Target("camera", float(acts.camera_fps)),
             f"param:{self.display_node}:brightness": Target("display", float(acts.display_brightness)),
         }
         for group, nodes in self.groups.items():
             for node in nodes:
-                wanted[f"lifecycle:{node}"] = Target(group, "inactive" if group in acts.parked else "active")
+                wanted[f"lifecycle:{node}"] = Target(group, "inactive" if group in self.planned_parked else "active")
+        # A target already confirmed (or on its way) with the same wish is kept, not re-sent.
+        for key, old in self.targets.items():
+            if key in wanted and wanted[key].desired == old.desired:
+                wanted[key] = old
         self.targets = wanted
 
     def _apply_targets(self) -> None:
+        if self.policy.parked_now(self.now_s()) != self.planned_parked:
+            self._plan_targets()  # a request hold ran out
         for key, target in self.targets.items():
             if target.confirmed or target.pending:
                 continue
@@ -313,6 +373,8 @@ class PowerPolicyNode(GlassesNode):
             "mode": self.policy.mode,
             "mode_changes": self.mode_changes,
             "warnings": self.warnings,
+            "requests_refused": self.refusals,
+            "parked": ",".join(self.planned_parked) or "none",
             "actions_confirmed": sum(t.confirmed for t in self.targets.values()),
             "actions_total": len(self.targets),
         }

@@ -10,6 +10,11 @@ Each mode maps to actions the node applies: camera frame rate, which heavy
 lifecycle nodes are parked, display brightness. Always-on work (wake word, IMU,
 touch, battery) is never in a park list.
 
+The wearer always wins where the packs allow it: a request (a wake word for full
+ASR, a scan or pay intent for vision) lifts the parking of that group for
+``hold_s`` when the charge present can carry the extra draw for that long, and is
+refused (with the reason) only when it cannot.
+
 The low-battery warning fires once, ``warn_runtime_s`` before the last charge is
 predicted to run out (or at ``warn_soc``, whichever comes first), and re-arms when
 the charge rises again (a fresh pack was inserted).
@@ -44,7 +49,7 @@ class ModeActions:
 
 
 DEFAULT_ACTIONS: dict[str, ModeActions] = {
-    "normal": ModeActions(camera_fps=15.0, display_brightness=0.8),
+    "normal": ModeActions(camera_fps=15.0, display_brightness=1.0),
     "saver": ModeActions(camera_fps=5.0, display_brightness=0.5, parked=("vision",)),
     "critical": ModeActions(camera_fps=1.0, display_brightness=0.25, parked=("vision", "asr")),
 }
@@ -78,6 +83,7 @@ class PowerPolicy:
     changed_at: float = -math.inf
     warned: bool = False
     warned_soc: float = math.nan
+    holds: dict[str, float] = field(default_factory=dict)  # group -> time its request hold ends
 
     def __post_init__(self) -> None:
         self.thresholds.check()
@@ -121,6 +127,21 @@ class PowerPolicy:
 
     def current_actions(self) -> ModeActions:
         return self.actions[self.mode]
+
+    def parked_now(self, t: float) -> tuple[str, ...]:
+        """Groups the mode parks, minus those held for a wearer's request."""
+        return tuple(g for g in self.actions[self.mode].parked if self.holds.get(g, -math.inf) <= t)
+
+    def request(
+        self, t: float, group: str, hold_s: float, remaining_wh: float, load_w: float, extra_w: float
+    ) -> tuple[bool, str]:
+        """The wearer needs ``group`` (vision, asr) now: (granted, reason)."""
+        if group not in self.actions[self.mode].parked:
+            return True, f"{group} is running in {self.mode}"
+        if not self.can_carry(remaining_wh, load_w, extra_w, hold_s / 3600.0):
+            return False, f"not enough charge to run {group} for {hold_s:.0f} s ({remaining_wh:.2f} Wh left)"
+        self.holds[group] = max(self.holds.get(group, -math.inf), t + hold_s)
+        return True, f"{group} resumed for {hold_s:.0f} s at the wearer's request"
 
     def check_warning(self, t: float, soc: float, runtime_left_h: float, packs_present: int) -> Warning | None:
         """The one warning before the last charge runs out; re-armed by a charge rise."""
