@@ -117,6 +117,35 @@ def raw_messages(path: str | Path, topics: list[str] | None = None) -> BagStream
     return BagStream(path, set(topics) if topics else None)
 
 
+def topics_and_types(path: str | Path) -> dict[str, str]:
+    """topic -> msgtype of a bag, from its index, or by scanning a damaged MCAP file."""
+    from rosbags.rosbag2 import Reader
+
+    path = Path(path)
+    bag_dir = path if path.is_dir() else path.parent
+    try:
+        with Reader(bag_dir) as reader:
+            return {c.topic: c.msgtype for c in reader.connections}
+    except Exception:
+        pass
+    from mcap.records import Channel, Schema
+    from mcap.stream_reader import StreamReader
+
+    schemas: dict[int, str] = {}
+    out: dict[str, str] = {}
+    for f in mcap_files(path):
+        with open(f, "rb") as fh:
+            try:
+                for record in StreamReader(fh, skip_magic=False).records:
+                    if isinstance(record, Schema):
+                        schemas[record.id] = record.name
+                    elif isinstance(record, Channel):
+                        out[record.topic] = schemas.get(record.schema_id, "")
+            except Exception:
+                pass
+    return out
+
+
 def read_messages(path: str | Path, topics: list[str] | None = None):
     """Deserialized messages: yields (topic, msgtype, timestamp_ns, msg) via rosbags' typestore."""
     from rosbags.highlevel import AnyReader

@@ -168,7 +168,8 @@ class CameraNode(GlassesNode):
         return {"source": self.source_kind, "fps_set": self.fps, "enabled": self.enabled}
 
     def destroy_node(self):
-        self._close_source()
+        if hasattr(self, "led_pub"):
+            self._close_source()
         return super().destroy_node()
 
 

@@ -112,7 +112,7 @@ class MicrophoneNode(GlassesNode):
         return {"source": self.source_kind, "caps": self.caps.encoding()}
 
     def destroy_node(self):
-        if self.source is not None:
+        if getattr(self, "source", None) is not None:
             self.source.close()
         return super().destroy_node()
 

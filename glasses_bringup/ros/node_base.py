@@ -300,6 +300,7 @@ def run_node(node_class, args: list[str] | None = None) -> int:
     """Body of a node's main(): init, build, spin on the executor, exit cleanly."""
     rclpy.init(args=args if args is not None else sys.argv)
     node = None
+    code = 0
     try:
         node = node_class()
         start_node(node)
@@ -308,9 +309,12 @@ def run_node(node_class, args: list[str] | None = None) -> int:
         spin_forever(executor)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception as exc:  # cannot start (bad parameter, missing file): say why, exit non-zero
+        print(f"{node_class.__name__}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        code = 1
     finally:
         if node is not None:
             node.destroy_node()
         if rclpy.ok():
             rclpy.shutdown()
-    return 0
+    return code

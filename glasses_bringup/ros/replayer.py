@@ -2,7 +2,8 @@
 
 No deserialization on the way: bytes read from the bag go straight to
 ``publisher.publish(bytes)`` (the fastest correct path measured with rclpy).
-Supports a rate factor (0 = as fast as possible), looping, a start offset, a
+Publishers are reliable with a deep history (as `ros2 bag play`), so a
+reliable subscriber receives every message. Supports a rate factor (0 = as fast as possible), looping, a start offset, a
 topic filter and /clock for nodes running with use_sim_time. A truncated or
 corrupt bag replays what is readable and then reports the damage.
 """
@@ -15,7 +16,7 @@ import time
 
 from rosgraph_msgs.msg import Clock
 
-from glasses_bringup.bag import BagError, raw_messages
+from glasses_bringup.bag import BagError, raw_messages, topics_and_types
 from glasses_bringup.interfaces import lookup
 from glasses_bringup.ros import qos as gq
 from glasses_bringup.ros.msgs import from_sec
@@ -52,6 +53,10 @@ class Replayer(GlassesNode):
         self.done_at = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._play, daemon=True)
+        # Publishers exist before playback starts, so subscribers (and recorders) match in time.
+        for topic, msgtype in topics_and_types(bag).items():
+            if not self.filter or topic_matches(topic, self.filter):
+                self._publisher(topic, msgtype)
 
     def start(self) -> None:
         self._thread.start()
@@ -73,8 +78,10 @@ class Replayer(GlassesNode):
                 self.skipped_topics[topic] = reason
                 self.get_logger().warning(f"not replaying {topic}: {reason}")
                 return None
+            # Reliable, deep history: a reliable subscriber (recorder, test, tester) gets every
+            # message; best-effort consumers still match. Latched topics stay latched.
             contract = lookup(topic)
-            qos = gq.profile(contract.qos) if contract else gq.profile("default", depth=100)
+            qos = gq.profile(contract.qos if contract else "default", depth=100, reliable=True)
             pub = self.publishers_by_topic[topic] = self.create_publisher(cls, topic, qos)
         return pub
 

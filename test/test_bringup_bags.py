@@ -1,0 +1,173 @@
+"""Record a scenario, read the bag with rosbags and mcap, replay it, and survive damaged bags."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
+from sensor_msgs.msg import Imu
+
+from glasses_bringup.audio_format import GapDetector
+from glasses_bringup.bag import raw_messages, read_messages, summarize
+from glasses_bringup.testing import wait_for
+
+REPO = Path(__file__).resolve().parents[1]
+SHORT = REPO / "test" / "fixtures" / "bringup" / "short.yaml"
+SMALL_CAMERA = ["--set", "camera.width=320", "--set", "camera.height=240", "--set", "camera.fps=10.0"]
+# Topics computed from the sensors: the replay rig must produce them again from a bag.
+DOWNSTREAM_EVENTS = ("input/head_gesture", "perception/vad", "perception/wake", "perception/transcript",
+                     "perception/codes", "perception/product", "agent/intent", "agent/action", "display/card")
+
+
+def glasses(*args, timeout=180, check=True):
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, "-m", "glasses_bringup.cli", *args], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert result.returncode == 0, f"glasses {' '.join(args)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def sim_bag(tmp_path_factory):
+    bag = tmp_path_factory.mktemp("sim") / "bag"
+    glasses("up", "--rig", "sim", "--scenario", str(SHORT), "--record", str(bag), *SMALL_CAMERA)
+    return bag
+
+
+def event_content(info: dict, topic_suffix: str) -> list:
+    """The stable content of a topic's events (what, not when or who)."""
+    volatile = {"stamp", "source", "latency_ms", "card_id", "turn_id", "utterance_id", "score", "confidence",
+                "probability", "speech_start", "speech_end", "audio_start", "audio_end", "corners", "details"}
+    out = []
+    for topic, events in info["events"].items():
+        if topic.endswith("/" + topic_suffix):
+            out += [{k: v for k, v in e.items() if k not in volatile} for e in events]
+    return out
+
+
+@pytest.mark.slow
+def test_recorded_bag_holds_every_sensor_and_opens_in_both_readers(sim_bag):
+    info = summarize(sim_bag)
+    assert info["error"] is None
+    topics = info["topics"]
+    for rel in ("camera/image_raw", "camera/camera_info", "camera/privacy_led", "audio/raw", "display/image",
+                "input/touch", "sim/scenario"):
+        assert f"/glasses/{rel}" in topics, rel
+    assert "/diagnostics" in topics
+    assert topics["/glasses/camera/image_raw"]["count"] >= 40
+
+    # rosbags: deserialize the audio and check the sample-counter stamps have no gap
+    gaps = GapDetector()
+    n = 0
+    for _, _, _, msg in read_messages(sim_bag, ["/glasses/audio/raw"]):
+        gaps.check(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9, msg.width, 16000)
+        n += 1
+    assert n > 250 and gaps.gaps == 0
+
+    # the mcap library with its ROS 2 decoder reads the same file
+    from mcap_ros2.reader import read_ros2_messages
+
+    mcap_file = next(sim_bag.glob("*.mcap"))
+    decoded = [m for m in read_ros2_messages(str(mcap_file), topics=["/glasses/input/touch"])]
+    assert decoded and '"gesture": "tap"' in decoded[0].ros_msg.data
+
+
+@pytest.mark.slow
+def test_replay_rig_reproduces_the_downstream_messages(sim_bag, tmp_path):
+    replay_bag = tmp_path / "replayed"
+    glasses("up", "--rig", "replay", "--bag", str(sim_bag), "--record", str(replay_bag))
+    original, replayed = summarize(sim_bag), summarize(replay_bag)
+    # the sensors came back
+    for rel in ("camera/image_raw", "audio/raw"):
+        assert replayed["topics"][f"/glasses/{rel}"]["count"] == original["topics"][f"/glasses/{rel}"]["count"], rel
+    compared = 0
+    for rel in DOWNSTREAM_EVENTS:
+        before = event_content(original, rel)
+        if before:
+            assert event_content(replayed, rel) == before, rel
+            compared += 1
+    assert compared >= 1, "the sim bag holds no downstream events to compare"
+
+
+def write_imu_bag(path: Path, n: int, rate_hz: float = 100.0) -> None:
+    store = get_typestore(Stores.ROS2_KILTED)
+    Imu_ = store.types["sensor_msgs/msg/Imu"]
+    Header = store.types["std_msgs/msg/Header"]
+    Time = store.types["builtin_interfaces/msg/Time"]
+    Quat = store.types["geometry_msgs/msg/Quaternion"]
+    Vec = store.types["geometry_msgs/msg/Vector3"]
+    import numpy as np
+
+    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        conn = writer.add_connection("/imu/data", "sensor_msgs/msg/Imu", typestore=store)
+        for i in range(n):
+            t = 1_700_000_000_000_000_000 + int(i * 1e9 / rate_hz)
+            msg = Imu_(header=Header(stamp=Time(sec=t // 10**9, nanosec=t % 10**9), frame_id="imu_link"),
+                       orientation=Quat(x=0.0, y=0.0, z=0.0, w=1.0), orientation_covariance=np.zeros(9),
+                       angular_velocity=Vec(x=0.0, y=0.0, z=float(i)), angular_velocity_covariance=np.zeros(9),
+                       linear_acceleration=Vec(x=0.0, y=0.0, z=9.81), linear_acceleration_covariance=np.zeros(9))
+            writer.write(conn, t, store.serialize_cdr(msg, "sensor_msgs/msg/Imu"))
+
+
+def test_replay_delivers_every_message_of_an_imu_bag(ros, tmp_path):
+    from glasses_bringup.ros.replayer import Replayer
+
+    bag = tmp_path / "imu"
+    write_imu_bag(bag, 200)
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+    got = ros.collect("/imu/data", Imu, QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE))
+    replayer = ros.add(Replayer(str(bag), rate=1.0, start_at=time.time() + 1.0))
+    wait_for(lambda: ros.probe.count_publishers("/imu/data") >= 0, 1)
+    replayer.start()
+    assert wait_for(lambda: replayer.done, 10)
+    assert wait_for(lambda: len(got) == 200, 5), len(got)
+    assert [m.angular_velocity.z for m in got] == [float(i) for i in range(200)]
+    assert replayer.error is None and replayer.published == 200
+
+
+def test_truncated_bag_replays_what_is_readable_and_says_so(tmp_path):
+    bag = tmp_path / "imu"
+    write_imu_bag(bag, 10000)  # > 3 MiB: several 1 MiB chunks, the last ones cut off
+    mcap_file = next(bag.glob("*.mcap"))
+    data = mcap_file.read_bytes()
+    mcap_file.write_bytes(data[: int(len(data) * 0.6)])
+    stream = raw_messages(bag)
+    messages = list(stream)
+    assert 1000 < len(messages) < 10000
+    assert stream.error and ("truncated" in stream.error or "damaged" in stream.error or "unreadable" in stream.error)
+
+    result = glasses("replay", str(bag), "--rate", "0", check=False, timeout=60)
+    assert result.returncode == 1
+    assert "replayed" in result.stdout and "truncated" in (result.stderr + result.stdout)
+
+
+def test_garbage_and_missing_bags_give_clear_errors(tmp_path):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "junk.mcap").write_bytes(b"\x89MCAP0\r\n" + os.urandom(2000))
+    stream = raw_messages(junk)
+    assert list(stream) == [] and stream.error
+    missing = glasses("replay", str(tmp_path / "nothing"), check=False, timeout=60)
+    assert missing.returncode != 0 and "no bag" in (missing.stderr + missing.stdout)
+    info = glasses("bag-info", str(junk), check=False, timeout=60)
+    assert info.returncode == 1 and "warning" in info.stdout
+
+
+@pytest.mark.slow
+def test_isolated_mode_respawns_a_crashing_node(tmp_path):
+    rig = tmp_path / "crashy.yaml"
+    rig.write_text(
+        "name: crashy\nnamespace: /glasses\nnodes:\n"
+        "  - name: microphone\n    executable: microphone\n"
+        "    parameters: {source: sim, scenario: /nonexistent/scenario.yaml}\n"
+        "    respawn: true\n    respawn_delay_s: 0.2\n"
+    )
+    result = glasses("up", "--rig", str(rig), "--isolated", "--duration", "8", "--startup", "0.5", check=False, timeout=60)
+    assert result.stderr.count("respawning") >= 2, result.stderr[-2000:]
+    assert "cannot read scenario /nonexistent/scenario.yaml" in result.stderr
