@@ -1,11 +1,11 @@
 """Power model: per-component draw of the glasses, driven by what is active.
 
-Every figure below is an assumption for a glasses-class design (an AR1-class app
-SoC, a Cortex-M/DSP co-processor, a 12 MP sensor binned to video, dual
-micro-OLED waveguide engines), taken as round numbers from public datasheets and
-teardown measurements of comparable parts; docs/power.md lists the source or
-reasoning of each. Replace them with bench measurements of the real board: the
-day simulation and the runtime prediction only ever use this table.
+Every figure below is a round-number assumption for the class of part a
+glasses-class design uses (an AR1-class app SoC, a Cortex-M/DSP co-processor, a
+12 MP sensor binned to video, dual micro-OLED waveguide engines); docs/power.md
+gives the reasoning for each. None is measured on our hardware yet: replace them
+with bench measurements of the real board. The day simulation and the sim
+battery source only ever use this table.
 
 Draw is at the battery (after regulator losses: ``regulator_efficiency``).
 """
@@ -20,8 +20,8 @@ class ComponentPowers:
     """Milliwatts at the load. Each comment: what it stands for."""
 
     coprocessor_mw: float = 12.0  # always-on MCU+DSP: wake word, IMU, touch, fuel gauge polling
-    imu_mw: float = 1.0  # 6-axis IMU at 100 Hz, low-power mode (BMI270-class: ~0.4 mA at 1.8 V)
-    mics_mw: float = 3.0  # 3 PDM MEMS microphones at ~0.6 mA, 1.8 V
+    imu_mw: float = 1.0  # 6-axis IMU at 100 Hz (BMI270-class: ~0.7 mA at 1.8 V accel+gyro, less in low-power)
+    mics_mw: float = 3.0  # 3 PDM MEMS microphones in low-power mode, ~0.55 mA each at 1.8 V
     touch_mw: float = 0.5  # capacitive temple controller, scanning
     soc_sleep_mw: float = 8.0  # app SoC suspended to RAM while the co-processor listens
     soc_awake_mw: float = 90.0  # app SoC awake, light load (UI, event routing, audio path)

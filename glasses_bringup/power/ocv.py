@@ -1,9 +1,12 @@
 """Open-circuit-voltage (OCV) table of a Li-ion cell: state of charge <-> resting voltage.
 
-The default table is a typical LiCoO2/graphite curve at 25 degC (the chemistry of
-small wearable pouch packs and of the Enertech lab cell used in the benchmark),
-read as round numbers from published low-rate OCV curves. It is an assumption
-until the pack vendor's table is available: load theirs with ``OcvTable.from_pairs``.
+The default table is the typical shape of a LiCoO2/graphite cell at 25 degC
+(the chemistry of small wearable pouch packs) in round numbers. It is an
+assumption until the pack vendor's table is available: load theirs with
+``OcvTable.from_pairs``, or characterise a cell from two constant-current
+discharges (discharge_eval.two_rate_ocv). On the Enertech lab cell it reads
+40-50 mV high in mid-charge, which is why a pack first seen under load is
+estimated poorly with it (bench/power.py reports the figures).
 Near-flat regions (30-50 %) are where a voltage reading says least about the
 charge, which is why the gauge trusts the coulomb count there.
 """
