@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
@@ -151,27 +150,43 @@ def test_asr_node_transcribes_after_wake_only(ros, repo_root):
     assert all(p.utterance_id == finals[0].utterance_id for p in partials)
 
 
-@pytest.mark.slow
-def test_asr_node_grammar_engine_always_listen(ros, repo_root):
+def test_asr_node_parked_or_saving_falls_back_to_the_grammar(ros, repo_root):
+    from rclpy.parameter import Parameter
+
     from glasses_perception.nodes.asr_node import AsrNode
 
-    node = ros.add(
-        AsrNode(
-            namespace="/glasses",
-            parameter_overrides=[
-                __import__("rclpy").parameter.Parameter("engine", value="grammar"),
-                __import__("rclpy").parameter.Parameter("always_listen", value=True),
-            ],
-        )
-    )
-    assert node.active and "whisper" not in node.recognizers
+    node = ros.add(AsrNode(namespace="/glasses", parameter_overrides=[Parameter("always_listen", value=True)]))
+    assert node.active and node.current == "whisper" and set(node.recognizers) == {"whisper", "grammar"}
     got = events_on(ros, "perception/transcript", ev.Transcript)
     audio = ros.publisher("audio/raw", Image)
-    assert wait_for(lambda: audio.get_subscription_count() >= 1, 5)
+    power = ros.publisher("power/state", String)
+    assert wait_for(lambda: audio.get_subscription_count() >= 1 and power.get_subscription_count() >= 1, 5)
+
+    node.trigger_deactivate()  # what the power policy does to park full ASR
+    assert not node.active and node.current == "grammar"
     publish_audio(audio, np.concatenate([clip(repo_root, "airport"), silence(0.6)]), 5.0, received_by(node))
     assert wait_for(lambda: any(t.final for t in got), 15)
     final = next(t for t in got if t.final)
     assert (final.text, final.engine) == ("take me to the airport", "grammar")
+
+    # resumed, but the packs are low: power/state saver keeps the grammar path
+    power.publish(
+        String(
+            data=ev.encode(
+                ev.PowerState(stamp=9.0, mode="saver", soc=0.1, runtime_left_h=0.5, load_w=0.8, swap_state="left_only")
+            )
+        )
+    )
+    node.trigger_activate()
+    assert wait_for(lambda: node.power_saving, 5) and node.current == "grammar"
+    power.publish(
+        String(
+            data=ev.encode(
+                ev.PowerState(stamp=10.0, mode="normal", soc=0.9, runtime_left_h=5, load_w=0.8, swap_state="both")
+            )
+        )
+    )
+    assert wait_for(lambda: node.current == "whisper", 5)
 
 
 def test_speaker_node_speaks_and_barge_in_interrupts(ros):

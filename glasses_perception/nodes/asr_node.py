@@ -2,9 +2,11 @@
 
 Listens only after perception/wake (wake word, touch, follow-up) unless
 `always_listen` is set. A lifecycle node: configure loads the recognizers (Whisper
-and/or the pocketsphinx grammar), activate starts streaming. With power/state in a
-saver mode it switches to `saver_engine` (the grammar path by default), so the
-power policy can keep voice commands working without full ASR.
+and/or the pocketsphinx grammar), activate streams with `engine`. When the power
+policy parks it (deactivate) or power/state reports a saver mode, it keeps
+streaming with `saver_engine` (the grammar path, about 0.01x real time) so voice
+commands keep working without full ASR; `saver_engine: none` stops listening
+instead.
 
 Recognition runs on a worker thread so the executor keeps taking audio; stale
 partials are skipped when the worker falls behind. Final latency is measured end
@@ -53,7 +55,9 @@ class AsrNode(GlassesLifecycleNode):
         self.follow_up_s = self.declare("follow_up_s", 5.0, "Follow-up window after an answer (s).", min=0.0, max=60.0)
         self.vad_config = declare_vad(self)
         self.recognizers: dict[str, object] = {}
-        self.current = self.engine
+        self.current = "none"  # recognizer in use: engine, saver_engine or none
+        self.parked = False
+        self.power_saving = False
         self.stream: asr.UtteranceStream | None = None
         self.pub = self.event_publisher("perception/transcript")
         self.audio = AudioInput(self, self.on_audio, self.on_gap)
@@ -81,25 +85,49 @@ class AsrNode(GlassesLifecycleNode):
                 ),
             )
             self.health.set(f"{name}_load_ms", f"{(time.perf_counter() - t0) * 1000:.0f}")
-        self.health.set("engine", self.current)
 
     def activate(self) -> None:
-        self.stream = asr.UtteranceStream(
-            self.vad_config,
-            always_listen=self.always_listen,
-            partial_interval_s=self.partial_interval_s,
-            listen_window_s=self.listen_window_s,
-            follow_up_s=self.follow_up_s,
-        )
-        self._worker = threading.Thread(target=self._work, name="asr_worker", daemon=True)
-        self._worker.start()
+        self.parked = False
+        self._start_streaming()
+        self._choose_engine()
 
     def deactivate(self) -> None:
-        self._stop_worker()
-        self.stream = None
+        self.parked = True
+        self._choose_engine()
+        if self.current == "none":
+            self._stop_worker()
+            self.stream = None
 
     def cleanup(self) -> None:
+        self._stop_worker()
+        self.stream = None
+        self.current = "none"
         self.recognizers.clear()
+
+    def _start_streaming(self) -> None:
+        if self.stream is None:
+            self.stream = asr.UtteranceStream(
+                self.vad_config,
+                always_listen=self.always_listen,
+                partial_interval_s=self.partial_interval_s,
+                listen_window_s=self.listen_window_s,
+                follow_up_s=self.follow_up_s,
+            )
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="asr_worker", daemon=True)
+            self._worker.start()
+
+    def _choose_engine(self) -> None:
+        wanted = self.saver_engine if (self.parked or self.power_saving) else self.engine
+        if wanted != "none" and wanted not in self.recognizers:
+            self.health.error(f"recognizer {wanted!r} not loaded")
+            wanted = "none"
+        if wanted != self.current:
+            self.get_logger().info(
+                f"recognizer {self.current} -> {wanted} (parked={self.parked}, saver={self.power_saving})"
+            )
+            self.current = wanted
+        self.health.set("engine", self.current)
 
     def _stop_worker(self) -> None:
         if self._worker is not None:
@@ -114,9 +142,7 @@ class AsrNode(GlassesLifecycleNode):
     # -- inputs -------------------------------------------------------------------
 
     def on_audio(self, samples, stamp: float) -> None:
-        if not self.active or self.stream is None:
-            return
-        if self.current == "none":
+        if self.stream is None or self.current == "none":
             return
         received = time.perf_counter()
         _, requests = self.stream.feed(samples, stamp)
@@ -136,14 +162,13 @@ class AsrNode(GlassesLifecycleNode):
             self.health.tick(f"wake.{wake.reason}")
 
     def on_power(self, state: ev.PowerState) -> None:
-        wanted = self.saver_engine if state.mode in SAVER_MODES else self.engine
-        if wanted != self.current:
-            if wanted != "none" and wanted not in self.recognizers:
-                self.health.error(f"recognizer {wanted!r} not loaded; staying on {self.current!r}")
-                return
-            self.get_logger().info(f"power mode {state.mode}: recognizer {self.current} -> {wanted}")
-            self.current = wanted
-            self.health.set("engine", wanted)
+        saving = state.mode in SAVER_MODES
+        if saving != self.power_saving:
+            self.power_saving = saving
+            if self.recognizers:
+                self._choose_engine()
+                if self.current != "none":
+                    self._start_streaming()
 
     # -- recognition worker -------------------------------------------------------
 

@@ -1,0 +1,316 @@
+"""Voice benchmark: word error rate under noise, wake-word detection and false alarms,
+end-of-speech -> final transcript latency through the asr node, CPU of the idle path.
+
+Figures (bench/results/voice.json):
+
+- WER of Whisper tiny.en (whole clip, as `glasses transcribe`) on the command set
+  assets/audio/voices/* (piper joe + four espeak-ng voices, 40 clips) plus the real
+  recording ../shared/data/audio/pocketsphinx_goforward.wav when present, clean and
+  with pink noise at 20, 10, 5 dB SNR (seeded); the same for the JSGF grammar path;
+  WER of the real recording alone.
+- wake words: detection rate of "hey jarvis" / "okay nabu" spoken by piper (3 paces)
+  and four espeak-ng voices, clean and at 10 / 5 dB; false alarms per hour on a long
+  synthetic stream of non-wake speech (several voices) with noise; the same for a
+  pocketsphinx keyphrase "hey glasses".
+- asr node latency: commands of 2-4 s published in real time on audio/raw to the
+  asr node (rclpy, same process); latency = wall time the final transcript arrives
+  minus wall time the end-of-speech sample was published; p50 / p95 / max.
+- idle always-on path: VAD + wake word cores on the long stream as fast as they
+  go; process CPU time / audio time = percent of one core at the real-time rate.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+os.environ.setdefault("ROS_DOMAIN_ID", "47")
+os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="bench_voice_roslog_"))
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+from bench.common import percentile, write_result  # noqa: E402
+from glasses_perception.voice import asr, wer  # noqa: E402
+from glasses_perception.voice.audio_io import add_noise, read_audio, to_int16  # noqa: E402
+from glasses_perception.voice.tts import Synthesizer, espeak_available  # noqa: E402
+from glasses_perception.voice.vad import VoiceActivityDetector  # noqa: E402
+from glasses_perception.voice.wake import WakeWordDetector, detect_in  # noqa: E402
+
+RATE = 16000
+AUDIO = REPO / "assets" / "audio"
+SHARED_AUDIO = REPO.parent / "shared" / "data" / "audio"
+SNRS = (20.0, 10.0, 5.0)
+sys.path.insert(0, str(AUDIO))
+from make_clips import COMMANDS, ESPEAK_VOICES  # noqa: E402
+
+# Non-wake speech for false alarms: what a wearer and people around say in a day.
+CHATTER = [
+    "good morning, how did you sleep",
+    "the meeting moved to three thirty this afternoon",
+    "can you pass me the salt please",
+    "we should take the bus, the train is delayed",
+    "I think the restaurant on the corner is closed on mondays",
+    "let me check my calendar before I say yes",
+    "the weather will be cloudy with some rain later",
+    "have you seen my keys anywhere",
+    "this coffee is too hot to drink right now",
+    "turn left after the bridge and then go straight",
+    "my phone battery is almost empty again",
+    "she said the report is due on friday",
+    "how much does the blue jacket cost",
+    "there are three people waiting in line ahead of us",
+    "jasmine rice and soy sauce are on the second shelf",
+    "hey, are you coming to the party tonight",
+    "okay, that sounds like a good plan",
+    "the jar is on the top shelf in the kitchen",
+    "a nice view from the top of the hill",
+    "hey there, long time no see",
+    "okay now, let us start the presentation",
+    "my neighbor travels to Jarvis Street every day",
+    "the nurse booked an appointment for next week",
+    "please remember to water the plants",
+    "the new album sounds better than the last one",
+]
+
+
+def command_set() -> list[tuple[str, str, np.ndarray]]:
+    """(voice, reference text, samples) for every clip of the WER set."""
+    out = []
+    for voice_dir in sorted((AUDIO / "voices").iterdir()):
+        for stem, text in COMMANDS.items():
+            path = voice_dir / f"{stem}.wav"
+            if path.exists():
+                out.append((voice_dir.name, text, read_audio(path)))
+    real = SHARED_AUDIO / "pocketsphinx_goforward.wav"
+    if real.exists():
+        out.append(("real:pocketsphinx_goforward", "go forward ten meters", read_audio(real)))
+    return out
+
+
+def wer_figures(figures: dict) -> None:
+    clips = command_set()
+    whisper = asr.WhisperRecognizer()
+    grammar = asr.GrammarRecognizer()
+    rng_seed = 1234
+    print(f"WER set: {len(clips)} clips", flush=True)
+    for cond in ("clean", *[f"snr{int(s)}" for s in SNRS]):
+        rng = np.random.default_rng(rng_seed)
+        refs, hyp_w, hyp_g, decode = [], [], [], []
+        per_voice: dict[str, list[tuple[str, str]]] = {}
+        for voice, ref, x in clips:
+            if cond != "clean":
+                x = add_noise(x, float(cond[3:]), rng)
+            rw = whisper.recognize(x)
+            rg = grammar.recognize(x)
+            refs.append(ref)
+            hyp_w.append(rw.text)
+            hyp_g.append(rg.text)
+            decode.append(rw.decode_ms)
+            per_voice.setdefault(voice, []).append((ref, rw.text))
+        figures[f"wer_{cond}_percent"] = 100.0 * wer.wer(refs, hyp_w)
+        figures[f"wer_grammar_{cond}_percent"] = 100.0 * wer.wer(refs, hyp_g)
+        figures[f"whisper_decode_{cond}_p50_ms"] = percentile(decode, 50)
+        for voice, pairs in per_voice.items():
+            key = voice.replace("real:", "real_").replace("-", "_")
+            figures[f"wer_{cond}_{key}_percent"] = 100.0 * wer.wer([r for r, _ in pairs], [h for _, h in pairs])
+        errors = [(r, h) for r, h in zip(refs, hyp_w, strict=True) if wer.word_errors(r, h)[0]]
+        print(
+            f"{cond}: whisper WER {figures[f'wer_{cond}_percent']:.1f} %, grammar {figures[f'wer_grammar_{cond}_percent']:.1f} %; errors: {errors[:8]}",
+            flush=True,
+        )
+    figures["wer_clips"] = len(clips)
+    figures["wer_reference_words"] = sum(len(wer.normalize(r).split()) for _, r, _ in clips)
+
+
+def wake_clips() -> list[tuple[str, str, np.ndarray]]:
+    """(phrase, voice, samples) of the wake phrases in several voices and paces."""
+    out = []
+    for phrase in ("hey jarvis", "okay nabu"):
+        for pace in (0.9, 1.0, 1.2):
+            x, _ = Synthesizer(engine="piper", rate=RATE, length_scale=pace).synthesize(phrase)
+            out.append((phrase, f"joe_{pace}", x))
+        if espeak_available():
+            for voice in ESPEAK_VOICES:
+                x, _ = Synthesizer(engine="espeak", espeak_voice=voice, rate=RATE).synthesize(phrase)
+                out.append((phrase, voice, x))
+    return out
+
+
+def chatter_stream(minutes: float, rng) -> np.ndarray:
+    """Long non-wake speech: chatter sentences in rotating voices with pauses, plus the commands."""
+    synths = [Synthesizer(engine="piper", rate=RATE)]
+    if espeak_available():
+        synths += [Synthesizer(engine="espeak", espeak_voice=v, rate=RATE) for v in ESPEAK_VOICES]
+    cache = [s.synthesize(t)[0] for t in CHATTER + list(COMMANDS.values()) for s in synths]
+    parts, total = [], 0
+    target = int(minutes * 60 * RATE)
+    while total < target:
+        x = cache[rng.integers(len(cache))]
+        pause = np.zeros(int(RATE * rng.uniform(0.2, 2.0)), np.float32)
+        parts += [x / (np.max(np.abs(x)) + 1e-9) * rng.uniform(0.2, 0.8), pause]
+        total += x.size + pause.size
+    return np.concatenate(parts)[:target].astype(np.float32)
+
+
+def wake_figures(figures: dict, stream: np.ndarray) -> None:
+    clips = wake_clips()
+    pad = np.zeros(RATE // 2, np.float32)
+    for cond in ("clean", "snr10", "snr5"):
+        rng = np.random.default_rng(7)
+        hits = 0
+        for phrase, _voice, x in clips:
+            y = np.concatenate([pad, x / (np.max(np.abs(x)) + 1e-9) * 0.7, pad])
+            if cond != "clean":
+                y = add_noise(y, float(cond[3:]), rng)
+            found = detect_in(y, WakeWordDetector())
+            hits += any(h.phrase == phrase for h in found)
+        figures[f"wake_detection_rate_{cond}"] = hits / len(clips)
+    figures["wake_clips"] = len(clips)
+    # keyphrase "hey glasses" (pocketsphinx), same voices
+    kp_clips = []
+    kp_clips.append(Synthesizer(engine="piper", rate=RATE).synthesize("hey glasses")[0])
+    if espeak_available():
+        kp_clips += [
+            Synthesizer(engine="espeak", espeak_voice=v, rate=RATE).synthesize("hey glasses")[0] for v in ESPEAK_VOICES
+        ]
+    kp_hits = 0
+    for x in kp_clips:
+        y = np.concatenate([pad, x / (np.max(np.abs(x)) + 1e-9) * 0.7, pad])
+        kp_hits += bool(detect_in(y, WakeWordDetector(models=[], keyphrases=["hey glasses"])))
+    figures["keyphrase_detection_rate_clean"] = kp_hits / len(kp_clips)
+    hours = stream.size / RATE / 3600.0
+    noisy = add_noise(stream, 10.0, np.random.default_rng(11))
+    for name, x in (("clean", stream), ("snr10", noisy)):
+        fa = detect_in(x, WakeWordDetector())
+        figures[f"wake_false_alarms_per_hour_{name}"] = len(fa) / hours
+        kfa = detect_in(x, WakeWordDetector(models=[], keyphrases=["hey glasses"]))
+        figures[f"keyphrase_false_alarms_per_hour_{name}"] = len(kfa) / hours
+        print(
+            f"false alarms {name}: micro {[(round(h.stamp, 1), h.phrase) for h in fa]}, keyphrase {len(kfa)}",
+            flush=True,
+        )
+    figures["false_alarm_stream_minutes"] = stream.size / RATE / 60.0
+
+
+def idle_cpu_figures(figures: dict, stream: np.ndarray) -> None:
+    vad = VoiceActivityDetector()
+    wake = WakeWordDetector()
+    chunk = 320
+    t_cpu = time.process_time()
+    t_wall = time.perf_counter()
+    for i in range(0, stream.size, chunk):
+        block = stream[i : i + chunk]
+        # the nodes get int16 chunks and convert them
+        pcm = to_int16(block)
+        x = pcm.astype(np.float32) / 32768.0
+        vad.feed(x, i / RATE)
+        wake.feed(x, i / RATE)
+    cpu = time.process_time() - t_cpu
+    wall = time.perf_counter() - t_wall
+    audio_s = stream.size / RATE
+    figures["idle_path_cpu_percent_of_core"] = 100.0 * cpu / audio_s
+    figures["idle_path_audio_s"] = audio_s
+    figures["idle_path_speed_x_realtime"] = audio_s / wall
+
+
+def latency_figures(figures: dict, n_commands: int = 24) -> None:
+    import rclpy
+    from sensor_msgs.msg import Image
+
+    from glasses_bringup import events as ev
+    from glasses_bringup.audio_format import AudioCaps
+    from glasses_bringup.ros.msgs import audio_msg, from_sec
+    from glasses_bringup.testing import RosHarness, wait_for
+    from glasses_perception.nodes.asr_node import AsrNode
+
+    # 2-4 s commands, alternating voices
+    eligible = [(v, t, x) for v, t, x in command_set() if 2.0 <= x.size / RATE <= 4.0]
+    eligible.sort(key=lambda c: (list(COMMANDS.values()).index(c[1]) if c[1] in COMMANDS.values() else 99, c[0]))
+    clips = eligible[:n_commands]
+    harness = RosHarness()
+    try:
+        node = harness.add(
+            AsrNode(namespace="/glasses", parameter_overrides=[rclpy.parameter.Parameter("always_listen", value=True)])
+        )
+        got = harness.collect_events("perception/transcript", ev.Transcript)
+        pub = harness.publisher("audio/raw", Image)
+        wait_for(lambda: pub.get_subscription_count() >= 1, 5)
+        caps = AudioCaps()
+        stream = np.concatenate([np.concatenate([x, np.zeros(RATE, np.float32)]) for _, _, x in clips])
+        t0 = time.perf_counter() + 0.2
+        stamp0 = 1000.0
+        arrivals: dict[int, float] = {}
+
+        def on_final():
+            n = 0
+            while n < len(clips):
+                finals = [t for t in got if t.final]
+                for t in finals[n:]:
+                    arrivals[t.utterance_id] = time.perf_counter()
+                n = len(finals)
+                time.sleep(0.002)
+
+        watcher = threading.Thread(target=on_final, daemon=True)
+        watcher.start()
+        for i in range(0, stream.size, 320):
+            due = t0 + i / RATE
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            block = to_int16(stream[i : i + 320])
+            pub.publish(audio_msg(caps, block, from_sec(stamp0 + i / RATE), "mic_array"))
+        wait_for(lambda: len([t for t in got if t.final]) >= len(clips), 10)
+        watcher.join(timeout=2)
+        finals = [t for t in got if t.final]
+        external, internal, refs, hyps = [], [], [], []
+        for t in finals:
+            end_published_wall = t0 + (t.audio_end - stamp0)
+            if t.utterance_id in arrivals:
+                external.append((arrivals[t.utterance_id] - end_published_wall) * 1000.0)
+            internal.append(t.latency_ms)
+            hyps.append(t.text)
+        refs = [r for _, r, _ in clips]
+        figures["asr_commands"] = len(clips)
+        figures["asr_finals"] = len(finals)
+        figures["asr_final_latency_p50_ms"] = percentile(external, 50)
+        figures["asr_final_latency_p95_ms"] = percentile(external, 95)
+        figures["asr_final_latency_max_ms"] = max(external) if external else float("nan")
+        figures["asr_final_latency_node_reported_p50_ms"] = percentile(internal, 50)
+        figures["asr_partials"] = len([t for t in got if not t.final])
+        if len(hyps) == len(refs):
+            figures["asr_streaming_wer_clean_percent"] = 100.0 * wer.wer(refs, hyps)
+        figures["asr_stale_partials_skipped"] = node.health.drops.get("stale_partials", 0)
+        print(f"latency ms external {np.round(external, 0).tolist()}", flush=True)
+        print("finals:", [t.text for t in finals], flush=True)
+    finally:
+        harness.close()
+
+
+def main() -> int:
+    figures: dict = {}
+    t = time.perf_counter()
+    load = os.getloadavg()[0]
+    stream = chatter_stream(
+        minutes=float(os.environ.get("VOICE_BENCH_CHATTER_MIN", "20")), rng=np.random.default_rng(3)
+    )
+    idle_cpu_figures(figures, stream)
+    print(f"idle path: {figures['idle_path_cpu_percent_of_core']:.2f} % of a core", flush=True)
+    latency_figures(figures)
+    wer_figures(figures)
+    wake_figures(figures, stream)
+    figures["load_average_1min_at_start"] = load
+    figures["bench_wall_s"] = time.perf_counter() - t
+    write_result("voice", figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
