@@ -95,6 +95,7 @@ def main() -> int:
         "mean_load_mw_with_swaps",
         "pack_energy_wh",
         "case_energy_delivered_wh",
+        "minutes_heavy_work_parked",
         "minutes_wearer_request_refused",
     ):
         figures[f"power_day_{key}"] = doc[key]
