@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+
 from glasses_bringup import events as ev
 from glasses_bringup.ros.node_base import run_node
 from glasses_perception.nodes.vision_base import VisionNode
@@ -68,6 +70,8 @@ class TextReaderNode(VisionNode):
 
     def load(self) -> None:
         self.engine.load()
+        # the first inference is several times slower (allocations, graph set-up): pay it here
+        self.engine.read(np.full((64, 160, 3), 255, np.uint8))
 
     def unload(self) -> None:
         self.engine.unload()
@@ -116,6 +120,8 @@ class TextReaderNode(VisionNode):
         lines = [ev.TextLine(text=ln.text, box=[ev.Corner(x=x, y=y) for x, y in ln.box], score=min(1.0, ln.score))
                  for ln in result.lines]
         prices = [ev.Price(amount=float(p.amount), currency=p.currency, text=p.text) for p in result.prices]
+        if not request_ids and not lines:
+            return  # a still view without text: nothing to say (a request is always answered)
         # one answer per request (each caller matches its own id); a stable-view pass has none
         for request_id in request_ids or [""]:
             self.pub.publish(ev.Text(
