@@ -90,7 +90,7 @@ class CameraNode(GlassesNode):
         return info
 
     def _set_led(self, on: bool) -> None:
-        if self.led != on:
+        if self.led != on and self.context.ok():  # after a SIGTERM the context is gone
             self.led = on
             self.led_pub.publish(Bool(data=on))
             self.health.set("privacy_led", "on" if on else "off")
@@ -129,8 +129,7 @@ class CameraNode(GlassesNode):
             return
         if self.source is None and not self._open_source():
             return
-        now = self.get_clock().now()
-        t = now.nanoseconds * 1e-9 - self.start
+        t = self.now_s() - self.start
         try:
             frame = self.source.read(t)
         except CameraError as exc:
@@ -140,7 +139,7 @@ class CameraNode(GlassesNode):
             self.health.set("source", "ended")
             self._set_led(False)
             return
-        stamp = now.to_msg()
+        stamp = self.now_msg()  # acquisition time: when the driver got the frame
         self._set_led(True)  # frames are leaving the sensor
         self.image_pub.publish(image_msg(frame, "rgb8", stamp, self.frame_id))
         self.info.header.stamp = stamp

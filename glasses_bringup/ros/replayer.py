@@ -65,6 +65,9 @@ class Replayer(GlassesNode):
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def diagnostics_values(self):
+        return {"published": self.published, "skipped_topics": len(self.skipped_topics)}
+
     def exit_code(self) -> int:
         return 1 if self.error else 0
 
@@ -81,7 +84,7 @@ class Replayer(GlassesNode):
             # Reliable, deep history: a reliable subscriber (recorder, test, tester) gets every
             # message; best-effort consumers still match. Latched topics stay latched.
             contract = lookup(topic)
-            qos = gq.profile(contract.qos if contract else "default", depth=100, reliable=True)
+            qos = gq.profile(contract.qos if contract else "default", depth=1000, reliable=True)
             pub = self.publishers_by_topic[topic] = self.create_publisher(cls, topic, qos)
         return pub
 
@@ -108,10 +111,13 @@ class Replayer(GlassesNode):
         t0_bag = None
         t0_wall = time.monotonic()
         last_clock = 0
+        publishers: dict[str, object] = {}  # per-topic lookups hoisted out of the hot loop
         for topic, msgtype, stamp, data in stream:
-            if self._stop.is_set():
-                return
-            if self.filter and not topic_matches(topic, self.filter):
+            pub = publishers.get(topic)
+            if pub is None:
+                wanted = not self.filter or topic_matches(topic, self.filter)
+                pub = publishers[topic] = (self._publisher(topic, msgtype) if wanted else None) or False
+            if pub is False:
                 continue
             if t0_bag is None:
                 t0_bag = stamp + self.start_offset_ns
@@ -119,18 +125,15 @@ class Replayer(GlassesNode):
                 continue
             if self.rate > 0:
                 delay = t0_wall + (stamp - t0_bag) * 1e-9 / self.rate - time.monotonic()
-                if delay > 0:
-                    if self._stop.wait(delay):
-                        return
-            pub = self._publisher(topic, msgtype)
-            if pub is None:
-                continue
+                if delay > 0 and self._stop.wait(delay):
+                    return
+            elif self._stop.is_set():
+                return
             if self.clock_pub is not None and stamp - last_clock >= 10_000_000:
                 self.clock_pub.publish(Clock(clock=from_sec(stamp * 1e-9)))
                 last_clock = stamp
             pub.publish(data)
             self.published += 1
-            self.health.tick("messages")
         self.error = stream.error
 
 

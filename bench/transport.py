@@ -1,0 +1,209 @@
+"""Transport benchmark: camera publish -> subscriber latency, and bag replay throughput.
+
+- Latency: the camera node (simulated source) publishes rgb8 frames; a subscriber
+  measures (receive time - header stamp). Composed = both nodes in one process on
+  the EventsExecutor, as `glasses up` runs them; isolated = camera in its own
+  process with the shared-memory Fast DDS profile (config/dds). >= 300 frames each.
+- Replay: raw CDR replay of an IMU bag (the real Jackal recording when
+  ../shared/data is present, else a generated one) as fast as possible, as a
+  ratio to the raw rosbags read rate of the same bag.
+Writes bench/results/transport.json.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+os.environ.setdefault("ROS_DOMAIN_ID", str(40 + os.getpid() % 40))
+os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="bench_roslog_"))
+SHM_PROFILE = REPO / "config" / "dds" / "fastdds_shm_loopback.xml"
+os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(SHM_PROFILE)
+
+import rclpy  # noqa: E402
+from rclpy.node import Node  # noqa: E402
+from sensor_msgs.msg import Image  # noqa: E402
+
+from bench.common import percentile, write_result  # noqa: E402
+from glasses_bringup.ros import qos as gq  # noqa: E402
+from glasses_bringup.ros.node_base import make_executor  # noqa: E402
+
+FRAMES = 330
+WARMUP = 20
+SCENARIO = REPO / "config" / "scenarios" / "demo.yaml"
+SHARED_IMU_BAG = REPO.parent / "shared" / "data" / "bags" / "robot_localization_jackal_test2"
+
+
+class LatencyProbe(Node):
+    def __init__(self):
+        super().__init__("latency_probe", namespace="/bench")
+        self.latencies_ms: list[float] = []
+        self.create_subscription(Image, "camera/image_raw", self.on_image, gq.for_topic("camera/image_raw"))
+
+    def on_image(self, msg: Image) -> None:
+        now = self.get_clock().now().nanoseconds
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        self.latencies_ms.append((now - stamp) / 1e6)
+
+
+def camera_params(width: int, height: int) -> dict:
+    return {"source": "sim", "scenario": str(SCENARIO), "width": width, "height": height, "fps": 30.0}
+
+
+def measure_composed(width: int, height: int) -> list[float]:
+    from rclpy.parameter import Parameter
+
+    from glasses_bringup.nodes.camera_node import CameraNode
+
+    rclpy.init()
+    camera = CameraNode(namespace="/bench", parameter_overrides=[Parameter(k, value=v) for k, v in camera_params(width, height).items()])
+    probe = LatencyProbe()
+    executor = make_executor("events")
+    executor.add_node(camera)
+    executor.add_node(probe)
+    deadline = time.time() + 120
+    while len(probe.latencies_ms) < FRAMES + WARMUP and time.time() < deadline:
+        executor.spin_once(timeout_sec=0.05)
+    camera.destroy_node()
+    probe.destroy_node()
+    rclpy.shutdown()
+    return probe.latencies_ms[WARMUP:]
+
+
+def measure_isolated(width: int, height: int) -> list[float]:
+    args = ["--ros-args", "-r", "__ns:=/bench"]
+    for k, v in camera_params(width, height).items():
+        args += ["-p", f"{k}:={v}"]
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from glasses_bringup.nodes.camera_node import main; sys.exit(main())", *args],
+                            env=dict(os.environ, PYTHONPATH=str(REPO)))
+    try:
+        rclpy.init()
+        probe = LatencyProbe()
+        executor = make_executor("events")
+        executor.add_node(probe)
+        deadline = time.time() + 120
+        while len(probe.latencies_ms) < FRAMES + WARMUP and time.time() < deadline:
+            executor.spin_once(timeout_sec=0.05)
+        probe.destroy_node()
+        rclpy.shutdown()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return probe.latencies_ms[WARMUP:]
+
+
+def imu_bag() -> tuple[Path, str]:
+    if SHARED_IMU_BAG.exists():
+        return SHARED_IMU_BAG, "robot_localization_jackal_test2 (/imu/data, real, 3061 msgs)"
+    sys.path.insert(0, str(REPO / "test"))
+    from test_bringup_bags import write_imu_bag
+
+    path = Path(tempfile.mkdtemp()) / "imu"
+    write_imu_bag(path, 5000)
+    return path, "generated IMU bag (5000 msgs)"
+
+
+SINK = """
+import sys, time, rclpy
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Imu
+rclpy.init()
+node = Node("replay_sink")
+count = [0]
+node.create_subscription(Imu, sys.argv[1], lambda m: count.__setitem__(0, count[0] + 1),
+                         QoSProfile(depth=10000, reliability=ReliabilityPolicy.RELIABLE))
+print("ready", flush=True)
+expected, deadline = int(sys.argv[2]), time.time() + float(sys.argv[3])
+while count[0] < expected and time.time() < deadline:
+    rclpy.spin_once(node, timeout_sec=0.05)
+print(count[0], flush=True)
+"""
+
+
+def measure_replay(bag: Path) -> tuple[float, float, int, int]:
+    """Raw read rate vs replay publish rate; a sink in another process checks delivery."""
+    from rosbags.rosbag2 import Reader
+
+    from glasses_bringup.ros.replayer import Replayer
+
+    raw_rates = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        with Reader(bag) as reader:
+            conns = [c for c in reader.connections if c.msgtype == "sensor_msgs/msg/Imu"]
+            n = sum(1 for _ in reader.messages(connections=conns))
+        raw_rates.append(n / (time.perf_counter() - t0))
+    raw_rate = max(raw_rates)
+    topic = conns[0].topic
+
+    replay_rates = []
+    delivered = published = 0
+    rclpy.init()
+    for _ in range(3):
+        sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(n), "30"], stdout=subprocess.PIPE, text=True,
+                                env=dict(os.environ, PYTHONPATH=str(REPO)))
+        assert sink.stdout.readline().strip() == "ready"
+        replayer = Replayer(str(bag), topics=[topic], rate=0.0)
+        deadline = time.time() + 10
+        while replayer.count_subscribers(topic) == 0 and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        t_start = time.time()
+        replayer.start()
+        while not replayer.done:
+            time.sleep(0.005)
+        replay_rates.append(replayer.published / (replayer.done_at - t_start))
+        delivered, published = int(sink.communicate(timeout=60)[0].strip() or 0), replayer.published
+        replayer.destroy_node()
+    rclpy.shutdown()
+    return raw_rate, max(replay_rates), delivered, published
+
+
+def measure_cli_replay(bag: Path, topic: str, expected: int) -> int:
+    """`glasses replay BAG` at the original timing into a sink process: messages delivered."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(expected), "180"], stdout=subprocess.PIPE, text=True, env=env)
+    assert sink.stdout.readline().strip() == "ready"
+    subprocess.run([sys.executable, "-m", "glasses_bringup.cli", "replay", str(bag), "--topics", topic], env=env, check=True, timeout=300)
+    return int(sink.communicate(timeout=200)[0].strip() or 0)
+
+
+def main() -> int:
+    figures: dict = {}
+    for width, height in ((640, 480), (1280, 720)):
+        for mode, fn in (("composed", measure_composed), ("isolated", measure_isolated)):
+            lat = fn(width, height)
+            key = f"camera_{width}x{height}_{mode}"
+            figures[f"{key}_p50_ms"] = percentile(lat, 50)
+            figures[f"{key}_p99_ms"] = percentile(lat, 99)
+            figures[f"{key}_frames"] = len(lat)
+            print(f"{key}: p50 {figures[f'{key}_p50_ms']:.2f} ms, p99 {figures[f'{key}_p99_ms']:.2f} ms over {len(lat)} frames", flush=True)
+    bag, label = imu_bag()
+    raw_rate, replay_rate, delivered, published = measure_replay(bag)
+    realtime_delivered = measure_cli_replay(bag, "/imu/data", published)
+    figures.update({
+        "replay_bag": label,
+        "replay_realtime_imu_delivered": realtime_delivered,
+        "raw_read_imu_msgs_per_s": raw_rate,
+        "replay_imu_msgs_per_s": replay_rate,
+        "replay_imu_ratio_to_raw_read": replay_rate / raw_rate,
+        "replay_imu_published": published,
+        "replay_burst_imu_delivered": delivered,
+        "target_camera_640x480_composed_p99_ms": 15.0,
+        "target_replay_imu_ratio_to_raw_read": 0.5,
+    })
+    write_result("transport", figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
