@@ -3,6 +3,8 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glasses_bringup.power.manager import BatteryManager, PackReading, ReadingError
 from glasses_bringup.power.sim_pack import PackBank, SimPack
@@ -98,3 +100,35 @@ def test_power_path_carries_the_load_through_a_pull():
     for r in bank.readings(1.0):
         m.ingest(r)
     assert m.swap_state() == "right_only" and m.combined().current_a < 0
+
+
+readings = st.builds(
+    PackReading,
+    slot=st.sampled_from(["left", "right", "left", "right", "middle"]),
+    present=st.booleans(),
+    t=st.floats(0, 1e4) | st.just(math.nan),
+    voltage_v=st.floats(-1, 6) | st.sampled_from([math.nan, math.inf]),
+    current_a=st.floats(-5, 5) | st.sampled_from([math.nan, -math.inf]),
+    temperature_c=st.floats(-40, 90) | st.just(math.nan),
+    design_capacity_ah=st.floats(-1, 3) | st.sampled_from([math.nan, math.inf]),
+    serial=st.sampled_from(["", "A", "B", "C"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(readings, max_size=40))
+def test_any_reading_sequence_keeps_the_manager_consistent(seq):
+    m = BatteryManager()
+    for r in sorted(seq, key=lambda r: (math.isnan(r.t), r.t)):
+        try:
+            m.ingest(r)
+        except ReadingError as exc:
+            assert exc.reason  # rejected with a countable reason, nothing else raised
+    present = [s for s in m.slots.values() if s.present]
+    serials = [s.serial for s in present if s.serial]
+    assert len(serials) == len(set(serials))  # never the same pack in two slots
+    for s in present:
+        assert 0.0 <= s.soc <= 1.0 and math.isfinite(s.voltage_v)
+    c = m.combined()
+    assert c.present == bool(present)
+    assert (0.0 <= c.soc <= 1.0) if present else math.isnan(c.soc)

@@ -102,7 +102,7 @@ def apply_mode(
         camera_fps=min(wanted.camera_fps, acts.camera_fps) if wanted.camera_fps > 0 else 0.0,
         display_brightness=min(wanted.display_brightness, acts.display_brightness),
     )
-    parked = refused = False
+    parked, refused = bool(acts.parked), False
     for node, duty_field in (("vision", "vision_duty"), ("asr", "asr_full_duty")):
         if node not in acts.parked or getattr(a, duty_field) <= 0:
             continue
@@ -111,8 +111,6 @@ def apply_mode(
             continue
         a = a.copy(**{duty_field: 0.0})
         refused = True
-    for node in acts.parked:
-        parked = parked or node in ("vision", "asr")
     return a, parked, refused
 
 

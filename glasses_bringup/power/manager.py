@@ -12,7 +12,7 @@ voltage (its charge is unknown: it may have been charged while out).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from glasses_bringup.power.fuel_gauge import FuelGauge, GaugeConfig
 
@@ -143,7 +143,7 @@ class BatteryManager:
             slot.present, slot.serial, slot.inserted_at = True, r.serial, r.t
             config = self.gauge_config
             if not math.isnan(slot.design_capacity_ah):
-                config = GaugeConfig(**{**config.__dict__, "design_capacity_ah": slot.design_capacity_ah})
+                config = replace(config, design_capacity_ah=slot.design_capacity_ah)
             slot.gauge = FuelGauge(config, self.learned_capacity_ah.get(r.serial) if r.serial else None)
             slot.gauge.start(r.t, r.voltage_v, r.current_a, r.soc_hint)
             notices.append(SwapNotice("inserted", slot.name, r.t, slot.gauge.soc, r.serial))
