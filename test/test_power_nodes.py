@@ -179,3 +179,33 @@ def test_coprocessor_link_rejects_bad_readings_with_diagnostics(ros):
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_policy_rejects_impossible_battery_states_and_goes_critical_without_packs(ros):
+    policy = PowerPolicyNode(
+        namespace="/glasses",
+        parameter_overrides=[Parameter("retry_period_s", value=5.0), Parameter("diagnostics_period_s", value=0.2)],
+    )
+    ros.add(policy)
+    states = ros.collect_events("power/state", ev.PowerState)
+    diags = ros.collect("/diagnostics", DiagnosticArray)
+    pub = ros.publisher("power/battery", BatteryState)
+    wait_for(lambda: pub.get_subscription_count() > 0, 5)
+
+    bad = BatteryState(present=True, percentage=1.5, voltage=3.9, current=-0.05, charge=0.1)
+    pub.publish(bad)
+
+    def rejected():
+        for arr in diags:
+            for st in arr.status:
+                kv = {k.key: k.value for k in st.values}
+                if st.name.endswith("power_policy") and kv.get("rejected.bad_percentage") == "1":
+                    return True
+        return False
+
+    assert wait_for(rejected, 5)
+    assert states == []  # nothing published from an impossible reading
+    nothing = BatteryState(present=False, percentage=math.nan, voltage=math.nan, current=math.nan, charge=math.nan)
+    pub.publish(nothing)
+    assert wait_for(lambda: states and states[-1].mode == "critical", 5)
+    assert states[-1].swap_state == "none" and states[-1].reason == "no pack measured"
