@@ -194,3 +194,21 @@ def test_raw_covariances_follow_rep_145():
     assert cov["linear_acceleration_covariance"][8] == pytest.approx(0.02**2)
     assert cov["linear_acceleration_covariance"][1] == 0.0
     assert serial.__version__  # pyserial is the transport
+
+
+def test_sim_source_hands_out_due_samples_once_whatever_the_tick_pattern():
+    from glasses_bringup.sensors.imu import SimImuSource
+    from glasses_bringup.sim.motion import MotionPlan, SimulatedImu
+
+    plan = MotionPlan(seed=2)
+    plan.add_gesture("nod", 0.5)
+    source = SimImuSource(plan, 100.0, start_s=1000.0, lookahead=7)
+    assert len(source.poll(999.9)) == 0  # before the start
+    got = [source.poll(now) for now in (1000.0, 1000.004, 1000.031, 1000.2, 1000.205, 1000.9)]
+    stamps = np.concatenate([b.stamps for b in got])
+    gyro = np.concatenate([b.gyro for b in got])
+    assert np.allclose(stamps, 1000.0 + np.arange(91) / 100.0)
+    assert np.array_equal(gyro, SimulatedImu(plan, 100.0).samples(0, 91)[1])
+    # A stall longer than max_catchup_s skips the oldest samples and counts them.
+    late = source.poll(1010.0)
+    assert len(late) == 100 and source.skipped == 901 - 91

@@ -49,6 +49,7 @@ class ImuNode(GlassesNode):
         self.declare("hardware_id", "", "Hardware id reported on /diagnostics.")
         self.covariances = core.raw_covariances(self.gyro_noise_std, self.accel_noise_std)
         self.pub = self.create_publisher(Imu, TOPIC, gq.for_topic(TOPIC))
+        self._msg = self._template()
         self.serial: core.SerialImuSource | None = None
         self.sim: core.SimImuSource | None = None
         self._reported_bad = 0
@@ -106,18 +107,24 @@ class ImuNode(GlassesNode):
             self._reported_bad = bad
         return batch
 
-    def _message(self, batch: core.ImuBatch, i: int) -> Imu:
+    def _template(self) -> Imu:
         msg = Imu()
-        msg.header.stamp = self.stamp_msg(float(batch.stamps[i]))
         msg.header.frame_id = self.frame_id
         msg.orientation.w = 1.0  # unused: orientation_covariance[0] = -1 marks it as not provided
-        gx, gy, gz = batch.gyro[i].tolist()
-        ax, ay, az = batch.accel[i].tolist()
-        msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z = gx, gy, gz
-        msg.linear_acceleration.x, msg.linear_acceleration.y, msg.linear_acceleration.z = ax, ay, az
         msg.orientation_covariance = self.covariances["orientation_covariance"]
         msg.angular_velocity_covariance = self.covariances["angular_velocity_covariance"]
         msg.linear_acceleration_covariance = self.covariances["linear_acceleration_covariance"]
+        return msg
+
+    def _message(self, batch: core.ImuBatch, i: int) -> Imu:
+        # One message object is refilled per sample: publish() serializes at once, and
+        # re-assigning the covariance arrays each time would cost more than the sample.
+        msg = self._msg
+        msg.header.stamp = self.stamp_msg(float(batch.stamps[i]))
+        v = msg.angular_velocity
+        v.x, v.y, v.z = batch.gyro[i].tolist()
+        a = msg.linear_acceleration
+        a.x, a.y, a.z = batch.accel[i].tolist()
         return msg
 
     def diagnostics_values(self) -> dict:

@@ -93,23 +93,37 @@ class SimImuSource:
     """Samples of a simulated head at ``rate_hz``, stamped start_s + k / rate_hz.
 
     ``poll(now_s)`` returns every sample whose stamp is <= now_s and not yet
-    returned; if the caller fell more than ``max_catchup_s`` behind (process
-    paused), older samples are skipped and counted in ``skipped``.
+    returned. Samples are rendered ``lookahead`` at a time (numpy work per call
+    costs far more than per sample) and handed out as they fall due. If the
+    caller fell more than ``max_catchup_s`` behind (process paused), older
+    samples are skipped and counted in ``skipped``.
     """
 
-    def __init__(self, plan, rate_hz: float, start_s: float, sensor=None, max_catchup_s: float = 1.0):
+    def __init__(
+        self, plan, rate_hz: float, start_s: float, sensor=None, max_catchup_s: float = 1.0, lookahead: int = 10
+    ):
         from glasses_bringup.sim.motion import SimulatedImu
 
         self.imu = SimulatedImu(plan, rate_hz, sensor)
         self.rate_hz = float(rate_hz)
         self.start_s = float(start_s)
         self.max_catchup_s = max_catchup_s
+        self.lookahead = max(1, int(lookahead))
         self.next_index = 0
         self.skipped = 0
+        self._buffer: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None  # (first index, t, gyro, accel)
 
     def due_index(self, now_s: float) -> int:
         """Index one past the last sample due at now_s."""
         return max(0, math.floor((now_s - self.start_s) * self.rate_hz + 1e-9) + 1)
+
+    def _render(self, k0: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        buf = self._buffer
+        if buf is None or not (buf[0] <= k0 and k0 + n <= buf[0] + len(buf[1])):
+            t, gyro, accel, _ = self.imu.samples(k0, max(n, self.lookahead))
+            buf = self._buffer = (k0, t, gyro, accel)
+        i = k0 - buf[0]
+        return buf[1][i : i + n], buf[2][i : i + n], buf[3][i : i + n]
 
     def poll(self, now_s: float) -> ImuBatch:
         end = self.due_index(now_s)
@@ -120,7 +134,7 @@ class SimImuSource:
         n = end - self.next_index
         if n <= 0:
             return ImuBatch.empty()
-        t, gyro, accel, _ = self.imu.samples(self.next_index, n)
+        t, gyro, accel = self._render(self.next_index, n)
         self.next_index = end
         return ImuBatch(self.start_s + t, gyro, accel)
 
