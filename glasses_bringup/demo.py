@@ -48,7 +48,7 @@ def describe(topic: str, event: dict) -> str:
         "touch": ("gesture",), "head_gesture": ("gesture",), "vad": ("state",), "wake": ("reason", "phrase"),
         "transcript": ("text",), "code": ("symbology", "kind", "text"), "product": ("name", "confidence"),
         "intent": ("intent", "slots"), "action": ("action", "status"), "card": ("title", "body"),
-        "say": ("text",), "power_state": ("mode", "soc", "swap_state"), "text": ("prices",),
+        "say": ("text",), "power_state": ("mode", "swap_state", "runtime_left_h"), "text": ("prices",),
     }.get(schema, ())
     if schema == "transcript" and not event.get("final"):
         return ""
@@ -64,9 +64,15 @@ def timeline(info: dict, namespace: str = "/glasses") -> list[tuple[float, str]]
             break
     rows = []
     for rel in TIMELINE_TOPICS:
+        previous = None
         for e in info["events"].get(f"{namespace}/{rel}", []):
             if "stamp" not in e:
                 continue
+            if rel == "power/state":  # periodic: show changes of mode or packs only
+                key = (e.get("mode"), e.get("swap_state"))
+                if key == previous:
+                    continue
+                previous = key
             text = describe(rel, e)
             if text:
                 rows.append(((e["stamp"] - t0) if t0 is not None else e["stamp"], text))

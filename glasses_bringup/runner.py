@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from glasses_bringup.paths import share_path
 from glasses_bringup.registry import NODES
 from glasses_bringup.rig import NodeSpec, Rig, RigError, load_rig, node_parameters
 from glasses_bringup.scenario import ScenarioError, load
@@ -34,6 +35,11 @@ class PlannedNode:
     parameters: dict[str, Any]
     params_file: Path | None
     remappings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def follows_scenario_clock(self) -> bool:
+        """A simulated source whose data are timed from the shared scenario start."""
+        return self.spec.parameters.get("scenario_start") == "$(scenario_start)"
 
 
 def parse_sets(sets: list[str]) -> dict[str, dict[str, Any]]:
@@ -100,21 +106,24 @@ def add_arguments(parser) -> None:
     parser.add_argument("--isolated", action="store_true", help="one process per node, with respawn")
     parser.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                         help="override a node parameter (repeatable)")
-    parser.add_argument("--startup", type=float, help="seconds between start-up and scenario t=0")
+    parser.add_argument("--startup", type=float,
+                        help="seconds from start-up to scenario t=0 (composed: after models load, default 1; isolated: 6)")
     parser.add_argument("--executor", choices=("events", "single", "multi"), default="events")
     parser.add_argument("--list", action="store_true", help="print the planned nodes and exit")
 
 
 def run(args) -> int:
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    # Shared-memory transport big enough for images, UDP on loopback only (docs/transport.md).
+    profile = share_path("config", "dds", "fastdds_shm_loopback.xml")
+    if profile.exists():
+        os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(profile))
     try:
         rig = load_rig(args.rig)
         variant = args.variant or rig.variant
         scenario_path = None
         duration = args.duration
         if rig.needs_scenario:
-            from glasses_bringup.paths import share_path
-
             scenario_path = Path(args.scenario or share_path("config", "scenarios", "demo.yaml")).resolve()
             scenario = load(scenario_path)
             if args.variant is None:
@@ -122,7 +131,7 @@ def run(args) -> int:
             duration = duration if duration is not None else scenario.duration_s
         if rig.replay is not None and not args.bag:
             raise RigError(f"rig {rig.name} replays a bag: give --bag DIR")
-        startup = args.startup if args.startup is not None else (6.0 if args.isolated else 2.5)
+        startup = args.startup if args.startup is not None else (6.0 if args.isolated else 1.0)
         run_dir = Path(tempfile.mkdtemp(prefix="glasses_run_"))
         context = {
             "scenario": str(scenario_path or ""),
@@ -197,14 +206,25 @@ class ComposedRun(_RunBase):
         code = 0
         recorder = replayer = None
         try:
-            for p in self.planned:
-                cls = node_class(p.spec.executable)
-                nodes.append(cls(
-                    node_name=p.spec.name, namespace=p.namespace,
-                    parameter_overrides=to_parameters(p.parameters), cli_args=ros_args(p),
-                ))
-            for node in nodes:
-                start_node(node)
+            # Nodes that load models come up first; the scenario clock starts only when they
+            # are ready, so simulated speech and frames are not played to nodes still loading.
+            early = [p for p in self.planned if not p.follows_scenario_clock]
+            late = [p for p in self.planned if p.follows_scenario_clock]
+            for group in (early, late):
+                if group is late:
+                    self.context["scenario_start"] = time.time() + (self.args.startup or 1.0)
+                    for p in late:
+                        p.parameters["scenario_start"] = self.context["scenario_start"]
+                built = []
+                for p in group:
+                    cls = node_class(p.spec.executable)
+                    built.append(cls(
+                        node_name=p.spec.name, namespace=p.namespace,
+                        parameter_overrides=to_parameters(p.parameters), cli_args=ros_args(p),
+                    ))
+                for node in built:
+                    start_node(node)
+                nodes += built
             recorder, replayer = self.extras(nodes)
             executor = make_executor(self.args.executor)
             for node in nodes:
