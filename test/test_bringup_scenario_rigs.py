@@ -177,3 +177,19 @@ def test_cli_help_and_unknown_command():
     assert out.returncode == 0 and "replay" in out.stdout and "power-day" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "glasses_bringup.cli", "fly"], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown command" in bad.stderr
+
+
+def test_interface_doc_matches_the_contract_modules():
+    result = subprocess.run([sys.executable, "-m", "glasses_bringup.docgen", "--check"], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    doc = (REPO / "docs" / "interfaces.md").read_text()
+    from glasses_bringup.events import REGISTRY
+    from glasses_bringup.interfaces import QOS_CLASSES, TOPICS
+
+    for topic in TOPICS:
+        assert f"`{topic.name}`" in doc
+    for name in REGISTRY:
+        assert f"`{name}`" in doc
+    for qos_class in QOS_CLASSES:
+        assert f"| `{qos_class}` |" in doc
