@@ -157,6 +157,8 @@ def test_coprocessor_link_rejects_bad_readings_with_diagnostics(ros):
         nan_volts = GaugeFrame(4, "right", True, math.nan, -0.05, 30.0, 0.28, "PK-2")
         good_right = GaugeFrame(5, "right", True, 4.05, -0.05, 30.0, 0.28, "PK-2")
         lines = [good_left, same_pack_right, neg_cap, nan_volts, good_right]
+        # pyserial flushes the input when it opens the port: write once the node has it open
+        assert wait_for(lambda: battery.reader is not None, 5)
         os.write(master, b"".join(format_line(f).encode() for f in lines) + b"\x00garbage\n")
 
         def rejected():
