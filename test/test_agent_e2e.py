@@ -29,7 +29,7 @@ def pay_actions(bag):
     from glasses_bringup.bag import read_messages
 
     out = []
-    for topic, _, _, msg in read_messages(bag, topics=["/glasses/agent/action"]):
+    for _topic, _, _, msg in read_messages(bag, topics=["/glasses/agent/action"]):
         event = ev.decode(msg.data, ev.Action)
         if event.action in ("pay", "confirm"):
             out.append((event.action, event.status))
