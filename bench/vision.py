@@ -7,8 +7,10 @@ Figures (bench/results/vision.json):
 - rendered scenes: detection rate per difficulty (easy / medium / hard), one
   frame per scene, for the node's default reader and with the fallback passes;
 - node latency: frame stamp -> perception/codes event at 640x480 while a
-  publisher in the same process streams at 15 fps, p50 / p99, and its ratio to a
-  plain zxing-cpp decode of the same frames;
+  publisher in the same process streams at 15 fps, p50 / p99, and its ratio to
+  the zxing-cpp decode time of the same frames, timed inside the node during the
+  run (so both see the same machine load); the "_offline" ratio compares with a
+  plain zxing-cpp call (all formats) on the frames after the run;
 - OCR on rendered price tags and product recognition on rendered packaging.
 """
 
@@ -157,6 +159,25 @@ def node_latency(duration_s: float = 20.0, fps: float = 15.0) -> dict:
     # hold_s 0: every frame's code is an event, so every frame gives a latency sample
     reader = CodeReaderNode(namespace="/glasses", parameter_overrides=[Parameter("hold_s", value=0.0)])
     start_node(reader)
+    # time zxing-cpp inside the node, on exactly the frames it decodes, while the camera streams
+    import glasses_perception.vision.codes as codes_module
+
+    raw_in_node_ms: list[float] = []
+    real_read = codes_module.zxingcpp.read_barcodes
+
+    class TimedZxing:
+        def __getattr__(self, name):
+            return getattr(zxingcpp, name)
+
+        @staticmethod
+        def read_barcodes(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return real_read(*args, **kwargs)
+            finally:
+                raw_in_node_ms.append((time.perf_counter() - t) * 1000)
+
+    codes_module.zxingcpp = TimedZxing()
     from rclpy.logging import LoggingSeverity
 
     reader.get_logger().set_level(LoggingSeverity.WARN)  # one INFO line per frame would be measured too
@@ -204,6 +225,7 @@ def node_latency(duration_s: float = 20.0, fps: float = 15.0) -> dict:
     for node in (camera, probe, reader):
         node.destroy_node()
     rclpy.shutdown()
+    codes_module.zxingcpp = zxingcpp
 
     # raw zxing-cpp on the same frames: a plain call (all formats) and the reader's own decode
     raw_ms, raw_same_ms, reader_ms = [], [], []
@@ -234,9 +256,10 @@ def node_latency(duration_s: float = 20.0, fps: float = 15.0) -> dict:
         "raw_zxing_decode_p50_ms": percentile(raw_ms, 50),
         "raw_zxing_same_formats_decode_p50_ms": percentile(raw_same_ms, 50),
         "reader_decode_p50_ms": percentile(reader_ms, 50),
-        "node_to_raw_decode_ratio": p50 / percentile(raw_ms, 50),
-        "node_to_raw_same_formats_ratio": p50 / percentile(raw_same_ms, 50),
-        "node_overhead_p50_ms": p50 - percentile(reader_ms, 50),
+        "raw_zxing_in_node_p50_ms": percentile(raw_in_node_ms, 50),
+        "node_to_raw_decode_ratio": p50 / percentile(raw_in_node_ms, 50),
+        "node_overhead_p50_ms": p50 - percentile(raw_in_node_ms, 50),
+        "node_to_raw_decode_ratio_offline": p50 / percentile(raw_ms, 50),
         "process_cpu_percent": 100.0 * cpu / wall,
     }
 

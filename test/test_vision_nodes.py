@@ -191,3 +191,13 @@ def test_other_encodings_are_read(ros, encoding):
 
     assert wait_for(publish_and_check, timeout=10, period=0.07)
     assert codes[0].text == f"enc {encoding}"
+
+
+def test_vision_nodes_publish_no_frames(ros):
+    """Privacy: vision nodes publish events and diagnostics only, never an image."""
+    allowed = {"String", "DiagnosticArray", "TransitionEvent", "ParameterEvent"}
+    for node_class in (CodeReaderNode, TextReaderNode, ProductRecognizerNode):
+        node = ros.add(node_class(namespace=NS))
+        types = {pub.msg_type.__name__ for pub in node.publishers}
+        assert types <= allowed, types
+        assert "Image" not in types and "CompressedImage" not in types
