@@ -14,7 +14,8 @@ Figures (bench/results/voice.json):
   pocketsphinx keyphrase "hey glasses".
 - asr node latency: commands of 2-4 s published in real time on audio/raw to the
   asr node (rclpy, same process); latency = wall time the final transcript arrives
-  minus wall time the end-of-speech sample was published; p50 / p95 / max.
+  minus wall time the end-of-speech sample was published; p50 / p95 / max, with the
+  default partials (every 1 s) and with partials off.
 - idle always-on path: VAD + wake word cores on the long stream as fast as they
   go; process CPU time / audio time = percent of one core at the real-time rate.
 """
@@ -221,7 +222,7 @@ def idle_cpu_figures(figures: dict, stream: np.ndarray) -> None:
     figures["idle_path_speed_x_realtime"] = audio_s / wall
 
 
-def latency_figures(figures: dict, n_commands: int = 24) -> None:
+def latency_figures(figures: dict, n_commands: int = 24, partials: bool = True) -> None:
     import rclpy
     from sensor_msgs.msg import Image
 
@@ -237,9 +238,10 @@ def latency_figures(figures: dict, n_commands: int = 24) -> None:
     clips = eligible[:n_commands]
     harness = RosHarness()
     try:
-        node = harness.add(
-            AsrNode(namespace="/glasses", parameter_overrides=[rclpy.parameter.Parameter("always_listen", value=True)])
-        )
+        overrides = [rclpy.parameter.Parameter("always_listen", value=True)]
+        if not partials:
+            overrides.append(rclpy.parameter.Parameter("partial_interval_s", value=0.0))
+        node = harness.add(AsrNode(namespace="/glasses", parameter_overrides=overrides))
         got = harness.collect_events("perception/transcript", ev.Transcript)
         pub = harness.publisher("audio/raw", Image)
         wait_for(lambda: pub.get_subscription_count() >= 1, 5)
@@ -278,16 +280,17 @@ def latency_figures(figures: dict, n_commands: int = 24) -> None:
             internal.append(t.latency_ms)
             hyps.append(t.text)
         refs = [r for _, r, _ in clips]
+        tag = "" if partials else "_no_partials"
         figures["asr_commands"] = len(clips)
-        figures["asr_finals"] = len(finals)
-        figures["asr_final_latency_p50_ms"] = percentile(external, 50)
-        figures["asr_final_latency_p95_ms"] = percentile(external, 95)
-        figures["asr_final_latency_max_ms"] = max(external) if external else float("nan")
-        figures["asr_final_latency_node_reported_p50_ms"] = percentile(internal, 50)
-        figures["asr_partials"] = len([t for t in got if not t.final])
+        figures[f"asr{tag}_finals"] = len(finals)
+        figures[f"asr_final_latency{tag}_p50_ms"] = percentile(external, 50)
+        figures[f"asr_final_latency{tag}_p95_ms"] = percentile(external, 95)
+        figures[f"asr_final_latency{tag}_max_ms"] = max(external) if external else float("nan")
+        figures[f"asr_final_latency{tag}_node_reported_p50_ms"] = percentile(internal, 50)
+        figures[f"asr{tag}_partials"] = len([t for t in got if not t.final])
         if len(hyps) == len(refs):
-            figures["asr_streaming_wer_clean_percent"] = 100.0 * wer.wer(refs, hyps)
-        figures["asr_stale_partials_skipped"] = node.health.drops.get("stale_partials", 0)
+            figures[f"asr{tag}_streaming_wer_clean_percent"] = 100.0 * wer.wer(refs, hyps)
+        figures[f"asr{tag}_stale_partials_skipped"] = node.health.drops.get("stale_partials", 0)
         print(f"latency ms external {np.round(external, 0).tolist()}", flush=True)
         print("finals:", [t.text for t in finals], flush=True)
     finally:
@@ -304,6 +307,7 @@ def main() -> int:
     idle_cpu_figures(figures, stream)
     print(f"idle path: {figures['idle_path_cpu_percent_of_core']:.2f} % of a core", flush=True)
     latency_figures(figures)
+    latency_figures(figures, partials=False)
     wer_figures(figures)
     wake_figures(figures, stream)
     figures["load_average_1min_at_start"] = load

@@ -24,6 +24,7 @@ from glasses_perception.voice.wake import ListenGate
 ENGINES = ("whisper", "grammar")
 # A short vocabulary prompt: tiny.en otherwise hears an isolated "pay" as "hey".
 DEFAULT_PROMPT = "pay, confirm, cancel."
+DITHER = 1e-4  # -80 dBFS, see GrammarRecognizer.recognize
 
 
 class AsrError(RuntimeError):
@@ -127,8 +128,14 @@ class GrammarRecognizer:
 
     def recognize(self, samples: np.ndarray, lang: str | None = None) -> Recognition:
         t0 = time.perf_counter()
+        x = np.asarray(samples, np.float32).reshape(-1)
+        # Digital silence (exact zeros, as in synthesized or gated audio) breaks
+        # pocketsphinx's log-energy and cepstral mean normalisation: it then hears
+        # nothing in clean clips. A fixed -80 dBFS dither, below any microphone's
+        # noise floor, avoids that and keeps results reproducible.
+        x = x + DITHER * np.random.default_rng(0).standard_normal(x.size).astype(np.float32)
         self.decoder.start_utt()
-        self.decoder.process_raw(to_int16(np.asarray(samples, np.float32)).tobytes(), False, True)
+        self.decoder.process_raw(to_int16(x).tobytes(), False, True)
         self.decoder.end_utt()
         hyp = self.decoder.hyp()
         text = hyp.hypstr.strip() if hyp is not None else ""
@@ -185,10 +192,14 @@ class UtteranceStream:
     by the command without a pause) the utterance starts at the wake stamp, so the
     wake phrase is not transcribed.
 
-    At the first window of a pause it also emits a *tentative* request for the
+    Once a pause has lasted ``pad_s`` it also emits a *tentative* request for the
     utterance up to the pause: decoding it while the VAD hangover runs means the
     final transcript is ready almost as soon as the end is confirmed (a final whose
     ``audio_end`` equals a tentative one's reuses its result).
+
+    ``pad_s`` adds audio before and after the speech for the recognizer. It is 0 by
+    default: on the benchmark's command set 0.15 s and 0.25 s of padding raised the
+    streaming WER of tiny.en (17 % -> 23 %), and the VAD already starts 96 ms early.
     """
 
     def __init__(
@@ -200,8 +211,13 @@ class UtteranceStream:
         listen_window_s: float = 6.0,
         follow_up_s: float = 5.0,
         history_s: float = 1.5,
+        pad_s: float = 0.0,
     ):
         self.vad = VoiceActivityDetector(vad_config)
+        if pad_s * 1000.0 >= self.vad.config.hangover_ms:
+            pad_s = max(self.vad.config.hangover_ms / 1000.0 - self.vad.window_s, 0.0)
+        self.pad_s = pad_s
+        self._lead = 0.0  # padding before the utterance (none when a wake word opened it mid-speech)
         self.always_listen = always_listen
         self.partial_interval_s = partial_interval_s
         self.min_utterance_s = min_utterance_s
@@ -223,14 +239,15 @@ class UtteranceStream:
         """Open the gate (wake word at ``stamp``, touch, follow-up)."""
         self.gate.open(stamp, reason)
         if self.vad.in_speech and self._utt_start is None:
-            self._begin(max(stamp, self._buffer_start()))
+            self._begin(max(stamp, self._buffer_start()), lead=0.0)
 
     def _buffer_start(self) -> float:
         return self._chunks[0][0] if self._chunks else self._now
 
-    def _begin(self, start: float) -> None:
+    def _begin(self, start: float, lead: float) -> None:
         self.gate.speaking = True
         self._utt_start = start
+        self._lead = lead
         self.utterance_id += 1
         self._next_partial = start + self.partial_interval_s
 
@@ -269,6 +286,7 @@ class UtteranceStream:
             and pause is not None
             and pause != self._tentative_end
             and pause - self._utt_start >= self.min_utterance_s
+            and self._now - pause >= self.pad_s
         ):
             self._tentative_end = pause
             requests.append(
@@ -277,7 +295,7 @@ class UtteranceStream:
                     self.utterance_id,
                     self._utt_start,
                     pause,
-                    self.audio_between(self._utt_start, pause),
+                    self._padded(self._utt_start, pause),
                     self._now,
                     True,
                 )
@@ -290,7 +308,7 @@ class UtteranceStream:
                     self.utterance_id,
                     self._utt_start,
                     self._now,
-                    self.audio_between(self._utt_start, self._now),
+                    self.audio_between(self._utt_start - self._lead, self._now),
                     self._now,
                 )
             )
@@ -300,7 +318,7 @@ class UtteranceStream:
     def _on_vad(self, tr: VadTransition) -> list[Request]:
         if tr.state == "start":
             if self._utt_start is None and (self.always_listen or self.gate.speech_started(tr.speech_start)):
-                self._begin(tr.speech_start)
+                self._begin(tr.speech_start, lead=self.pad_s)
             return []
         if self._utt_start is None:
             return []
@@ -312,12 +330,15 @@ class UtteranceStream:
             self.gate.speaking = False
             return []
         self.gate.speech_ended()
-        return [Request(True, self.utterance_id, start, end, self.audio_between(start, end), tr.detected_at)]
+        return [Request(True, self.utterance_id, start, end, self._padded(start, end), tr.detected_at)]
+
+    def _padded(self, start: float, end: float) -> np.ndarray:
+        return self.audio_between(start - self._lead, min(end + self.pad_s, self._now))
 
     def _trim(self) -> None:
         keep_from = self._now - self.history_s
         if self._utt_start is not None:
-            keep_from = min(keep_from, self._utt_start)
+            keep_from = min(keep_from, self._utt_start - self._lead)
         while self._chunks and self._chunks[0][0] + self._chunks[0][1].size / ASR_RATE < keep_from:
             self._chunks.popleft()
 
