@@ -281,7 +281,25 @@ def ocr_tags() -> dict:
         result = engine.read_text(frame)
         times.append(result.latency_ms)
         ok += [(str(p.amount), p.currency) for p in result.prices] == [(amount, currency)]
-    return {"ocr_price_tags": len(tags) * 2, "ocr_price_correct": ok, "ocr_latency_p50_ms": percentile(times, 50),
+    # Chinese tags: the committed fixtures, plus freshly rendered tilted ones where a CJK font is installed
+    from glasses_bringup.sim.scene import cjk_font_path
+
+    zh = [("乌龙茶 500ml\n¥6.50", "6.50", "zh_tag_oolong.jpg"), ("特价\n12.50元", "12.50", "zh_tag_special.jpg"),
+          ("茉莉香米 1kg\n售价 ￥29.90", "29.90", "zh_tag_rice.jpg")]
+    zh_frames = []
+    for tag, amount, fixture in zh:
+        bgr = cv2.imread(str(REPO / "test" / "fixtures" / "vision" / fixture))
+        zh_frames.append((cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), amount))
+        if cjk_font_path():
+            show = Show(kind="text", text=tag, size=0.4, tilt_deg=25)
+            zh_frames.append((SceneRenderer(640, 480, seed=70 + len(zh_frames)).render(0.0, [show]), amount))
+    zh_ok = 0
+    for frame, amount in zh_frames:
+        result = engine.read_text(frame)
+        times.append(result.latency_ms)
+        zh_ok += [(str(p.amount), p.currency) for p in result.prices] == [(amount, "CNY")]
+    return {"ocr_price_tags": len(tags) * 2, "ocr_price_correct": ok, "ocr_zh_price_tags": len(zh_frames),
+            "ocr_zh_price_correct": zh_ok, "ocr_latency_p50_ms": percentile(times, 50),
             "ocr_latency_max_ms": max(times), "ocr_load_ms": load_ms}
 
 

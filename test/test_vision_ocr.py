@@ -1,6 +1,7 @@
 """OCR core on rendered price tags (rapidocr models from the wheel)."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,3 +48,21 @@ def test_bad_inputs_and_missing_model(engine, tmp_path):
     missing = OcrEngine(det_model_path=str(tmp_path / "nope.onnx"))
     with pytest.raises(OcrError, match="det model not found"):
         missing.load()
+
+
+@pytest.mark.parametrize(
+    "name, line, amount",
+    [
+        ("zh_tag_oolong.jpg", "乌龙茶 500ml", "6.50"),
+        ("zh_tag_special.jpg", "特价", "12.50"),
+        ("zh_tag_rice.jpg", "茉莉香米 1kg", "29.90"),
+    ],
+)
+def test_chinese_price_tags(engine, name, line, amount):
+    import cv2
+
+    path = Path(__file__).parent / "fixtures" / "vision" / name
+    frame = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    result = engine.read_text(frame)
+    assert line in [ln.text for ln in result.lines]
+    assert [(p.amount, p.currency) for p in result.prices] == [(Decimal(amount), "CNY")]

@@ -55,24 +55,48 @@ def font_path() -> str:
     return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf")
 
 
+# Fonts with Chinese characters, used for tags that need them when the machine has one
+# (Debian: fonts-wqy-microhei or fonts-noto-cjk); DejaVu has no CJK glyphs.
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+
+
+def cjk_font_path() -> str | None:
+    return next((p for p in CJK_FONTS if Path(p).is_file()), None)
+
+
+def _needs_cjk(text: str) -> bool:
+    return any(ord(ch) >= 0x2E80 for ch in text)
+
+
 @lru_cache(maxsize=16)
-def _font(size: int):
+def _font(size: int, cjk: bool = False):
     from PIL import ImageFont
 
-    return ImageFont.truetype(font_path(), size)
+    path = cjk_font_path() if cjk else None
+    return ImageFont.truetype(path or font_path(), size)
 
 
 def price_tag_card(text: str, seed: int = 0) -> np.ndarray:
-    """A shelf price tag (RGB) with the given lines; the last line is printed largest."""
+    """A shelf price tag (RGB) with the given lines; the last line is printed largest.
+
+    Chinese text needs a CJK font on the machine (see CJK_FONTS); without one its
+    characters come out as empty boxes.
+    """
     from PIL import Image, ImageDraw
 
     lines = [ln for ln in text.split("\n") if ln.strip()] or [" "]
+    cjk = _needs_cjk(text)
     rng = np.random.default_rng(_stable_int("tag", seed, text))
     sizes = [44] * (len(lines) - 1) + [96]
     pad = 28
     widths, heights = [], []
     for line, size in zip(lines, sizes, strict=True):
-        left, top, right, bottom = _font(size).getbbox(line)
+        left, top, right, bottom = _font(size, cjk).getbbox(line)
         widths.append(right - left)
         heights.append(bottom - top)
     w = max(widths) + 2 * pad
@@ -83,7 +107,7 @@ def price_tag_card(text: str, seed: int = 0) -> np.ndarray:
     draw = ImageDraw.Draw(img)
     y = pad
     for line, size, lw, lh in zip(lines, sizes, widths, heights, strict=True):
-        font = _font(size)
+        font = _font(size, cjk)
         left, top, _, _ = font.getbbox(line)
         draw.text(((w - lw) // 2 - left, y - top), line, font=font, fill=ink)
         y += lh + pad
