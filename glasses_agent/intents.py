@@ -114,7 +114,7 @@ def extract_amount(utterance: str, lang: str | None = None) -> tuple[float, str 
 EN_FILLERS = re.compile(
     r"\b(?:hey|hi|ok|okay) glass(?:es)?\b|\bglasses\b,|\b(?:um+|uh+|erm|er|hmm+|ah|oh|well|so|just|actually|"
     r"basically|kindly|please|pls|right now|now|quickly|for me|real quick)\b|"
-    r"\b(?:can|could|would|will) you\b|\bi(?:'d| would) like to\b|\bi want to\b|\bi wanna\b|\blet's\b|\bcan i\b"
+    r"\b(?:can|could|would|will) you\b|\bi(?:'d| would) like to\b|\bi want to\b|\bi wanna\b|\blet's\b"
 )
 EN_PUNCT = re.compile(r"[^\w\s$¥€£:.'%-]")
 
@@ -140,8 +140,8 @@ EN_RULES: list[tuple[str, re.Pattern, float]] = [
     for i, p, c in [
         ("confirm", r"^(?:yes|yeah|yep|yup|confirm(?:ed)?|ok|sure|go ahead|do it|approve[d]?|correct|i confirm|"
          r"that's right|sounds good|yes confirm|confirm (?:it|that|the (?:payment|order|ride)|payment|order|ride)|"
-         r"(?:ok|okay|yes|yeah) (?:do it|go ahead|confirm)|yes do it|yes go ahead|pay it|place the order|book it)(?: it| that)?$", 0.95),
-        ("cancel", r"\bcancel\b.*\b(?:ride|taxi|cab|car|trip|order|food|payment|delivery)\b", 0.95),
+         r"(?:ok|okay|yes|yeah|yep|yup|sure) (?:do it|go ahead|confirm|please)|yes do it|yes go ahead|pay it|place the order|book it)(?: it| that)?$", 0.95),
+        ("cancel", r"\b(?:cancel|stop|abort|call off)\b.*\b(?:ride|taxi|cab|car|trip|order|food|payment|delivery)\b", 0.95),
         ("cancel", r"^(?:no|nope|cancel|stop|abort|never ?mind|forget (?:about )?it|don't|do not|don't do it|"
          r"no thanks|not now|cancel (?:it|that|this))(?: it| that| this)?$", 0.95),
         ("stop_notes", r"\b(?:stop|end|finish|pause|quit)\b (?:taking |the |my |meeting |recording )*"
@@ -154,15 +154,15 @@ EN_RULES: list[tuple[str, re.Pattern, float]] = [
         ("translate", r"\btranslat\w*\b|\bhow (?:do|would) (?:you|i) say\b|\bwhat does (?:this|that|it|the)(?: \w+)? "
          r"(?:say|mean)\b|\bin (?:english|chinese|mandarin|spanish|french|japanese|korean|german|russian)\b", 0.9),
         ("what_is_this", r"\bwhat(?:'s| is) (?:this|that|it)\b|\bwhat am i looking at\b|\bidentify\b|"
-         r"\bwhat are (?:these|those)\b|\btell me (?:about )?what (?:this|that) is\b|\brecognize (?:this|that)\b", 0.85),
+         r"\bwhat are (?:these|those)\b|\bwhat (?:kind|type|sort) of \w+(?: \w+)? (?:is|are) (?:this|that|these|those)\b|\btell me (?:about )?what (?:this|that) is\b|\brecognize (?:this|that)\b", 0.85),
         ("next_track", r"\b(?:next|skip)\b(?: (?:this|the))? ?(?:song|track|one|tune)?\b|\bplay (?:the )?next\b", 0.9),
-        ("pause_music", r"\b(?:pause|stop|halt)\b (?:the )?(?:music|song|playback|playing|track|audio)\b|"
+        ("pause_music", r"\b(?:pause|stop|halt|hold)\b (?:the )?(?:music|song|playback|playing|track|audio)\b|"
          r"^pause(?: it| this)?$|\bmute the music\b", 0.9),
         ("volume", r"\bvolume\b|\b(?:louder|quieter|softer)\b|\bturn (?:it|the sound|this|that) (?:up|down)\b|"
          r"\bmute\b|\bunmute\b|\bcan't hear\b|\btoo loud\b", 0.9),
         ("remind", r"\bremind\b|\breminder\b|\bdon't let me forget\b", 0.9),
         ("schedule", r"\bschedule\b|\bcalendar\b|\bagenda\b|\bappointment\b|\b(?:set up|book|arrange|plan) "
-         r"(?:a |an )?(?:meeting|call)\b|\bmeeting with\b|\bwhat(?:'s| is) on (?:my|the)\b|\bam i free\b", 0.85),
+         r"(?:a |an )?(?:meeting|call)\b|\bmeeting with\b|\b(?:any|my|the) meetings?\b|\bwhat(?:'s| is) on (?:my|the)\b|\bam i free\b", 0.85),
         ("compare_price", r"\bcheap(?:er|est)\b", 0.85),
         ("hail_taxi", r"\b(?:taxi|cab|uber|didi)\b|\btake me (?:to|home)\b|\bdrive me\b|\bget me a (?:car|ride)\b|"
          r"\bhail\b|\bpick me up\b|\bride (?:to|home)\b|\bbook a (?:car|ride)\b|\bneed a (?:car|ride)\b", 0.9),
@@ -426,13 +426,13 @@ def _slots_en(intent: str, t: str) -> dict[str, Any]:
         m = re.search(r"\bfrom (?P<l>" + "|".join(LANGS) + r")\b", rest)
         if m:
             slots["source_lang"] = LANGS[m.group("l")]
-        m = re.search(r"\b(?:say|translate) (?P<x>(?!this\b|that\b|it\b|the sign\b|the menu\b)[\w' ]+?) (?:in|into|to|from)\b", rest)
+        m = re.search(r"\b(?:say|translate) (?P<x>(?!this\b|that\b|it\b|the\b|what\b|everything\b|all\b)[\w' ]+?) (?:in|into|to|from)\b", rest)
         if m:
             slots["text"] = m.group("x").strip()
     elif intent == "play_music":
         m = re.search(r"\b(?:play|put on)\b (?:me )?(?:some )?(?P<q>.+)$", rest)
         if m:
-            q = re.sub(r"^(?:music|songs?|tracks?)(?: (?:by|from))? ?", "", m.group("q")).strip()
+            q = re.sub(r"^(?:music|songs?|tracks?|something)(?: (?:by|from))? ?", "", m.group("q")).strip()
             q = re.sub(r" (?:music|songs?)$", "", q).strip()
             if q and q not in ("music", "something", "a song", "it"):
                 slots["query"] = q
@@ -462,7 +462,7 @@ ZH_NUM = "零〇一二两三四五六七八九十百千万"
 ZH_RULES: list[tuple[str, re.Pattern, float]] = [
     (i, re.compile(p), c)
     for i, p, c in [
-        ("confirm", r"^(?:确认|确定|好的?|是的?|对|可以|没问题|同意|就这样|付吧|确认支付|确认付款|确认下单|确认订单|"
+        ("confirm", r"^(?:(?:可以|好的?|行)(?:付|买|下单|叫车)|确认|确定|好的?|是的?|对|可以|没问题|同意|就这样|付吧|确认支付|确认付款|确认下单|确认订单|"
          r"确认叫车|下单吧|好的确认|嗯确认|行)$", 0.95),
         ("cancel", r"取消.*(?:订单|外卖|打车|叫车|车|行程|付款|支付)|(?:不要|不用)(?:叫)?车了", 0.95),
         ("cancel", r"^(?:取消|算了|不要了|不用了|不要|不了|停|别|不|放弃)(?:吧|了)?$|取消", 0.9),
@@ -659,7 +659,7 @@ def _slots_zh(intent: str, t: str) -> dict[str, Any]:
         m = re.search(r"(?:比较|比一下|查一下|查查|看看)?(?P<p>[^比查看]+?)的?(?:价格|多少钱|在哪(?:里|儿|家)(?:更)?便宜|哪(?:里|儿|家)便宜)", rest)
         if m:
             p = re.sub(r"^(?:下|一下)", "", m.group("p"))
-            if p and p not in ("这个", "那个", "这", "它", "这个东西"):
+            if p and not re.match(r"^(?:这|那|它)", p):
                 slots["item"] = p
     elif intent == "call":
         m = re.search(r"(?:给|打给|呼叫|拨打|联系)(?P<c>.+?)(?:打(?:个)?(?:电话|视频)|的电话|电话|视频|$)", rest)
@@ -699,7 +699,7 @@ def _slots_zh(intent: str, t: str) -> dict[str, Any]:
     elif intent == "play_music":
         m = re.search(r"(?:播放|放|听|来)(?:一首|首|点|些)?(?P<q>.+)$", rest)
         if m:
-            q = re.sub(r"(?:的)?(?:歌曲|歌|音乐)$", "", m.group("q"))
+            q = re.sub(r"的(?:歌曲|歌|音乐)$|(?:歌曲|歌)$", "", m.group("q"))
             if q and q not in ("音乐", "歌"):
                 slots["query"] = q
     elif intent == "cancel":

@@ -87,7 +87,11 @@ class AgentNode(GlassesNode):
         self.event_subscription("perception/text", ev.Text, self.on_text)
         self.timer = self.create_timer(tick_s, self.on_tick)
         self._metrics_sent: dict | None = None
-        self.publish(self.dialogue.recover(self.now_s()))
+        try:
+            self.publish(self.dialogue.recover(self.now_s()))
+        except Exception as exc:  # services down at start: pending rows stay and are retried next start
+            self.health.error(f"recovery of pending payments failed: {exc}")
+            self.get_logger().error(f"recovery of pending payments failed: {exc!r}")
         self.publish_metrics(self.now_s(), force=True)
 
     # -- inputs -------------------------------------------------------------------------
