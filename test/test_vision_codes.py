@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 import pytest
 import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glasses_perception.vision.codes import (
     CodeReader,
@@ -133,3 +135,27 @@ def test_tracker_repeat_and_time_going_back():
     assert len(tracker.update(-5.0, [code("a")])) == 1
     tracker.reset()
     assert len(tracker.update(0.0, [code("a")])) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=120))
+def test_any_qr_payload_round_trips_with_a_consistent_kind(text):
+    (found,) = CodeReader().decode(on_canvas(zxingcpp.BarcodeFormat.QRCode, text, scale=3, offset=(10, 10)))
+    assert found.text == text and found.symbology == "QR_CODE"
+    assert found.kind == classify("QR_CODE", text)
+    # a payment is either parsed or refused with a reason, never both and never neither
+    if found.kind == "payment":
+        assert (found.payment is None) != (found.payment_error is None)
+    else:
+        assert found.payment is None and found.payment_error is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.from_regex(r"\A[0-9]{12}\Z"))
+def test_any_ean13_round_trips_as_a_product(body):
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    number = body + str((10 - total % 10) % 10)
+    (found,) = CodeReader().decode(on_canvas(zxingcpp.BarcodeFormat.EAN13, number))
+    assert found.kind == "product" and found.gtin == number
+    expected = ("UPC_A", number[1:]) if number.startswith("0") else ("EAN_13", number)
+    assert (found.symbology, found.text) == expected
