@@ -119,9 +119,12 @@ class DialogueManager:
     # -- inputs -------------------------------------------------------------------------
 
     def on_transcript(self, text: str, lang: str | None, stamp: float, now: float) -> list[Step]:
+        return self.on_parsed(self.parser(text, lang), text, stamp, now)
+
+    def on_parsed(self, result: ParseResult, text: str, stamp: float, now: float) -> list[Step]:
+        """A transcript already parsed (the node parses with a slow LLM off the executor)."""
         self.rounds += 1
         self.turn_id = next(self.turns)
-        result = self.parser(text, lang)
         self.lang = result.lang
         step = Step(stamp, self.turn_id, intent=result)
         steps = [step]

@@ -91,3 +91,33 @@ def test_g1_speaks_everything_and_shows_no_card(ros, tmp_path, io):
     assert wait_for(lambda: out["speaker/say"], 10)
     assert out["speaker/say"][0].text == "下一首。" and out["speaker/say"][0].lang == "zh"
     assert out["display/card"] == []
+
+
+def test_llm_backend_answers_off_the_executor(ros, tmp_path, io, monkeypatch):
+    """A slow LLM endpoint: its answer becomes the intent, and a gesture meanwhile is still handled."""
+    import json
+
+    from test_agent_llm import FakeServer, tool_reply
+
+    out, pubs = io
+    server = FakeServer()
+    try:
+        server.delay_s = 1.0
+        server.reply = lambda path, body: tool_reply("hail_taxi", {"destination": "airport"})
+        monkeypatch.setenv("AGENT_TEST_KEY", "sk-never-in-events")
+        agent = make_agent(ros, tmp_path, intent_backend="llm", llm_url=server.url, llm_api_key_env="AGENT_TEST_KEY",
+                           llm_timeout_s=5.0)  # fmt: skip
+        assert wait_for(lambda: pubs["perception/transcript"].get_subscription_count() > 0, 10)
+        now = agent.now_s()
+        publish(pubs["perception/transcript"], transcript("I have a flight to catch, get me to the airport", now))
+        publish(pubs["input/touch"], ev.Touch(stamp=now + 0.1, gesture="double_tap"))
+        assert wait_for(lambda: any(a.action == "confirm" for a in out["agent/action"]), 5)
+        assert out["agent/intent"] == []  # the double tap was handled while the endpoint was still thinking
+        assert wait_for(lambda: out["agent/intent"], 10)
+        intent = out["agent/intent"][0]
+        assert (intent.intent, intent.slots, intent.backend) == ("hail_taxi", {"destination": "airport"}, "llm")
+        assert wait_for(lambda: any(c.kind == "confirm" for c in out["display/card"]), 10)
+        assert "sk-never-in-events" not in json.dumps([e.model_dump() for e in out["agent/intent"] + out["agent/action"]])
+        assert server.requests[0]["headers"]["Authorization"] == "Bearer sk-never-in-events"
+    finally:
+        server.close()

@@ -10,7 +10,9 @@ output carries the stamp of the sensor data it answers.
 
 from __future__ import annotations
 
+import queue
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 
 from glasses_agent import intents
@@ -61,14 +63,19 @@ class AgentNode(GlassesNode):
         tick_s = self.declare("tick_period_s", 0.5, "Period of time-out and status checks (s).", min=0.05, max=10.0)
 
         self.backend_services = make_services(backend, db_path, services_url, speed)
-        parser = intents.parse
+        self.llm = None
         if intent_backend == "llm":
             if not llm_url:
                 raise ValueError("intent_backend llm needs llm_url")
             from glasses_agent.llm import LlmIntentParser
 
-            parser = self.llm = LlmIntentParser(llm_url, llm_model, llm_key_env, llm_timeout)
-        self.dialogue = DialogueManager(self.backend_services, config, parser)
+            self.llm = LlmIntentParser(llm_url, llm_model, llm_key_env, llm_timeout)
+            # The endpoint is asked on a worker thread, so nods, taps and time-outs are handled
+            # while it thinks; answers come back in order through a guard condition.
+            self._llm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_llm")
+            self._parsed: queue.SimpleQueue = queue.SimpleQueue()
+            self._parsed_ready = self.create_guard_condition(self._on_parsed)
+        self.dialogue = DialogueManager(self.backend_services, config, intents.parse)
         self.health.set("backend", backend)
         self.health.set("intent_backend", intent_backend)
 
@@ -103,8 +110,27 @@ class AgentNode(GlassesNode):
             self.health.reject("empty_transcript")
             return
         started = time.perf_counter()
+        if self.llm is not None:
+            future = self._llm_worker.submit(self.llm, msg.text, msg.lang or None)
+            future.add_done_callback(lambda f, m=msg, t=started: self._llm_done(f, m, t))
+            return
         self.publish(self.dialogue.on_transcript(msg.text, msg.lang or None, msg.stamp, self.now_s()))
         self.health.set("last_turn_ms", f"{(time.perf_counter() - started) * 1000:.2f}")
+
+    def _llm_done(self, future: Future, msg: ev.Transcript, started: float) -> None:
+        self._parsed.put((future, msg, started))
+        self._parsed_ready.trigger()
+
+    def _on_parsed(self) -> None:
+        while not self._parsed.empty():
+            future, msg, started = self._parsed.get()
+            try:
+                result = future.result()
+            except Exception as exc:  # the client falls back by itself; this is a bug guard
+                self.health.error(f"llm parser raised {type(exc).__name__}: {exc}")
+                result = intents.parse(msg.text, msg.lang or None)
+            self.publish(self.dialogue.on_parsed(result, msg.text, msg.stamp, self.now_s()))
+            self.health.set("last_turn_ms", f"{(time.perf_counter() - started) * 1000:.2f}")
 
     def on_wake(self, msg: ev.Wake) -> None:
         if self.variant == "s1":
@@ -171,13 +197,15 @@ class AgentNode(GlassesNode):
 
     def diagnostics_values(self) -> dict:
         values = {"pending_confirmation": self.dialogue.pending is not None, "tracked": len(self.dialogue.tracked)}
-        llm = getattr(self, "llm", None)
+        llm = self.llm
         if llm is not None:
             values["llm_calls"] = llm.calls
             values.update({f"llm_fallback.{k}": v for k, v in llm.fallbacks.items()})
         return values
 
     def destroy_node(self):
+        if self.llm is not None:
+            self._llm_worker.shutdown(wait=True, cancel_futures=True)
         close = getattr(self.backend_services, "close", None)
         if close is not None:
             close()
