@@ -110,7 +110,8 @@ class DialogueManager:
         self.last_compared: str | None = None
         self.context: dict[str, Any] = {"volume": 60}
         self.tracked: dict[str, dict] = {}  # id -> {kind, status, info, lang, turn_id}
-        self.reminders: list[dict] = []
+        self.reminders: list[dict] = []  # used when the back-end keeps no reminders (HTTP)
+        self._reminder_store = services if hasattr(services, "add_reminder") else None
         self.rounds = 0
         self.completions = 0
         self.failures = 0
@@ -216,9 +217,14 @@ class DialogueManager:
                               replies=[cards.reply("expired", p.lang, what=p.proposal.what)]))  # fmt: skip
         if self.awaiting and now > self.awaiting.deadline:
             self.awaiting = None
-        for reminder in [r for r in self.reminders if r["due"] <= now]:
-            self.reminders.remove(reminder)
-            steps.append(Step(now, reminder["turn_id"], actions=[("remind", "due", {"task": reminder["task"]})],
+        if self._reminder_store is not None:
+            due = self._reminder_store.due_reminders(now)
+        else:
+            due = [r for r in self.reminders if r["due"] <= now]
+            for reminder in due:
+                self.reminders.remove(reminder)
+        for reminder in due:
+            steps.append(Step(now, reminder.get("turn_id", 0), actions=[("remind", "due", {"task": reminder["task"]})],
                               replies=[cards.reply("reminder_due", reminder["lang"], task=reminder["task"])]))  # fmt: skip
         for track_id, t in list(self.tracked.items()):
             if t["kind"] == "order":
@@ -382,7 +388,10 @@ class DialogueManager:
         due = simple.due_time(slots.get("time"), now)
         if due is None:
             due = now + 600.0  # no time said: in ten minutes, and the card says so
-        self.reminders.append({"due": due, "task": task, "lang": lang, "turn_id": turn_id})
+        if self._reminder_store is not None:
+            self._reminder_store.add_reminder(due, task, lang)
+        else:
+            self.reminders.append({"due": due, "task": task, "lang": lang, "turn_id": turn_id})
         minutes = Decimal(str((due - now) / 60.0)).quantize(Decimal("1"))
         when = slots.get("time") or ""
         when = f"in {minutes} min" if lang != "zh" and (not when or when.startswith("+")) else (

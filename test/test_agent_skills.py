@@ -162,6 +162,18 @@ def test_reminder_fires_when_due(sandbox):
     assert step.replies[0].message_id == "reminder_due" and "check the oven" in step.replies[0].body
 
 
+def test_reminder_survives_restart_and_fires_once(tmp_path):
+    s = SqliteSandbox(tmp_path / "r.sqlite")
+    say(DialogueManager(s), "remind me in 10 minutes to call the bank", 100.0)
+    s.close()
+    s = SqliteSandbox(tmp_path / "r.sqlite")
+    d = DialogueManager(s)
+    [step] = d.tick(701.0)
+    assert step.replies[0].body == "call the bank"
+    assert d.tick(702.0) == [] and DialogueManager(s).tick(703.0) == []
+    s.close()
+
+
 def test_due_time():
     import datetime
 

@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS menu (restaurant_id TEXT NOT NULL REFERENCES restaura
     PRIMARY KEY (restaurant_id, item_id, size));
 CREATE TABLE IF NOT EXISTS orders (order_id TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, restaurant_id TEXT NOT NULL,
     items TEXT NOT NULL, total_minor INTEGER NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL, placed_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS reminders (id INTEGER PRIMARY KEY AUTOINCREMENT, due REAL NOT NULL, task TEXT NOT NULL,
+    lang TEXT NOT NULL, fired INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS places (name TEXT PRIMARY KEY, name_zh TEXT NOT NULL, distance_km REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS rides (ride_id TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, pickup TEXT NOT NULL,
     destination TEXT NOT NULL, ride_class TEXT NOT NULL, fare_minor INTEGER NOT NULL, currency TEXT NOT NULL,
@@ -352,6 +354,19 @@ class SqliteSandbox:
         with self._lock:
             row = self.db.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
         return self._order(row) if row else None
+
+    # -- reminders ---------------------------------------------------------------------
+
+    def add_reminder(self, due: float, task: str, lang: str) -> int:
+        with self._tx() as db:
+            return db.execute("INSERT INTO reminders (due, task, lang) VALUES (?,?,?)", (due, task, lang)).lastrowid
+
+    def due_reminders(self, now: float) -> list[dict]:
+        """Reminders due at ``now`` (agent clock), marked fired so each fires once, even across restarts."""
+        with self._tx() as db:
+            rows = db.execute("SELECT * FROM reminders WHERE fired = 0 AND due <= ? ORDER BY due", (now,)).fetchall()
+            db.executemany("UPDATE reminders SET fired = 1 WHERE id = ?", [(r["id"],) for r in rows])
+        return [{"id": r["id"], "due": r["due"], "task": r["task"], "lang": r["lang"]} for r in rows]
 
     # -- rides -------------------------------------------------------------------------
 
