@@ -55,6 +55,25 @@ class GestureConfig:
         return self.nod_lobes if axis == PITCH else self.shake_lobes
 
 
+def rotation_matrix(roll: float, pitch: float, yaw: float) -> np.ndarray:
+    """ZYX (yaw, pitch, roll) rotation taking vectors from the IMU frame into the head frame."""
+    cr, sr, cp, sp, cy, sy = (
+        math.cos(roll),
+        math.sin(roll),
+        math.cos(pitch),
+        math.sin(pitch),
+        math.cos(yaw),
+        math.sin(yaw),
+    )
+    return np.array(
+        [
+            [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+            [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+            [-sp, cp * sr, cp * cr],
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class Detection:
     """A recognised gesture. ``stamp`` is the IMU sample at which it was recognised."""
@@ -91,8 +110,10 @@ class _AxisTracker:
 class HeadGestureDetector:
     """Feed gyro samples (stamps in s, rates in rad/s); collect Detection objects."""
 
-    def __init__(self, config: GestureConfig | None = None):
+    def __init__(self, config: GestureConfig | None = None, imu_to_head_rpy_rad=(0.0, 0.0, 0.0)):
         self.config = config or GestureConfig()
+        # Rates arrive in imu_link; the swings are defined in the head frame.
+        self.imu_to_head = None if not any(imu_to_head_rpy_rad) else rotation_matrix(*imu_to_head_rpy_rad)
         self.bias = np.zeros(3)
         self.smoothed = np.zeros(3)
         self.last_stamp: float | None = None
@@ -135,7 +156,10 @@ class HeadGestureDetector:
             dt = 0.0
         self.last_stamp = t
         self.samples += 1
-        raw = np.asarray(w, dtype=float) - self.bias
+        raw = np.asarray(w, dtype=float)
+        if self.imu_to_head is not None:
+            raw = self.imu_to_head @ raw
+        raw = raw - self.bias
         if dt > 0:
             a = 1.0 - math.exp(-2.0 * math.pi * cfg.smoothing_hz * dt)
             self.smoothed += a * (raw - self.smoothed)

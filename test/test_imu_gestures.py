@@ -105,3 +105,15 @@ def test_one_long_shake_is_reported_once():
     t, gyro, _, _ = SimulatedImu(plan, 100.0).samples(0, 500)
     detections = HeadGestureDetector().process(t, gyro)
     assert len(detections) == 1 and g.cycles >= 1.5
+
+
+def test_a_tilted_imu_mount_is_rotated_into_the_head_frame():
+    # The IMU sits in the temple rotated 90 deg about z and tilted 20 deg: head rates show up on other axes.
+    from glasses_perception.gestures import rotation_matrix
+
+    mount = (0.0, math.radians(20), math.radians(90))
+    t, gyro_head, truth = simulate(10, False, ["nod", "shake"], count=6)
+    gyro_imu = gyro_head @ rotation_matrix(*mount)  # row-vector form of R^T w: head -> imu_link
+    assert score(HeadGestureDetector().process(t, gyro_imu), truth).hits < 6
+    result = score(HeadGestureDetector(imu_to_head_rpy_rad=mount).process(t, gyro_imu), truth)
+    assert result.hits == 6 and result.false_alarms == 0

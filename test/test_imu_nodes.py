@@ -146,3 +146,10 @@ def test_bad_imu_messages_are_counted_and_dropped(ros):
         diagnostics_of(diags, "orientation_filter"),
         diagnostics_of(diags, "head_gesture"),
     )
+
+
+def test_head_gesture_refuses_a_malformed_mount_rotation(ros):
+    import pytest
+
+    with pytest.raises(ValueError, match="imu_mount_rpy_deg"):
+        HeadGestureNode(namespace=ros.namespace, parameter_overrides=params(imu_mount_rpy_deg=[1.0, 2.0]))

@@ -7,6 +7,8 @@ recognised, so gesture latency can be read from a bag. Thresholds are parameters
 
 from __future__ import annotations
 
+import math
+
 from sensor_msgs.msg import Imu
 
 from glasses_bringup import events as ev
@@ -59,7 +61,14 @@ class HeadGestureNode(GlassesNode):
             ),
             smoothing_hz=self.declare("smoothing_hz", d.smoothing_hz, "Gyro low-pass cut-off (Hz).", min=0.5, max=50.0),
         )
-        self.detector = HeadGestureDetector(config)
+        mount = self.declare(
+            "imu_mount_rpy_deg",
+            [0.0, 0.0, 0.0],
+            "Roll, pitch, yaw (deg, ZYX) of imu_link relative to head: rotates the rates into the head frame.",
+        )
+        if len(mount) != 3 or not all(math.isfinite(v) for v in mount):
+            raise ValueError(f"imu_mount_rpy_deg needs three finite angles, got {list(mount)}")
+        self.detector = HeadGestureDetector(config, tuple(math.radians(v) for v in mount))
         self.pub = self.event_publisher(OUT_TOPIC)
         # Sensor-data QoS, but a deeper reader queue: the driver may publish a burst of samples per tick.
         depth = self.declare("queue_depth", 50, "Reader queue depth for imu/data_raw.", min=1, max=1000)
