@@ -79,7 +79,7 @@ def test_serial_source_over_loop_url_with_garbage(ros):
     node = ros.add(
         ImuNode(
             namespace=ros.namespace,
-            parameter_overrides=params(source="serial", port="loop://", diagnostics_period_s=0.2),
+            parameter_overrides=params(source="serial", port="loop://", diagnostics_period_s=0.2, stale_after_s=1.0),
         )
     )
     assert wait_for(lambda: node.serial.connected, timeout=5.0)
@@ -96,6 +96,16 @@ def test_serial_source_over_loop_url_with_garbage(ros):
 
     assert wait_for(bad_lines_reported, timeout=5.0), diagnostics_of(diags, "imu")
     assert diagnostics_of(diags, "imu")["bad_lines"] == "3"
+
+    def quiet_reported():
+        return any(
+            s.name.endswith("imu") and s.level == bytes([1]) and "no IMU samples" in s.message
+            for arr in diags
+            for s in arr.status
+        )
+
+    # Nothing more arrives: after stale_after_s the node warns that the co-processor went quiet.
+    assert wait_for(quiet_reported, timeout=5.0)
 
 
 def test_missing_serial_device_is_an_error_on_diagnostics_not_a_crash(ros):

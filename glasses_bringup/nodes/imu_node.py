@@ -46,6 +46,9 @@ class ImuNode(GlassesNode):
         )
         self.port = self.declare("port", "/dev/ttyS1", "Serial: device path or pyserial URL (loop://, socket://h:p).")
         self.baudrate = self.declare("baudrate", 921600, "Serial: baud rate.", min=1200, max=4_000_000)
+        self.stale_after_s = self.declare(
+            "stale_after_s", 2.0, "Serial: warn on /diagnostics after this long without samples (s).", min=0.1, max=60.0
+        )
         self.declare("hardware_id", "", "Hardware id reported on /diagnostics.")
         self.covariances = core.raw_covariances(self.gyro_noise_std, self.accel_noise_std)
         self.pub = self.create_publisher(Imu, TOPIC, gq.for_topic(TOPIC))
@@ -53,6 +56,8 @@ class ImuNode(GlassesNode):
         self.serial: core.SerialImuSource | None = None
         self.sim: core.SimImuSource | None = None
         self._reported_bad = 0
+        self._last_data = 0.0
+        self._stale = False
         if self.source_kind == "sim":
             self._start_sim()
         else:
@@ -91,9 +96,20 @@ class ImuNode(GlassesNode):
         batch = src.poll(now)
         if src.connected and not was_connected:
             self.health.clear_level()
+            self._last_data = now
             self.get_logger().info(f"serial IMU open on {src.url}")
         elif not src.connected and src.last_error:
             self.health.set_level(2, src.last_error)
+            self.get_logger().error(src.last_error, throttle_duration_sec=10.0)
+        if len(batch):
+            if self._stale:
+                self.health.clear_level()
+                self._stale = False
+            self._last_data = now
+        elif src.connected and now - self._last_data > self.stale_after_s and not self._stale:
+            # The port is open but the co-processor went quiet (asleep, wrong baud rate, unplugged UART).
+            self._stale = True
+            self.health.set_level(1, f"no IMU samples on {src.url} for {now - self._last_data:.1f} s")
         stats = src.decoder.stats
         bad = sum(stats.bad.values())
         if bad > self._reported_bad:
