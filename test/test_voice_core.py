@@ -250,3 +250,20 @@ def test_tts_falls_back_to_espeak_for_other_languages():
     assert synth.engine_for("zh") == "espeak" and synth.engine_for("en") == "piper"
     samples, rate = synth.synthesize("你好", lang="zh")
     assert samples.size > 0.2 * rate
+
+
+def test_wake_word_inside_an_open_utterance_is_not_transcribed(repo_root, whisper):
+    # follow-up window or always_listen: the wearer says the wake word anyway
+    wake = clip(repo_root, "hey_jarvis")
+    hit = detect_in(np.concatenate([wake, silence(0.3)]), WakeWordDetector(), stamp=10.0)[0]
+    stream = asr.UtteranceStream(always_listen=True)
+    tr = asr.Transcriber(whisper, stream, partials=False)
+    audio = np.concatenate([wake, clip(repo_root, "what_is_this"), silence(0.6)])
+    results = []
+    for i in range(0, audio.size, 320):
+        t = 10.0 + i / RATE
+        if t <= hit.stamp < t + 0.02:
+            stream.listen(hit.stamp, "wake_word")
+        results += tr.feed(audio[i : i + 320], t)
+    assert [wer.normalize(r.text) for r in results] == ["what is this"]
+    assert stream.dropped_short == 1

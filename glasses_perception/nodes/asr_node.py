@@ -53,6 +53,9 @@ class AsrNode(GlassesLifecycleNode):
             "listen_window_s", 6.0, "Time to start speaking after a wake.", min=0.5, max=60.0
         )
         self.follow_up_s = self.declare("follow_up_s", 5.0, "Follow-up window after an answer (s).", min=0.0, max=60.0)
+        self.lead_s = self.declare(
+            "lead_s", 0.3, "Audio before the detected speech given to the recognizer (s).", min=0.0, max=1.0
+        )
         self.vad_config = declare_vad(self)
         self.recognizers: dict[str, object] = {}
         self.current = "none"  # recognizer in use: engine, saver_engine or none
@@ -112,6 +115,7 @@ class AsrNode(GlassesLifecycleNode):
                 partial_interval_s=self.partial_interval_s,
                 listen_window_s=self.listen_window_s,
                 follow_up_s=self.follow_up_s,
+                lead_s=self.lead_s,
             )
         if self._worker is None:
             self._worker = threading.Thread(target=self._work, name="asr_worker", daemon=True)

@@ -144,6 +144,10 @@ class SpeechPlayer:
             return self.speaking is None and not self._heap
 
     def _run(self) -> None:
+        try:
+            self.synth.warm_up()
+        except Exception as exc:  # reported on first use too; playback may still use espeak-ng
+            self.errors.append(f"voice warm-up failed: {exc}")
         while True:
             with self._cv:
                 while not self._heap and not self._closing:
