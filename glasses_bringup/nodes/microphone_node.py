@@ -25,7 +25,7 @@ from glasses_bringup.sensors.microphone import (
     SimMicrophoneSource,
 )
 
-MAX_CATCH_UP = 25  # chunks published per tick at most (0.5 s at 20 ms)
+MAX_CATCH_UP = 50  # chunks per tick at most: 1 s, what the audio QoS (keep last 50) holds
 
 
 class MicrophoneNode(GlassesNode):
