@@ -11,7 +11,8 @@ Figures (bench/results/vision.json):
   the zxing-cpp decode time of the same frames, timed inside the node during the
   run (so both see the same machine load); the "_offline" ratio compares with a
   plain zxing-cpp call (all formats) on the frames after the run;
-- OCR on rendered price tags and product recognition on rendered packaging.
+- OCR on rendered price tags (English and Chinese), the text reader's request ->
+  answer time while the camera streams, and product recognition on rendered packaging.
 """
 
 from __future__ import annotations
@@ -264,6 +265,73 @@ def node_latency(duration_s: float = 20.0, fps: float = 15.0) -> dict:
     }
 
 
+def ocr_request_latency(requests: int = 6, fps: float = 15.0) -> dict:
+    """Text reader on request: TextRequest sent -> Text answer, while the camera streams a price tag."""
+    import rclpy
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+    from sensor_msgs.msg import Image
+    from std_msgs.msg import String
+
+    from glasses_bringup import events as ev
+    from glasses_bringup.ros import qos as gq
+    from glasses_bringup.ros.msgs import from_sec, image_msg
+    from glasses_bringup.ros.node_base import make_executor, start_node
+    from glasses_perception.nodes.text_reader_node import TextReaderNode
+
+    frame = SceneRenderer(640, 480, seed=33).render(0.0, [Show(kind="text", text="Oolong Tea\n$3.99", size=0.45)])
+    rclpy.init()
+    camera = Node("bench_camera", namespace="/glasses")
+    probe = Node("bench_probe", namespace="/glasses")
+    reader = TextReaderNode(namespace="/glasses", parameter_overrides=[Parameter("trigger", value="request")])
+    start_node(reader)
+    pub = camera.create_publisher(Image, "camera/image_raw", gq.for_topic("camera/image_raw"))
+    ask = probe.create_publisher(String, "perception/text_request", gq.for_topic("perception/text_request"))
+    asked: dict[str, float] = {}
+    answered: dict[str, float] = {}
+    correct = [0]
+    ocr_ms: list[float] = []
+
+    def on_text(msg: String):
+        text = ev.decode(msg.data, ev.Text)
+        answered[text.request_id] = time.perf_counter()
+        ocr_ms.append(text.latency_ms)
+        correct[0] += [(p.amount, p.currency) for p in text.prices] == [(3.99, "USD")]
+
+    probe.create_subscription(String, "perception/text", on_text, gq.for_topic("perception/text"))
+    camera.create_timer(1.0 / fps, lambda: pub.publish(
+        image_msg(frame, "rgb8", from_sec(camera.get_clock().now().nanoseconds * 1e-9), "camera_optical")))
+    executor = make_executor()
+    for node in (camera, probe, reader):
+        executor.add_node(node)
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            executor.spin_once(timeout_sec=0.05)
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    time.sleep(1.5)
+    for i in range(requests):
+        request_id = f"r{i}"
+        asked[request_id] = time.perf_counter()
+        ask.publish(String(data=ev.encode(ev.TextRequest(stamp=reader.now_s(), request_id=request_id))))
+        deadline = time.monotonic() + 5.0
+        while request_id not in answered and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.5)
+    stop.set()
+    thread.join(5)
+    for node in (camera, probe, reader):
+        node.destroy_node()
+    rclpy.shutdown()
+    waits = [(answered[k] - asked[k]) * 1000 for k in asked if k in answered]
+    return {"ocr_requests": requests, "ocr_requests_answered": len(waits), "ocr_requests_price_correct": correct[0],
+            "ocr_request_to_text_p50_ms": percentile(waits, 50), "ocr_request_to_text_max_ms": max(waits, default=0.0),
+            "ocr_request_ocr_only_p50_ms": percentile(ocr_ms, 50)}
+
+
 def ocr_tags() -> dict:
     from glasses_perception.vision.ocr import OcrEngine
 
@@ -343,6 +411,7 @@ def main() -> int:
     figures.update(sim_scenes())
     figures.update(node_latency())
     figures.update(ocr_tags())
+    figures.update(ocr_request_latency())
     figures.update(products())
     write_result("vision", figures)
     return 0
