@@ -235,3 +235,45 @@ def test_commit_is_idempotent_and_aborted_rows_never_charge(sandbox):
     with pytest.raises(BackendError):
         sandbox.commit("k2")
     assert sandbox.balance("CNY") == Decimal("4999.00")
+
+
+def test_ledger_invariant_under_any_sequence_of_operations(tmp_path):
+    """Whatever order begin/commit/abort/refund/reopen come in, the wallet moves by exactly the done rows."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    ops = st.lists(
+        st.tuples(st.sampled_from(["begin", "commit", "abort", "refund", "reopen"]), st.integers(0, 4),
+                  st.integers(1, 3000)),  # fmt: skip
+        max_size=40,
+    )
+    counter = iter(range(10**6))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(ops)
+    def run(sequence):
+        path = tmp_path / f"inv{next(counter)}.sqlite"
+        s = SqliteSandbox(path)
+        start = s.balance("CNY")
+        for op, k, cents in sequence:
+            key = f"k{k}"
+            try:
+                if op == "begin":
+                    s.begin(key, "pay", "p", "P", Decimal(cents) / 100, "CNY")
+                elif op == "commit":
+                    s.commit(key)
+                elif op == "abort":
+                    s.abort(key)
+                elif op == "refund":
+                    s.refund(key)
+                else:
+                    s.close()
+                    s = SqliteSandbox(path)
+            except BackendError:
+                pass
+        done = sum((p.amount for p in s.ledger() if p.status == "done"), Decimal("0.00"))
+        assert s.balance("CNY") == start - done
+        assert len({p.key for p in s.ledger()}) == len(s.ledger())
+        s.close()
+
+    run()
