@@ -18,6 +18,8 @@ Figures (bench/results/voice.json):
   default partials (every 1 s) and with partials off.
 - idle always-on path: VAD + wake word cores on the long stream as fast as they
   go; process CPU time / audio time = percent of one core at the real-time rate.
+  Also the vad + wake nodes on rclpy fed 30 s in real time, minus the CPU of the
+  same run with only the publisher.
 """
 
 from __future__ import annotations
@@ -222,6 +224,46 @@ def idle_cpu_figures(figures: dict, stream: np.ndarray) -> None:
     figures["idle_path_speed_x_realtime"] = audio_s / wall
 
 
+def idle_nodes_cpu_figures(figures: dict, stream: np.ndarray, seconds: float = 30.0) -> None:
+    """CPU of the vad + wake nodes on rclpy at real time, minus a publisher-only baseline."""
+    from sensor_msgs.msg import Image
+
+    from glasses_bringup.audio_format import AudioCaps
+    from glasses_bringup.ros.msgs import audio_msg, from_sec
+    from glasses_bringup.testing import RosHarness, wait_for
+    from glasses_perception.nodes.vad_node import VadNode
+    from glasses_perception.nodes.wake_node import WakeNode
+
+    audio = stream[: int(seconds * RATE)]
+    caps = AudioCaps()
+
+    def run(with_nodes: bool) -> float:
+        harness = RosHarness()
+        try:
+            if with_nodes:
+                harness.add(VadNode(namespace="/glasses"))
+                harness.add(WakeNode(namespace="/glasses"))
+            pub = harness.publisher("audio/raw", Image)
+            if with_nodes:
+                wait_for(lambda: pub.get_subscription_count() >= 2, 5)
+            t0 = time.perf_counter()
+            c0 = time.process_time()
+            for i in range(0, audio.size, 320):
+                delay = t0 + i / RATE - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                pub.publish(audio_msg(caps, to_int16(audio[i : i + 320]), from_sec(100.0 + i / RATE), "mic_array"))
+            time.sleep(0.2)
+            return time.process_time() - c0
+        finally:
+            harness.close()
+
+    base = run(False)
+    full = run(True)
+    figures["idle_path_nodes_cpu_percent_of_core"] = 100.0 * (full - base) / seconds
+    figures["idle_path_nodes_publisher_baseline_cpu_percent_of_core"] = 100.0 * base / seconds
+
+
 def latency_figures(figures: dict, n_commands: int = 24, partials: bool = True) -> None:
     import rclpy
     from sensor_msgs.msg import Image
@@ -306,6 +348,8 @@ def main() -> int:
     )
     idle_cpu_figures(figures, stream)
     print(f"idle path: {figures['idle_path_cpu_percent_of_core']:.2f} % of a core", flush=True)
+    idle_nodes_cpu_figures(figures, stream)
+    print(f"idle path nodes: {figures['idle_path_nodes_cpu_percent_of_core']:.2f} % of a core", flush=True)
     latency_figures(figures)
     latency_figures(figures, partials=False)
     wer_figures(figures)
