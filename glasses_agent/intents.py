@@ -331,7 +331,7 @@ def _qty_size_item(phrase: str, slots: dict) -> None:
     if m.group("size"):
         slots["size"] = SIZES_EN[m.group("size")]
     item = _clean_phrase(m.group("item"))
-    if item and item not in ("it", "this", "that", "one", "this one", "that one", "food", "something"):
+    if item and item not in ("it", "this", "that", "these", "those", "one", "this one", "that one", "food", "something"):
         slots["item"] = _singular(item)
 
 
@@ -376,7 +376,8 @@ def _slots_en(intent: str, t: str) -> dict[str, Any]:
             r = _clean_phrase(m.group("r"))
             slots["restaurant"] = "usual" if r and "usual" in r else r
             rest = rest[: m.start()].strip()
-        m = re.search(r"\b(?:order|get me|bring me|deliver|i want|i'll have|have)\b (?:me )?(?P<p>.+)$", rest)
+        rest = re.sub(r" (?:delivered|for delivery|to go|please)$", "", rest)
+        m = re.search(r"\b(?:order|get me|bring me|deliver|i want|i'd like|i would like|i'll have|have)\b (?:me )?(?P<p>.+)$", rest)
         if m:
             _qty_size_item(re.sub(r"^(?:some )?(?:food )?", "", m.group("p")), slots)
     elif intent == "buy":
