@@ -323,15 +323,14 @@ class DialogueManager:
         self.awaiting = None
         for track_id, t in list(self.tracked.items()):
             if t["kind"] == "ride" and target in (None, "ride"):
-                self._apply(step, self.taxi.cancel(track_id, t["info"]["key"], t["info"]["destination"], lang), step.stamp, 0)
+                self._apply(step, self.taxi.cancel(track_id, t["info"]["key"], t["info"]["destination"], lang),
+                            step.stamp, step.stamp)  # fmt: skip
                 del self.tracked[track_id]
                 return
             if t["kind"] == "order" and target in (None, "order"):
                 status = self.services.food.cancel_order(track_id)
                 if status == "cancelled":
-                    order = self.services.food.order(track_id) if hasattr(self.services.food, "order") else None
-                    if order is not None:
-                        self.services.payments.refund(order.key)
+                    self.services.payments.refund(t["info"]["key"])
                     del self.tracked[track_id]
                     step.replies.append(cards.reply("cancelled", lang, what=t["info"].get("dish", "")))
                 else:

@@ -194,3 +194,13 @@ def test_state_survives_restart(tmp_path):
     assert s.balance("CNY") == Decimal("4998.00") and s.get("k").status == "done"
     assert len(s.offers("p-oolong-tea")) == 3  # seeded once, not again
     s.close()
+
+
+def test_cancel_food_order_before_preparation_refunds(sandbox, clock):
+    d = DialogueManager(sandbox)
+    say(d, "order two small milk teas", 1.0)
+    say(d, "confirm", 2.0)
+    assert sandbox.balance("CNY") == Decimal("4967.00")  # 2 x 14.00 + 5.00 delivery
+    step = say(d, "cancel my order", 3.0)
+    assert ("order_food", "cancelled") in [(a, s) for a, s, _ in step.actions]
+    assert sandbox.balance("CNY") == Decimal("5000.00") and d.tracked == {}

@@ -178,8 +178,10 @@ class AgentNode(GlassesNode):
                 self.pub_response.publish(ev.Response(stamp=stamp, text=reply.speech, lang=reply.lang,
                                                       turn_id=step.turn_id))  # fmt: skip
                 if self.variant == "s1":
+                    # a confirm card stays up exactly as long as the confirmation is accepted
+                    ttl = self.dialogue.config.confirm_timeout_s if reply.kind == "confirm" else reply.ttl_s
                     self.pub_card.publish(ev.Card(stamp=stamp, card_id=reply.card_id, kind=reply.kind, title=reply.title,
-                                                  body=reply.body, lines=reply.lines, ttl_s=reply.ttl_s,
+                                                  body=reply.body, lines=reply.lines, ttl_s=ttl,
                                                   priority=reply.priority, lang=reply.lang))  # fmt: skip
                 if (self.variant == "g1" or reply.speak) and reply.speech:
                     self.pub_say.publish(ev.Say(stamp=stamp, text=reply.speech, lang=reply.lang, priority=reply.priority,

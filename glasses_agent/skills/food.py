@@ -95,7 +95,7 @@ class FoodSkill:
             except BackendError as exc:
                 return Outcome(replies=[cards.reply("payment_failed", lang, reason=exc.reason)],
                                actions=[("order_food", "failed", {"reason": exc.reason})], failed=True)  # fmt: skip
-            info = {"dish": dish_name, "restaurant": rest_name}
+            info = {"dish": dish_name, "restaurant": rest_name, "key": key}
             return Outcome(
                 replies=[cards.reply("food_status", lang, status=cards.word("confirmed", lang), **info)],
                 actions=[("order_food", "done", {**details, "key": key, "order_id": order.order_id})],
