@@ -128,15 +128,21 @@ class DialogueManager:
         self.turn_id = next(self.turns)
         self.lang = result.lang
         step = Step(stamp, self.turn_id, intent=result)
-        steps = [step]
-        if self.awaiting and self.awaiting.what == "amount" and now <= self.awaiting.deadline:
+        # A new utterance ends any wait for a code, product or amount: a code seen later must
+        # not start a payment the wearer has moved on from.
+        waiting, self.awaiting = self.awaiting, None
+        live = waiting is not None and now <= waiting.deadline
+        if live and waiting.what == "amount" and result.intent != "cancel":
             said = intents.extract_amount(text, result.lang)
-            if said is not None and result.intent not in ("cancel",):
-                waiting, self.awaiting = self.awaiting, None
+            if said is not None:
                 self._apply(step, self.pay.propose(waiting.code_text, result.lang, said[0], said[1]), stamp, now)
-                return steps
+                return [step]
+        if live and result.intent == "cancel" and self.pending is None:
+            step.actions.append((waiting.intent, "cancelled", {"waiting_for": waiting.what}))
+            step.replies.append(cards.reply("cancelled", result.lang, what=""))
+            return [step]
         self._dispatch(step, result, stamp, now)
-        return steps
+        return [step]
 
     def on_touch(self, gesture: str, stamp: float, now: float) -> list[Step]:
         if gesture == "double_tap":
@@ -320,7 +326,6 @@ class DialogueManager:
             step.actions.extend(cancelled.actions)
             step.replies.extend(cancelled.replies)
             return
-        self.awaiting = None
         for track_id, t in list(self.tracked.items()):
             if t["kind"] == "ride" and target in (None, "ride"):
                 self._apply(step, self.taxi.cancel(track_id, t["info"]["key"], t["info"]["destination"], lang),

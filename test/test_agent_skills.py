@@ -204,3 +204,20 @@ def test_cancel_food_order_before_preparation_refunds(sandbox, clock):
     step = say(d, "cancel my order", 3.0)
     assert ("order_food", "cancelled") in [(a, s) for a, s, _ in step.actions]
     assert sandbox.balance("CNY") == Decimal("5000.00") and d.tracked == {}
+
+
+def test_a_new_request_ends_the_wait_for_a_code(sandbox):
+    d = DialogueManager(sandbox)
+    say(d, "pay", 1.0)
+    say(d, "next song", 2.0)
+    code = "glasspay://pay?payee=kiosk&amount=3.00&currency=CNY&ref=K3"
+    assert d.on_code(code, "payment", 3.0, 3.0) == []  # no payment card out of the blue
+    say(d, "pay", 4.0)
+    step = say(d, "cancel", 5.0)  # code seen, so "pay" proposed at once; cancel drops it
+    assert ("pay", "cancelled") in [(a, s) for a, s, _ in step.actions]
+    say(d, "order food", 6.0)
+    assert say(d, "cancel", 7.0).replies[0].message_id == "nothing_to_cancel"  # ask_dish does not wait
+    d2 = DialogueManager(sandbox)
+    say(d2, "compare prices", 8.0)
+    step = say(d2, "cancel", 9.0)
+    assert step.replies[0].message_id == "cancelled" and d2.awaiting is None
