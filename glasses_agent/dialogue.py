@@ -128,7 +128,7 @@ class DialogueManager:
         self.turn_id = next(self.turns)
         self.lang = result.lang
         step = Step(stamp, self.turn_id, intent=result)
-        # A new utterance ends any wait for a code, product or amount: a code seen later must
+        # A new request ends any wait for a code, product or amount: a code seen later must
         # not start a payment the wearer has moved on from.
         waiting, self.awaiting = self.awaiting, None
         live = waiting is not None and now <= waiting.deadline
@@ -137,6 +137,8 @@ class DialogueManager:
             if said is not None:
                 self._apply(step, self.pay.propose(waiting.code_text, result.lang, said[0], said[1]), stamp, now)
                 return [step]
+        if live and result.intent == "unknown":
+            self.awaiting = waiting  # noise or a stray word keeps the wait (ASR hallucinates on noise)
         if live and result.intent == "cancel" and self.pending is None:
             step.actions.append((waiting.intent, "cancelled", {"waiting_for": waiting.what}))
             step.replies.append(cards.reply("cancelled", result.lang, what=""))
