@@ -16,7 +16,6 @@ Nothing here imports rclpy; the node and the ``glasses scan`` CLI share this cor
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 
 import cv2
@@ -251,9 +250,3 @@ class CodeTracker:
     def reset(self) -> None:
         self.tracks.clear()
 
-
-def timed_decode(reader: CodeReader, image: np.ndarray) -> tuple[list[Decoded], float]:
-    """(codes, milliseconds spent decoding)."""
-    start = time.perf_counter()
-    codes = reader.decode(image)
-    return codes, (time.perf_counter() - start) * 1000.0
