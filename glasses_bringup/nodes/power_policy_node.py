@@ -24,6 +24,7 @@ display/card and speaker/say with the reason.
 from __future__ import annotations
 
 import math
+import time
 
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
@@ -33,6 +34,7 @@ from rcl_interfaces.srv import SetParameters
 from sensor_msgs.msg import BatteryState
 
 from glasses_bringup import events as ev
+from glasses_bringup.health import WARN
 from glasses_bringup.power.manager import SLOTS
 from glasses_bringup.power.policy import DEFAULT_ACTIONS, ModeActions, PowerPolicy, Thresholds
 from glasses_bringup.power.runtime import RuntimePredictor
@@ -128,6 +130,11 @@ class PowerPolicyNode(GlassesNode):
                 "vision_intents", ["pay", "compare_price", "buy", "what_is_this"], "Intents that need the vision nodes."
             )
         )
+        self.battery_timeout_s = self.declare(
+            "battery_timeout_s", 10.0, "No power/battery for this long is a WARN diagnostic (s).", min=0.5, max=3600.0
+        )
+        self.last_battery_wall = time.monotonic()  # start-up counts as the last sign of life
+        self.battery_seen = False
         self.nominal_v = self.declare(
             "nominal_cell_v", 3.8, "Mean cell voltage for energy estimates (V).", min=2.5, max=4.5
         )
@@ -164,6 +171,8 @@ class PowerPolicyNode(GlassesNode):
         self.slots[slot] = msg
 
     def _on_combined(self, msg: BatteryState) -> None:
+        self.last_battery_wall = time.monotonic()
+        self.battery_seen = True
         stamp = self.stamp_s(msg.header)
         soc = float(msg.percentage)
         if msg.present and not (math.isnan(soc) or 0.0 <= soc <= 1.0):
@@ -272,7 +281,16 @@ class PowerPolicyNode(GlassesNode):
                 wanted[key] = old
         self.targets = wanted
 
+    def _check_battery_feed(self) -> None:
+        silent = time.monotonic() - self.last_battery_wall
+        if silent > self.battery_timeout_s:
+            what = "power/battery" if self.battery_seen else "power/battery since start-up"
+            self.health.set_level(WARN, f"no {what} for {silent:.0f} s; holding mode {self.policy.mode}")
+        else:
+            self.health.clear_level()
+
     def _apply_targets(self) -> None:
+        self._check_battery_feed()
         if self.policy.parked_now(self.now_s()) != self.planned_parked:
             self._plan_targets()  # a request hold ran out
         for key, target in self.targets.items():
