@@ -128,9 +128,32 @@ class LlmIntentParser:
         slots = args.get("slots") or {}
         if not isinstance(slots, dict):
             raise LlmError("bad_slots")
-        slots = {str(k): v for k, v in slots.items() if isinstance(v, (str, int, float)) and v != ""}
+        slots = _typed_slots(slots)
         try:
             confidence = min(1.0, max(0.0, float(args.get("confidence", 0.8))))
         except (TypeError, ValueError):
             confidence = 0.8
         return ParseResult(intent, slots, confidence, lang or intents.detect_lang(utterance), utterance, "llm")
+
+
+NUMERIC_SLOTS = {"amount": float, "quantity": int, "level": int}
+
+
+def _typed_slots(raw: dict) -> dict:
+    """Slots with the offline parser's types; values a model got wrong ("two", NaN, lists) are dropped."""
+    slots = {}
+    for key, value in raw.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or value == "":
+            continue
+        if key in NUMERIC_SLOTS:
+            try:
+                number = NUMERIC_SLOTS[key](float(value))
+            except (TypeError, ValueError, OverflowError):
+                continue
+            if number != number or number < 0:  # NaN or negative
+                continue
+            value = number
+        elif key == "currency":
+            value = str(value).upper()
+        slots[str(key)] = value
+    return slots

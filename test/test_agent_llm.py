@@ -154,3 +154,11 @@ def test_http_backend_unreachable_is_a_backend_error():
     with pytest.raises(BackendError) as err:
         api.balance("CNY")
     assert err.value.reason == "service_unreachable"
+
+
+def test_slots_from_the_model_get_the_parser_types(server):
+    server.reply = lambda path, body: tool_reply(
+        "order_food", {"quantity": "2", "item": "dumpling", "amount": "NaN", "level": [1], "currency": "cny", "size": ""}
+    )
+    r = LlmIntentParser(server.url, "m", timeout_s=2.0)("two dumplings please", "en")
+    assert r.backend == "llm" and r.slots == {"quantity": 2, "item": "dumpling", "currency": "CNY"}
