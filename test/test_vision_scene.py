@@ -75,3 +75,18 @@ def test_product_and_price_tag(renderer):
 def test_code_outside_frame_is_skipped(renderer):
     frame = renderer.render(0.0, [Show(kind="qr", text="x", center=(3.0, 3.0), size=0.1)])
     assert frame.shape == (480, 640, 3)
+
+
+def test_image_asset_show(renderer):
+    frame = renderer.render(0.0, [Show(kind="image", image="products/p-soy-sauce.png", size=0.5, tilt_deg=0)])
+    assert "6901234567915" in [b.text for b in zxingcpp.read_barcodes(frame)]
+
+
+def test_bad_shows_are_left_out_not_raised():
+    r = SceneRenderer(320, 240, seed=1)
+    bad = [Show(kind="ean13", text="not digits"), Show(kind="product", text="p-no-such-product"),
+           Show(kind="image", image="no/such.png")]
+    frame = r.render(0.0, [*bad, Show(kind="qr", text="still drawn", size=0.5)])
+    assert frame.shape == (240, 320, 3)
+    assert [p.text for p in r.last_placed] == ["still drawn"]
+    assert len(r.show_errors) == 3 and "ean13:not digits" in r.show_errors

@@ -16,6 +16,7 @@ from a small bank of pre-drawn noise fields.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+_log = logging.getLogger(__name__)
 
 # Noise fields are drawn once at this sigma and scaled per frame.
 _NOISE_BANK_SIZE = 4
@@ -151,6 +154,8 @@ class SceneRenderer:
         ]
         self._cards: dict[tuple, np.ndarray] = {}
         self.last_placed: list[Placed] = []
+        # shows that could not be drawn: "kind:text" -> error (each reported once)
+        self.show_errors: dict[str, str] = {}
 
     # -- background -------------------------------------------------------------
 
@@ -264,15 +269,26 @@ class SceneRenderer:
         placed: list[Placed] = []
         noise_sigma = _DEFAULT_NOISE
         for index, show in enumerate(shows):
-            target_px = show.size * self.width
-            card = self._card(show, target_px)
+            noise_sigma = show.noise if index == 0 else max(noise_sigma, show.noise)
+            try:
+                card = self._card(show, show.size * self.width)
+            except Exception as exc:
+                # a bad show (unreadable asset, payload the symbology cannot encode) is left out of
+                # the frame and reported once; the camera keeps streaming
+                self._show_failed(show, exc)
+                continue
             corners = self.quad(show, card.shape)
             self._composite(frame, card, corners, show, index)
             placed.append(Placed(show.kind, show.text, tuple((float(x), float(y)) for x, y in corners)))
-            noise_sigma = show.noise if index == 0 else max(noise_sigma, show.noise)
         self.last_placed = placed
         self._add_noise(frame, t, noise_sigma)
         return frame
+
+    def _show_failed(self, show, exc: Exception) -> None:
+        key = f"{show.kind}:{show.text or show.image}"
+        if key not in self.show_errors:
+            self.show_errors[key] = f"{type(exc).__name__}: {exc}"[:300]
+            _log.warning("scene: cannot draw show %s: %s", key, self.show_errors[key])
 
     def _composite(self, frame: np.ndarray, card: np.ndarray, corners: np.ndarray, show, index: int) -> None:
         h, w = frame.shape[:2]
