@@ -8,8 +8,11 @@ streaming with `saver_engine` (the grammar path, about 0.01x real time) so voice
 commands keep working without full ASR; `saver_engine: none` stops listening
 instead.
 
-Recognition runs on a worker thread so the executor keeps taking audio; stale
-partials are skipped when the worker falls behind. Final latency is measured end
+Recognition runs on two worker threads so the executor keeps taking audio: one
+for finals (and the tentative decode that starts at a pause), one for partials,
+so a partial being decoded never delays a final (measured: with a single worker
+the final p95 was about 2x higher). Stale partials are skipped when the partial
+worker falls behind. Final latency is measured end
 of speech -> publish: the VAD hangover (audio time) plus the wall time from the
 chunk that confirmed the end to the publish.
 """
@@ -66,8 +69,9 @@ class AsrNode(GlassesLifecycleNode):
         self.audio = AudioInput(self, self.on_audio, self.on_gap)
         self.event_subscription("perception/wake", ev.Wake, self.on_wake)
         self.event_subscription("power/state", ev.PowerState, self.on_power)
-        self._jobs: queue.Queue = queue.Queue()
-        self._worker: threading.Thread | None = None
+        self._jobs: queue.Queue = queue.Queue()  # finals and tentative finals
+        self._partial_jobs: queue.Queue = queue.Queue()
+        self._workers: list[threading.Thread] = []
         self._tentative: dict[tuple[int, float], asr.TranscriptResult] = {}
 
     # -- lifecycle ----------------------------------------------------------------
@@ -82,7 +86,12 @@ class AsrNode(GlassesLifecycleNode):
                 self.grammar_path,
                 self.lang,
                 **(
-                    {"beam_size": self.beam_size, "cpu_threads": self.cpu_threads, "prompt": self.prompt}
+                    {
+                        "beam_size": self.beam_size,
+                        "cpu_threads": self.cpu_threads,
+                        "prompt": self.prompt,
+                        "num_workers": 2,
+                    }
                     if name == "whisper"
                     else {}
                 ),
@@ -117,9 +126,13 @@ class AsrNode(GlassesLifecycleNode):
                 follow_up_s=self.follow_up_s,
                 lead_s=self.lead_s,
             )
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._work, name="asr_worker", daemon=True)
-            self._worker.start()
+        if not self._workers:
+            self._workers = [
+                threading.Thread(target=self._work, args=(self._jobs,), name="asr_finals", daemon=True),
+                threading.Thread(target=self._work, args=(self._partial_jobs,), name="asr_partials", daemon=True),
+            ]
+            for worker in self._workers:
+                worker.start()
 
     def _choose_engine(self) -> None:
         wanted = self.saver_engine if (self.parked or self.power_saving) else self.engine
@@ -134,10 +147,12 @@ class AsrNode(GlassesLifecycleNode):
         self.health.set("engine", self.current)
 
     def _stop_worker(self) -> None:
-        if self._worker is not None:
+        if self._workers:
             self._jobs.put(None)
-            self._worker.join(timeout=10)
-            self._worker = None
+            self._partial_jobs.put(None)
+            for worker in self._workers:
+                worker.join(timeout=10)
+            self._workers = []
 
     def destroy_node(self):
         self._stop_worker()
@@ -151,14 +166,17 @@ class AsrNode(GlassesLifecycleNode):
         received = time.perf_counter()
         _, requests = self.stream.feed(samples, stamp)
         for req in requests:
-            self._jobs.put((req, received))
+            self._submit(req, received)
+
+    def _submit(self, req: asr.Request, received: float) -> None:
+        (self._jobs if req.final or req.tentative else self._partial_jobs).put((req, received))
 
     def on_gap(self, stamp: float, gap_s: float) -> None:
         if self.stream is None:
             return
         received = time.perf_counter()
         for req in self.stream.gap(stamp):
-            self._jobs.put((req, received))
+            self._submit(req, received)
 
     def on_wake(self, wake: ev.Wake) -> None:
         if self.stream is not None:
@@ -176,13 +194,13 @@ class AsrNode(GlassesLifecycleNode):
 
     # -- recognition worker -------------------------------------------------------
 
-    def _work(self) -> None:
+    def _work(self, jobs: queue.Queue) -> None:
         while True:
-            job = self._jobs.get()
+            job = jobs.get()
             if job is None:
                 return
             req, received = job
-            if not req.final and not req.tentative and not self._jobs.empty():
+            if not req.final and not req.tentative and (not jobs.empty() or not self._jobs.empty()):
                 self.health.drop("stale_partials")  # a newer partial or the final is waiting
                 continue
             try:
@@ -223,7 +241,11 @@ class AsrNode(GlassesLifecycleNode):
             self.health.set("last_decode_ms", f"{result.decode_ms:.0f}")
 
     def diagnostics_values(self):
-        return {"engine": self.current, "queue": self._jobs.qsize(), "always_listen": self.always_listen}
+        return {
+            "engine": self.current,
+            "queue": self._jobs.qsize() + self._partial_jobs.qsize(),
+            "always_listen": self.always_listen,
+        }
 
 
 def main(args=None):

@@ -10,6 +10,7 @@ synchronous use (the `glasses transcribe` tool, tests, benchmarks).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ class WhisperRecognizer:
         cpu_threads: int = 2,
         prompt: str = DEFAULT_PROMPT,
         no_speech_threshold: float = 0.6,
+        num_workers: int = 1,
     ):
         from faster_whisper import WhisperModel
 
@@ -72,7 +74,10 @@ class WhisperRecognizer:
         if not (path / "model.bin").exists():
             raise AsrError(f"no CTranslate2 Whisper model (model.bin) in {path}")
         self.model_path = path
-        self.model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads)
+        # num_workers > 1: that many threads may call recognize() in parallel
+        self.model = WhisperModel(
+            str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads, num_workers=num_workers
+        )
         self.multilingual = bool(self.model.model.is_multilingual)
         if not self.multilingual and lang not in ("en", "auto"):
             raise AsrError(f"model {path} is English-only; language {lang!r} needs a multilingual model")
@@ -125,6 +130,7 @@ class GrammarRecognizer:
             raise AsrError(f"grammar {path}: {exc}") from None
         self.grammar_path = path
         self.lang = lang
+        self._lock = threading.Lock()  # one pocketsphinx decoder: one utterance at a time
 
     def recognize(self, samples: np.ndarray, lang: str | None = None) -> Recognition:
         t0 = time.perf_counter()
@@ -134,10 +140,11 @@ class GrammarRecognizer:
         # nothing in clean clips. A fixed -80 dBFS dither, below any microphone's
         # noise floor, avoids that and keeps results reproducible.
         x = x + DITHER * np.random.default_rng(0).standard_normal(x.size).astype(np.float32)
-        self.decoder.start_utt()
-        self.decoder.process_raw(to_int16(x).tobytes(), False, True)
-        self.decoder.end_utt()
-        hyp = self.decoder.hyp()
+        with self._lock:
+            self.decoder.start_utt()
+            self.decoder.process_raw(to_int16(x).tobytes(), False, True)
+            self.decoder.end_utt()
+            hyp = self.decoder.hyp()
         text = hyp.hypstr.strip() if hyp is not None else ""
         return Recognition(text, "en", self.engine, (time.perf_counter() - t0) * 1000.0)
 
