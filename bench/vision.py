@@ -96,7 +96,7 @@ def real_photos() -> dict:
 
 def sim_scenes(per_difficulty: int = 60) -> dict:
     figures = {}
-    readers = {"": CodeReader(), "_fallback": CodeReader(fallback=True)}
+    readers = {"": CodeReader(), "_fallback": CodeReader(fallback=True), "_one_pass": CodeReader(fallback_1d=False)}
     kinds = list(PAYLOADS)
     for level, ranges in DIFFICULTY.items():
         rng = np.random.default_rng(1000 + list(DIFFICULTY).index(level))
@@ -129,6 +129,17 @@ def sim_scenes(per_difficulty: int = 60) -> dict:
         figures[f"sim_wrong_decodes_{level}"] = wrong
         figures[f"sim_decode_ms_p50_{level}"] = percentile(times, 50)
     figures["sim_scenes_per_difficulty"] = per_difficulty
+    # what a frame without any code costs (most of a stream): every fallback pass runs on it
+    empty = [SceneRenderer(640, 480, seed=900 + i).render(float(i), [Show(kind="text", text="Cafe\n$3.99")] if i % 2
+                                                           else []) for i in range(30)]
+    for suffix, reader in readers.items():
+        times, false_codes = [], 0
+        for frame in empty:
+            start = time.perf_counter()
+            false_codes += len(reader.decode(frame))
+            times.append((time.perf_counter() - start) * 1000)
+        figures[f"empty_frame_decode_p50_ms{suffix or '_default'}"] = percentile(times, 50)
+        figures[f"empty_frame_false_codes{suffix or '_default'}"] = false_codes
     return figures
 
 

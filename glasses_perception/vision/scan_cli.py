@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
                         help="comma-separated zxing-cpp formats (default: %(default)s)")
     parser.add_argument("--no-fallback", action="store_true",
-                        help="decode in one pass only, like the node's default (no upscale / contrast passes)")
+                        help="one decode pass only, as zxing-cpp alone would (no upscale / contrast passes)")
 
 
 def scan_file(path: str, reader) -> list[dict]:
@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-        reader = CodeReader(formats=formats, channel_order="bgr", fallback=not args.no_fallback)
+        reader = CodeReader(formats=formats, channel_order="bgr", fallback=not args.no_fallback,
+                            fallback_1d=not args.no_fallback)
     except ValueError as exc:
         print(f"glasses scan: {exc}", file=sys.stderr)
         return 2
