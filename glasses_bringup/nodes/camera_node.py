@@ -164,7 +164,11 @@ class CameraNode(GlassesNode):
         return response
 
     def diagnostics_values(self):
-        return {"source": self.source_kind, "fps_set": self.fps, "enabled": self.enabled}
+        values = {"source": self.source_kind, "fps_set": self.fps, "enabled": self.enabled}
+        renderer = getattr(self.source, "renderer", None)
+        if renderer is not None and renderer.show_errors:  # scenario shows the simulator cannot draw
+            values["sim_show_errors"] = "; ".join(f"{k}: {v}" for k, v in renderer.show_errors.items())
+        return values
 
     def destroy_node(self):
         if hasattr(self, "led_pub"):

@@ -1,0 +1,1 @@
+"""ROS 2 node wrappers of the perception cores."""
