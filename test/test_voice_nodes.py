@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
@@ -148,6 +150,8 @@ def test_asr_node_transcribes_after_wake_only(ros, repo_root):
     assert finals[0].stamp == finals[0].audio_end and finals[0].latency_ms > 0
     partials = [t for t in got if not t.final]
     assert all(p.utterance_id == finals[0].utterance_id for p in partials)
+    time.sleep(1.0)  # a partial still decoding when the final went out must not follow it
+    assert got[-1].final
 
 
 def test_asr_node_parked_or_saving_falls_back_to_the_grammar(ros, repo_root):

@@ -73,6 +73,8 @@ class AsrNode(GlassesLifecycleNode):
         self._partial_jobs: queue.Queue = queue.Queue()
         self._workers: list[threading.Thread] = []
         self._tentative: dict[tuple[int, float], asr.TranscriptResult] = {}
+        self._publish_lock = threading.Lock()  # the two workers: no partial after its final
+        self._last_final_utterance = 0
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -220,8 +222,16 @@ class AsrNode(GlassesLifecycleNode):
         cached = self._tentative.pop(key, None) if req.final else None
         result = cached if cached is not None else asr.recognize(recognizer, req)
         latency_ms = (time.perf_counter() - received) * 1000.0 + (req.endpoint_wait_ms if req.final else 0.0)
-        if not result.text and not req.final:
-            return
+        with self._publish_lock:
+            if not req.final and (not result.text or req.utterance_id <= self._last_final_utterance):
+                if result.text:
+                    self.health.drop("late_partials")  # its final is already out
+                return
+            if req.final:
+                self._last_final_utterance = max(self._last_final_utterance, req.utterance_id)
+            self._publish(req, result, latency_ms)
+
+    def _publish(self, req: asr.Request, result: asr.TranscriptResult, latency_ms: float) -> None:
         self.pub.publish(
             ev.Transcript(
                 stamp=req.audio_end,
