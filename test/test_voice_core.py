@@ -267,3 +267,40 @@ def test_wake_word_inside_an_open_utterance_is_not_transcribed(repo_root, whispe
         results += tr.feed(audio[i : i + 320], t)
     assert [wer.normalize(r.text) for r in results] == ["what is this"]
     assert stream.dropped_short == 1
+
+
+def test_custom_keyphrase_is_spotted_by_pocketsphinx():
+    from glasses_perception.voice import tts
+
+    speech, _ = tts.synthesize("hey glasses, what is this", rate=RATE)
+    x = np.concatenate([silence(0.5), speech, silence(0.5)])
+    hits = detect_in(x, WakeWordDetector(models=[], keyphrases=["hey glasses"]))
+    assert [(h.phrase, h.detector) for h in hits] == [("hey glasses", "keyphrase")]
+    assert (
+        detect_in(
+            np.concatenate([silence(0.5), tts.synthesize("compare prices", rate=RATE)[0]]),
+            WakeWordDetector(models=[], keyphrases=["hey glasses"]),
+        )
+        == []
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=2000), min_size=1, max_size=30),
+    st.floats(min_value=0.0, max_value=1.0),
+    st.integers(min_value=0, max_value=2**16),
+)
+def test_vad_and_stream_accept_any_chunking_of_any_finite_audio(sizes, level, seed):
+    rng = np.random.default_rng(seed)
+    stream = asr.UtteranceStream(always_listen=True)
+    t = 0.0
+    states = []
+    for n in sizes:
+        x = (level * rng.uniform(-1, 1, n)).astype(np.float32)
+        transitions, requests = stream.feed(x, t)
+        states += [tr.state for tr in transitions]
+        assert all(r.audio.dtype == np.float32 and r.audio_end >= r.audio_start for r in requests)
+        t += n / RATE
+    # transitions alternate start, end, start, ...
+    assert all(s == ("start" if i % 2 == 0 else "end") for i, s in enumerate(states))
