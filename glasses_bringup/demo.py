@@ -53,7 +53,7 @@ def describe(topic: str, event: dict) -> str:
     if schema == "transcript" and not event.get("final"):
         return ""
     values = " ".join(str(event.get(f)) for f in fields if event.get(f) not in (None, "", {}, []))
-    return f"{topic.split('/', 2)[-1]:22s} {values}"
+    return f"{topic:22s} {values}"
 
 
 def timeline(info: dict, namespace: str = "/glasses") -> list[tuple[float, str]]:
@@ -84,7 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/demo", help="output folder (bag/ and summary.json)")
     parser.add_argument("--scenario", help="scenario file (default: config/scenarios/demo.yaml)")
     parser.add_argument("--variant", choices=("s1", "g1"))
-    parser.add_argument("--camera-fps", type=float, default=10.0, help="camera rate while recording")
+    parser.add_argument("--camera-fps", type=float, default=10.0,
+                        help="camera rate in normal power mode while recording (keeps the bag small)")
 
 
 def run(args) -> int:
@@ -98,7 +99,9 @@ def run(args) -> int:
     scenario = args.scenario or str(share_path("config", "scenarios", "demo.yaml"))
     up_args = argparse.Namespace(
         rig="sim", variant=args.variant, scenario=scenario, bag=None, rate=1.0, duration=None,
-        record=str(bag), isolated=False, set=[f"camera.fps={args.camera_fps}"], startup=None,
+        record=str(bag), isolated=False, startup=None,
+        # the power policy owns the camera rate: set its normal-mode rate as well
+        set=[f"camera.fps={args.camera_fps}", f"power_policy.normal.camera_fps={args.camera_fps}"],
         executor="events", list=False,
     )
     print(f"glasses demo: running {scenario} on the sim rig and recording to {bag}", flush=True)
