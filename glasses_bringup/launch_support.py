@@ -42,10 +42,11 @@ def node_descriptions(rig_name: str, variant: str | None, context: dict[str, Any
 
 def rig_launch_description(rig_name: str):
     """LaunchDescription with arguments variant, scenario (sim), bag (replay)."""
-    from launch import LaunchDescription
     from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
     from launch.substitutions import LaunchConfiguration
     from launch_ros.actions import Node
+
+    from launch import LaunchDescription
 
     rig = load_rig(rig_name)
     arguments = [DeclareLaunchArgument("variant", default_value=rig.variant, description="s1 or g1")]

@@ -161,6 +161,8 @@ class _RunBase:
         self.rig = rig
         self.duration = duration
         self.stop_requested = False
+        self.recorder = None
+        self.replayer = None
 
     def deadline(self, replayer) -> float | None:
         if self.duration is not None:
@@ -193,18 +195,54 @@ class _RunBase:
             executor_nodes.append(replayer)
         return recorder, replayer
 
+    def spin(self, nodes: list, on_tick=None) -> None:
+        """Add recorder/replayer, spin all nodes until the run is over (duration, bag end, SIGTERM)."""
+        import rclpy
+
+        from glasses_bringup.ros.node_base import make_executor
+
+        self.recorder, self.replayer = self.extras(nodes)
+        executor = make_executor(self.args.executor)
+        for node in nodes:
+            executor.add_node(node)
+        if self.replayer is not None:
+            self.replayer.start()
+        deadline = self.deadline(self.replayer)
+        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop_requested", True))
+        while rclpy.ok() and not self.finished(self.replayer, deadline):
+            executor.spin_once(timeout_sec=0.05)
+            if on_tick is not None:
+                on_tick()
+
+    def teardown(self, nodes: list, code: int) -> int:
+        """Stop the replayer, close the bag, destroy nodes, shut rclpy down; returns the exit code."""
+        import rclpy
+
+        if self.replayer is not None:
+            self.replayer.stop()
+            code = code or self.replayer.exit_code()
+        if self.recorder is not None:
+            self.recorder.close()
+        for node in nodes:
+            try:
+                node.destroy_node()
+            except Exception:
+                pass
+        if rclpy.ok():
+            rclpy.shutdown()
+        return code
+
 
 class ComposedRun(_RunBase):
     def run(self) -> int:
         import rclpy
         from rclpy.executors import ExternalShutdownException
 
-        from glasses_bringup.ros.node_base import make_executor, start_node
+        from glasses_bringup.ros.node_base import start_node
 
         rclpy.init(args=[])
         nodes: list = []
         code = 0
-        recorder = replayer = None
         try:
             # Nodes that load models come up first; the scenario clock starts only when they
             # are ready, so simulated speech and frames are not played to nodes still loading.
@@ -225,34 +263,14 @@ class ComposedRun(_RunBase):
                 for node in built:
                     start_node(node)
                 nodes += built
-            recorder, replayer = self.extras(nodes)
-            executor = make_executor(self.args.executor)
-            for node in nodes:
-                executor.add_node(node)
-            if replayer is not None:
-                replayer.start()
-            deadline = self.deadline(replayer)
-            signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop_requested", True))
-            while rclpy.ok() and not self.finished(replayer, deadline):
-                executor.spin_once(timeout_sec=0.05)
+            self.spin(nodes)
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
         except Exception as exc:  # a node that cannot start: say which and why
             print(f"glasses up: {type(exc).__name__}: {exc}", file=sys.stderr)
             code = 1
         finally:
-            if replayer is not None:
-                replayer.stop()
-                code = code or replayer.exit_code()
-            if recorder is not None:
-                recorder.close()
-            for node in nodes:
-                try:
-                    node.destroy_node()
-                except Exception:
-                    pass
-            if rclpy.ok():
-                rclpy.shutdown()
+            code = self.teardown(nodes, code)
         return code
 
 
@@ -268,8 +286,6 @@ class IsolatedRun(_RunBase):
     def run(self) -> int:
         import rclpy
 
-        from glasses_bringup.ros.node_base import make_executor
-
         params_dir = Path(self.context["run_dir"])
         procs: dict[str, subprocess.Popen] = {}
         restarts: dict[str, float] = {}
@@ -280,33 +296,27 @@ class IsolatedRun(_RunBase):
         rclpy.init(args=[])
         extra_nodes: list = []
         code = 0
-        recorder = replayer = None
+
+        def watch() -> None:
+            nonlocal code
+            for name, proc in list(procs.items()):
+                rc = proc.poll()
+                if rc is None:
+                    continue
+                spec = by_name[name].spec
+                if spec.respawn and rc != 0:
+                    due = restarts.setdefault(name, time.time() + spec.respawn_delay_s)
+                    if time.time() >= due:
+                        print(f"glasses up: {name} exited with {rc}; respawning", file=sys.stderr, flush=True)
+                        procs[name] = subprocess.Popen(self.command(by_name[name], params_dir), env=env)
+                        restarts.pop(name)
+                elif rc != 0:
+                    print(f"glasses up: {name} exited with {rc}", file=sys.stderr, flush=True)
+                    procs.pop(name)
+                    code = 1
+
         try:
-            recorder, replayer = self.extras(extra_nodes)
-            executor = make_executor(self.args.executor)
-            for node in extra_nodes:
-                executor.add_node(node)
-            if replayer is not None:
-                replayer.start()
-            deadline = self.deadline(replayer)
-            signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop_requested", True))
-            while rclpy.ok() and not self.finished(replayer, deadline):
-                executor.spin_once(timeout_sec=0.05)
-                for name, proc in list(procs.items()):
-                    rc = proc.poll()
-                    if rc is None:
-                        continue
-                    spec = by_name[name].spec
-                    if spec.respawn and rc != 0:
-                        due = restarts.setdefault(name, time.time() + spec.respawn_delay_s)
-                        if time.time() >= due:
-                            print(f"glasses up: {name} exited with {rc}; respawning", file=sys.stderr, flush=True)
-                            procs[name] = subprocess.Popen(self.command(by_name[name], params_dir), env=env)
-                            restarts.pop(name)
-                    elif rc != 0:
-                        print(f"glasses up: {name} exited with {rc}", file=sys.stderr, flush=True)
-                        procs.pop(name)
-                        code = 1
+            self.spin(extra_nodes, on_tick=watch)
         except KeyboardInterrupt:
             pass
         finally:
@@ -318,13 +328,5 @@ class IsolatedRun(_RunBase):
                     proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-            if replayer is not None:
-                replayer.stop()
-                code = code or replayer.exit_code()
-            if recorder is not None:
-                recorder.close()
-            for node in extra_nodes:
-                node.destroy_node()
-            if rclpy.ok():
-                rclpy.shutdown()
+            code = self.teardown(extra_nodes, code)
         return code

@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glasses_bringup.audio_format import AudioCaps, AudioFormatError, GapDetector, chunk_layout, samples_from, to_mono_float
+from glasses_bringup.audio_format import (
+    AudioCaps,
+    AudioFormatError,
+    GapDetector,
+    chunk_layout,
+    samples_from,
+    to_mono_float,
+)
 
 
 def test_caps_round_trip():
