@@ -134,4 +134,5 @@ class VisionNode(GlassesLifecycleNode):
         self.submit(frame, stamp)
 
     def process(self, item, stamp: float) -> None:
-        raise NotImplementedError
+        """Each vision node's work on one item (runs on the worker thread); subclasses define it."""
+        raise TypeError(f"{type(self).__name__} does not define process()")
