@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from bench.common import percentile, write_result  # noqa: E402
+from bench.common import SpinThread, percentile, write_result  # noqa: E402
 
 FIXTURES = REPO / "test" / "fixtures" / "agent"
 QR_ROUNDS = 60
@@ -104,14 +104,7 @@ def main() -> int:
     executor = make_executor()
     executor.add_node(agent)
     executor.add_node(probe)
-    stop = threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            executor.spin_once(timeout_sec=0.05)
-
-    thread = threading.Thread(target=spin, daemon=True)
-    thread.start()
+    spinner = SpinThread(executor)
     deadline = time.monotonic() + 10
     while pub_transcript.get_subscription_count() == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -175,8 +168,7 @@ def main() -> int:
         send(pub_head, ev.HeadGesture(stamp=0.0, gesture="shake"))
         time.sleep(0.6)
 
-    stop.set()
-    thread.join(timeout=5)
+    spinner.stop()
     agent.destroy_node()
     probe.destroy_node()
     rclpy.shutdown()

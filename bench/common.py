@@ -29,3 +29,23 @@ def write_result(name: str, figures: dict) -> Path:
     path.write_text(json.dumps(doc, indent=2) + "\n")
     print(json.dumps(doc, indent=2))
     return path
+
+
+class SpinThread:
+    """Spins an executor on a background thread (spin_once loop) until stop()."""
+
+    def __init__(self, executor):
+        import threading
+
+        self.executor = executor
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        while not self._stop.is_set():
+            self.executor.spin_once(timeout_sec=0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

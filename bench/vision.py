@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -35,7 +34,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import zxingcpp  # noqa: E402
 
-from bench.common import percentile, write_result  # noqa: E402
+from bench.common import SpinThread, percentile, write_result  # noqa: E402
 from glasses_bringup.scenario import Show  # noqa: E402
 from glasses_bringup.sim.scene import SceneRenderer  # noqa: E402
 from glasses_perception.vision.codes import CodeReader  # noqa: E402
@@ -215,14 +214,7 @@ def node_latency(duration_s: float = 20.0, fps: float = 15.0) -> dict:
     executor = make_executor()
     for node in (camera, probe, reader):
         executor.add_node(node)
-    stop = threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            executor.spin_once(timeout_sec=0.05)
-
-    thread = threading.Thread(target=spin, daemon=True)
-    thread.start()
+    spinner = SpinThread(executor)
     time.sleep(1.0)  # discovery
     cpu0, wall0 = time.process_time(), time.perf_counter()
     timer = camera.create_timer(1.0 / fps, publish_frame)
@@ -232,8 +224,7 @@ def node_latency(duration_s: float = 20.0, fps: float = 15.0) -> dict:
     wall = time.perf_counter() - wall0
     time.sleep(0.5)
     stats = reader.worker.stats
-    stop.set()
-    thread.join(5)
+    spinner.stop()
     for node in (camera, probe, reader):
         node.destroy_node()
     rclpy.shutdown()
@@ -315,14 +306,7 @@ def ocr_request_latency(requests: int = 6, fps: float = 15.0) -> dict:
     executor = make_executor()
     for node in (camera, probe, reader):
         executor.add_node(node)
-    stop = threading.Event()
-
-    def spin():
-        while not stop.is_set():
-            executor.spin_once(timeout_sec=0.05)
-
-    thread = threading.Thread(target=spin, daemon=True)
-    thread.start()
+    spinner = SpinThread(executor)
     time.sleep(1.5)
     for i in range(requests):
         request_id = f"r{i}"
@@ -332,8 +316,7 @@ def ocr_request_latency(requests: int = 6, fps: float = 15.0) -> dict:
         while request_id not in answered and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(0.5)
-    stop.set()
-    thread.join(5)
+    spinner.stop()
     for node in (camera, probe, reader):
         node.destroy_node()
     rclpy.shutdown()
