@@ -182,7 +182,8 @@ def test_asr_node_parked_or_saving_falls_back_to_the_grammar(ros, repo_root):
         )
     )
     node.trigger_activate()
-    assert wait_for(lambda: node.power_saving, 5) and node.current == "grammar"
+    # the spin thread sets the flag, then switches engine: wait for both
+    assert wait_for(lambda: node.power_saving and node.current == "grammar", 5)
     power.publish(
         String(
             data=ev.encode(
