@@ -112,46 +112,61 @@ def imu_bag() -> tuple[Path, str]:
 
 SINK = """
 import sys, time, rclpy
+from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu
 rclpy.init()
 node = Node("replay_sink")
-count = [0]
-node.create_subscription(Imu, sys.argv[1], lambda m: count.__setitem__(0, count[0] + 1),
-                         QoSProfile(depth=10000, reliability=ReliabilityPolicy.RELIABLE))
+count, last = [0], [0.0]
+def take(_raw):
+    count[0] += 1
+    last[0] = time.time()
+# raw + EventsExecutor: the fastest Python consumer, so the sink measures the replayer, not itself
+node.create_subscription(Imu, sys.argv[1], take,
+                         QoSProfile(depth=1, history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE),
+                         raw=True)
+executor = EventsExecutor()
+executor.add_node(node)
+while node.count_publishers(sys.argv[1]) == 0:
+    executor.spin_once(timeout_sec=0.02)
 print("ready", flush=True)
 expected, deadline = int(sys.argv[2]), time.time() + float(sys.argv[3])
 while count[0] < expected and time.time() < deadline:
-    rclpy.spin_once(node, timeout_sec=0.05)
-print(count[0], flush=True)
+    executor.spin_once(timeout_sec=0.05)
+print(count[0], last[0], flush=True)
 """
 
 
-def measure_replay(bag: Path) -> tuple[float, float, int, int]:
-    """Raw read rate vs replay publish rate; a sink in another process checks delivery."""
+def raw_read_rate(bag: Path) -> tuple[float, int, str]:
     from rosbags.rosbag2 import Reader
 
+    t0 = time.perf_counter()
+    with Reader(bag) as reader:
+        conns = [c for c in reader.connections if c.msgtype == "sensor_msgs/msg/Imu"]
+        n = sum(1 for _ in reader.messages(connections=conns))
+    return n / (time.perf_counter() - t0), n, conns[0].topic
+
+
+def measure_replay(bag: Path, runs: int = 5) -> dict:
+    """Raw read rate vs replay rate into a sink in another process (best of `runs` each).
+
+    Replay rate: messages / (start of playback -> last publish returned); with KEEP_ALL
+    back-pressure the replayer cannot run ahead of the sink, and the delivered rate
+    (start -> last message received) is reported beside it.
+    """
     from glasses_bringup.ros.replayer import Replayer
 
-    raw_rates = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        with Reader(bag) as reader:
-            conns = [c for c in reader.connections if c.msgtype == "sensor_msgs/msg/Imu"]
-            n = sum(1 for _ in reader.messages(connections=conns))
-        raw_rates.append(n / (time.perf_counter() - t0))
-    raw_rate = max(raw_rates)
-    topic = conns[0].topic
-
-    replay_rates = []
+    raw = [raw_read_rate(bag) for _ in range(runs)]
+    raw_rate, n, topic = max(raw)
+    replay_rates, delivered_rates, alone_rates = [], [], []
     delivered = published = 0
     rclpy.init()
-    for _ in range(3):
+    for _ in range(runs):
         sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(n), "30"], stdout=subprocess.PIPE, text=True,
                                 env=dict(os.environ, PYTHONPATH=str(REPO)))
-        assert sink.stdout.readline().strip() == "ready"
         replayer = Replayer(str(bag), topics=[topic], rate=0.0)
+        assert sink.stdout.readline().strip() == "ready"
         deadline = time.time() + 10
         while replayer.count_subscribers(topic) == 0 and time.time() < deadline:
             time.sleep(0.05)
@@ -160,11 +175,24 @@ def measure_replay(bag: Path) -> tuple[float, float, int, int]:
         replayer.start()
         while not replayer.done:
             time.sleep(0.005)
-        replay_rates.append(replayer.published / (replayer.done_at - t_start))
-        delivered, published = int(sink.communicate(timeout=60)[0].strip() or 0), replayer.published
+        count, last = sink.communicate(timeout=60)[0].split()
+        delivered, published = int(count), replayer.published
+        replay_rates.append(published / (replayer.done_at - t_start))
+        delivered_rates.append(delivered / max(float(last) - t_start, 1e-9))
         replayer.destroy_node()
+        # the same replay with nobody subscribed: the replayer's own cost (read + publish)
+        alone = Replayer(str(bag), topics=[topic], rate=0.0)
+        t_start = time.time()
+        alone.start()
+        while not alone.done:
+            time.sleep(0.005)
+        alone_rates.append(alone.published / (alone.done_at - t_start))
+        alone.destroy_node()
     rclpy.shutdown()
-    return raw_rate, max(replay_rates), delivered, published
+    return {
+        "raw_rate": raw_rate, "replay_rate": max(replay_rates), "delivered_rate": max(delivered_rates),
+        "alone_rate": max(alone_rates), "delivered": delivered, "published": published, "expected": n,
+    }
 
 
 def measure_cli_replay(bag: Path, topic: str, expected: int) -> int:
@@ -187,19 +215,26 @@ def main() -> int:
             figures[f"{key}_frames"] = len(lat)
             print(f"{key}: p50 {figures[f'{key}_p50_ms']:.2f} ms, p99 {figures[f'{key}_p99_ms']:.2f} ms over {len(lat)} frames", flush=True)
     bag, label = imu_bag()
-    raw_rate, replay_rate, delivered, published = measure_replay(bag)
-    realtime_delivered = measure_cli_replay(bag, "/imu/data", published)
+    replay = measure_replay(bag)
+    realtime_delivered = measure_cli_replay(bag, "/imu/data", replay["published"])
     figures.update({
         "replay_bag": label,
         "replay_realtime_imu_delivered": realtime_delivered,
-        "raw_read_imu_msgs_per_s": raw_rate,
-        "replay_imu_msgs_per_s": replay_rate,
-        "replay_imu_ratio_to_raw_read": replay_rate / raw_rate,
-        "replay_imu_published": published,
-        "replay_burst_imu_delivered": delivered,
+        "raw_read_imu_msgs_per_s": replay["raw_rate"],
+        "replay_imu_msgs_per_s": replay["replay_rate"],
+        "replay_imu_ratio_to_raw_read": replay["replay_rate"] / replay["raw_rate"],
+        "replay_imu_delivered_msgs_per_s": replay["delivered_rate"],
+        "replay_imu_delivered_ratio_to_raw_read": replay["delivered_rate"] / replay["raw_rate"],
+        "replay_imu_no_subscriber_msgs_per_s": replay["alone_rate"],
+        "replay_imu_no_subscriber_ratio_to_raw_read": replay["alone_rate"] / replay["raw_rate"],
+        "replay_imu_published": replay["published"],
+        "replay_burst_imu_delivered": replay["delivered"],
         "target_camera_640x480_composed_p99_ms": 15.0,
         "target_replay_imu_ratio_to_raw_read": 0.5,
     })
+    for key in ("replay_imu_ratio_to_raw_read", "replay_imu_delivered_ratio_to_raw_read",
+                "replay_imu_no_subscriber_ratio_to_raw_read"):
+        print(f"{key}: {figures[key]:.2f}", flush=True)
     write_result("transport", figures)
     return 0
 

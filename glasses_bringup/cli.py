@@ -12,6 +12,8 @@ import importlib
 import os
 import sys
 
+from glasses_bringup.paths import use_stack_dds_profile
+
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "up": ("glasses_bringup.runner", "run a rig (sim, replay, jetson) composed or isolated"),
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # Every ROS process of the stack keeps DDS discovery on this machine unless told otherwise.
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    use_stack_dds_profile()
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in SUBCOMMANDS:
         parser = build_parser()
         if argv and argv[0] not in ("-h", "--help"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,3 +28,11 @@ def share_dir() -> Path:
 
 def share_path(*parts: str) -> Path:
     return share_dir().joinpath(*parts)
+
+
+def use_stack_dds_profile() -> None:
+    """Fast DDS default: shared memory big enough for images and bursts, UDP on loopback only
+    (docs/bringup.md, "Transport"). An explicit FASTDDS_DEFAULT_PROFILES_FILE wins."""
+    profile = share_path("config", "dds", "fastdds_shm_loopback.xml")
+    if profile.exists():
+        os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(profile))

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from glasses_bringup.paths import share_path
+from glasses_bringup.paths import share_path, use_stack_dds_profile
 from glasses_bringup.registry import NODES
 from glasses_bringup.rig import NodeSpec, Rig, RigError, load_rig, node_parameters
 from glasses_bringup.scenario import ScenarioError, load
@@ -114,10 +114,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    # Shared-memory transport big enough for images, UDP on loopback only (docs/transport.md).
-    profile = share_path("config", "dds", "fastdds_shm_loopback.xml")
-    if profile.exists():
-        os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(profile))
+    use_stack_dds_profile()
     try:
         rig = load_rig(args.rig)
         variant = args.variant or rig.variant

@@ -2,10 +2,15 @@
 
 No deserialization on the way: bytes read from the bag go straight to
 ``publisher.publish(bytes)`` (the fastest correct path measured with rclpy).
-Publishers are reliable with a deep history (as `ros2 bag play`), so a
-reliable subscriber receives every message. Supports a rate factor (0 = as fast as possible), looping, a start offset, a
-topic filter and /clock for nodes running with use_sim_time. A truncated or
-corrupt bag replays what is readable and then reports the damage.
+Publishers are reliable and keep every unacknowledged message (KEEP_ALL), so
+a reliable subscriber receives every message even at ``--rate 0``: when it
+falls behind, publish blocks or fails and the replayer retries (back-pressure)
+instead of overwriting messages it has not taken yet. A subscriber that stays
+stuck for ``STUCK_S`` costs that one message, counted as dropped on
+/diagnostics. Latched topics keep their latched depth. Supports a rate factor
+(0 = as fast as possible), looping, a start offset, a topic filter and /clock
+for nodes running with use_sim_time. A truncated or corrupt bag replays what
+is readable and then reports the damage.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import sys
 import threading
 import time
 
+from rclpy.qos import DurabilityPolicy, HistoryPolicy
 from rosgraph_msgs.msg import Clock
 
 from glasses_bringup.bag import BagError, raw_messages, topics_and_types
@@ -32,6 +38,9 @@ def topic_matches(bag_topic: str, wanted: list[str]) -> bool:
     return False
 
 
+STUCK_S = 2.0  # a reliable subscriber that takes nothing for this long costs one message
+
+
 class Replayer(GlassesNode):
     def __init__(self, bag: str, topics: list[str] | None = None, rate: float = 1.0, loop: bool = False,
                  start_offset_s: float = 0.0, clock: bool = False, start_at: float | None = None,
@@ -47,6 +56,8 @@ class Replayer(GlassesNode):
         self.publishers_by_topic: dict[str, object] = {}
         self.clock_pub = self.create_publisher(Clock, "/clock", 10) if clock else None
         self.published = 0
+        self.dropped = 0
+        self.publish_retries = 0
         self.skipped_topics: dict[str, str] = {}
         self.error: str | None = None
         self.done = False
@@ -66,10 +77,11 @@ class Replayer(GlassesNode):
         self._thread.join(timeout=5)
 
     def diagnostics_values(self):
-        return {"published": self.published, "skipped_topics": len(self.skipped_topics)}
+        return {"published": self.published, "dropped": self.dropped, "publish_retries": self.publish_retries,
+                "skipped_topics": len(self.skipped_topics)}
 
     def exit_code(self) -> int:
-        return 1 if self.error else 0
+        return 1 if self.error or self.dropped else 0
 
     def _publisher(self, topic: str, msgtype: str):
         pub = self.publishers_by_topic.get(topic)
@@ -81,10 +93,13 @@ class Replayer(GlassesNode):
                 self.skipped_topics[topic] = reason
                 self.get_logger().warning(f"not replaying {topic}: {reason}")
                 return None
-            # Reliable, deep history: a reliable subscriber (recorder, test, tester) gets every
-            # message; best-effort consumers still match. Latched topics stay latched.
+            # Reliable: a reliable subscriber (recorder, test, tester) gets every message;
+            # best-effort consumers still match. KEEP_ALL gives back-pressure instead of loss;
+            # latched topics stay latched (a late joiner gets the last state, not the whole bag).
             contract = lookup(topic)
             qos = gq.profile(contract.qos if contract else "default", depth=1000, reliable=True)
+            if qos.durability != DurabilityPolicy.TRANSIENT_LOCAL:
+                qos.history = HistoryPolicy.KEEP_ALL
             pub = self.publishers_by_topic[topic] = self.create_publisher(cls, topic, qos)
         return pub
 
@@ -132,9 +147,31 @@ class Replayer(GlassesNode):
             if self.clock_pub is not None and stamp - last_clock >= 10_000_000:
                 self.clock_pub.publish(Clock(clock=from_sec(stamp * 1e-9)))
                 last_clock = stamp
-            pub.publish(data)
-            self.published += 1
+            if self._publish(pub, topic, data):
+                self.published += 1
+            elif self._stop.is_set():
+                return
         self.error = stream.error
+
+    def _publish(self, pub, topic: str, data: bytes) -> bool:
+        """Publish with back-pressure: retry while a reliable subscriber catches up."""
+        from rclpy._rclpy_pybind11 import RCLError
+
+        give_up = None
+        while True:
+            try:
+                pub.publish(data)
+                return True
+            except RCLError as exc:
+                now = time.monotonic()
+                give_up = give_up or now + STUCK_S
+                if now >= give_up or self._stop.is_set():
+                    self.dropped += 1
+                    self.health.error(f"{topic}: a subscriber took nothing for {STUCK_S:.0f} s; "
+                                      f"message dropped ({exc})")
+                    return False
+                self.publish_retries += 1
+                self._stop.wait(0.001)
 
 
 def add_arguments(parser) -> None:
@@ -169,5 +206,6 @@ def run(args) -> int:
         if rclpy.ok():
             rclpy.shutdown()
     print(f"replayed {node.published} messages from {args.bag}"
+          + (f"; dropped {node.dropped} (a subscriber stopped taking them)" if node.dropped else "")
           + (f"; skipped {node.skipped_topics}" if node.skipped_topics else ""))
     return node.exit_code()
