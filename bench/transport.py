@@ -128,7 +128,7 @@ node.create_subscription(Imu, sys.argv[1], take,
                          raw=True)
 executor = EventsExecutor()
 executor.add_node(node)
-while node.count_publishers(sys.argv[1]) == 0:
+while sys.argv[4:] == ["--wait-publisher"] and node.count_publishers(sys.argv[1]) == 0:
     executor.spin_once(timeout_sec=0.02)
 print("ready", flush=True)
 expected, deadline = int(sys.argv[2]), time.time() + float(sys.argv[3])
@@ -163,7 +163,7 @@ def measure_replay(bag: Path, runs: int = 5) -> dict:
     delivered = published = 0
     rclpy.init()
     for _ in range(runs):
-        sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(n), "30"], stdout=subprocess.PIPE, text=True,
+        sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(n), "30", "--wait-publisher"], stdout=subprocess.PIPE, text=True,
                                 env=dict(os.environ, PYTHONPATH=str(REPO)))
         replayer = Replayer(str(bag), topics=[topic], rate=0.0)
         assert sink.stdout.readline().strip() == "ready"
@@ -201,7 +201,7 @@ def measure_cli_replay(bag: Path, topic: str, expected: int) -> int:
     sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(expected), "180"], stdout=subprocess.PIPE, text=True, env=env)
     assert sink.stdout.readline().strip() == "ready"
     subprocess.run([sys.executable, "-m", "glasses_bringup.cli", "replay", str(bag), "--topics", topic], env=env, check=True, timeout=300)
-    return int(sink.communicate(timeout=200)[0].strip() or 0)
+    return int((sink.communicate(timeout=200)[0].split() or ["0"])[0])
 
 
 def main() -> int:
