@@ -194,6 +194,15 @@ def test_whisper_transcribes_commands_in_a_stream(repo_root, whisper):
     assert partials and all(p.utterance_id in (1, 2) for p in partials)
 
 
+def test_whisper_repetition_loop_is_cut_and_redone(repo_root, whisper):
+    """A clip on which greedy tiny.en loops ("10.000.000.000..." for 400+ characters, 1.4 s)."""
+    x = read_audio(repo_root / "test" / "fixtures" / "voice" / "loop_prone_send_ten_dollars.flac")
+    before = whisper.loops_retried
+    result = whisper.recognize(x)
+    assert whisper.loops_retried == before + 1
+    assert len(result.text) < 40 and "kevin" in result.text.lower()
+
+
 def test_gate_closed_means_no_transcript_until_listening(repo_root, whisper):
     stream = asr.UtteranceStream(always_listen=False)
     tr = asr.Transcriber(whisper, stream, partials=False)

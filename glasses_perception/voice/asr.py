@@ -25,6 +25,7 @@ from glasses_perception.voice.wake import ListenGate
 ENGINES = ("whisper", "grammar")
 # A short vocabulary prompt: tiny.en otherwise hears an isolated "pay" as "hey".
 DEFAULT_PROMPT = "pay, confirm, cancel."
+MAX_TOKENS_BASE, MAX_TOKENS_PER_S = 10, 8  # decode budget: base + per second of audio
 DITHER = 1e-4  # -80 dBFS, see GrammarRecognizer.recognize
 
 
@@ -85,13 +86,9 @@ class WhisperRecognizer:
         self.beam_size = beam_size
         self.prompt = prompt or None
         self.no_speech_threshold = no_speech_threshold
+        self.loops_retried = 0  # decodes that ran into a repetition loop and were redone
 
-    def recognize(self, samples: np.ndarray, lang: str | None = None) -> Recognition:
-        lang = lang or self.lang
-        if not self.multilingual:
-            lang = "en"
-        t0 = time.perf_counter()
-        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    def _decode(self, x: np.ndarray, lang: str, max_new_tokens: int, **options):
         segments, info = self.model.transcribe(
             x,
             language=None if lang == "auto" else lang,
@@ -101,7 +98,25 @@ class WhisperRecognizer:
             vad_filter=False,
             temperature=0.0,
             initial_prompt=self.prompt,
+            max_new_tokens=max_new_tokens,
+            **options,
         )
+        return list(segments), info
+
+    def recognize(self, samples: np.ndarray, lang: str | None = None) -> Recognition:
+        lang = lang or self.lang
+        if not self.multilingual:
+            lang = "en"
+        t0 = time.perf_counter()
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        # Speech carries a few tokens per second; a decode that runs past this is a
+        # repetition loop ("10.000.000.000..."), which would also cost seconds of latency.
+        cap = min(int(MAX_TOKENS_BASE + MAX_TOKENS_PER_S * len(x) / ASR_RATE), 220)
+        segments, info = self._decode(x, lang, cap)
+        if any(len(s.tokens) >= cap or s.compression_ratio > 2.4 for s in segments):
+            # Deterministic second try: penalise repeats instead of sampling at a temperature.
+            segments, info = self._decode(x, lang, cap, repetition_penalty=1.3, no_repeat_ngram_size=3)
+            self.loops_retried += 1
         # A segment Whisper itself thinks is not speech is its typical hallucination
         # on noise ("you", "thank you"): drop it.
         words = [
