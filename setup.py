@@ -64,7 +64,7 @@ setup(
         "text2num",
         "rapidfuzz",
     ],
-    extras_require={"test": ["pytest", "pytest-timeout", "hypothesis", "ruff"]},
+    extras_require={"test": ["pytest", "pytest-timeout", "hypothesis", "ruff", "colcon-core", "colcon-ros", "colcon-python-setup-py", "colcon-package-selection"]},
     zip_safe=True,
     maintainer="glasses_stack maintainers",
     maintainer_email="maintainers@glasses-stack.dev",
