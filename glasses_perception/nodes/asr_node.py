@@ -64,6 +64,9 @@ class AsrNode(GlassesLifecycleNode):
         self.current = "none"  # recognizer in use: engine, saver_engine or none
         self.parked = False
         self.power_saving = False
+        # Lifecycle transitions (service thread) and power/state (executor) both switch the
+        # engine: one lock so neither decides on the other's half-updated flags.
+        self._engine_lock = threading.RLock()
         self.stream: asr.UtteranceStream | None = None
         self.pub = self.event_publisher("perception/transcript")
         self.audio = AudioInput(self, self.on_audio, self.on_gap)
@@ -101,22 +104,25 @@ class AsrNode(GlassesLifecycleNode):
             self.health.set(f"{name}_load_ms", f"{(time.perf_counter() - t0) * 1000:.0f}")
 
     def activate(self) -> None:
-        self.parked = False
-        self._start_streaming()
-        self._choose_engine()
+        with self._engine_lock:
+            self.parked = False
+            self._start_streaming()
+            self._choose_engine()
 
     def deactivate(self) -> None:
-        self.parked = True
-        self._choose_engine()
-        if self.current == "none":
-            self._stop_worker()
-            self.stream = None
+        with self._engine_lock:
+            self.parked = True
+            self._choose_engine()
+            if self.current == "none":
+                self._stop_worker()
+                self.stream = None
 
     def cleanup(self) -> None:
-        self._stop_worker()
-        self.stream = None
-        self.current = "none"
-        self.recognizers.clear()
+        with self._engine_lock:
+            self._stop_worker()
+            self.stream = None
+            self.current = "none"
+            self.recognizers.clear()
 
     def _start_streaming(self) -> None:
         if self.stream is None:
@@ -187,12 +193,13 @@ class AsrNode(GlassesLifecycleNode):
 
     def on_power(self, state: ev.PowerState) -> None:
         saving = state.mode in SAVER_MODES
-        if saving != self.power_saving:
-            self.power_saving = saving
-            if self.recognizers:
-                self._choose_engine()
-                if self.current != "none":
-                    self._start_streaming()
+        with self._engine_lock:
+            if saving != self.power_saving:
+                self.power_saving = saving
+                if self.recognizers:
+                    self._choose_engine()
+                    if self.current != "none":
+                        self._start_streaming()
 
     # -- recognition worker -------------------------------------------------------
 
