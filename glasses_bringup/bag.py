@@ -187,7 +187,8 @@ def summarize(path: str | Path) -> dict:
         topics[topic] = {
             "type": types[topic],
             "count": counts[topic],
-            "rate_hz": round((counts[topic] - 1) / span, 2) if span > 0 else None,
+            # a rate needs messages spread over time: a latched state re-sent at start has none
+            "rate_hz": round((counts[topic] - 1) / span, 2) if span >= 1.0 and counts[topic] >= 3 else None,
         }
     start = min(first.values()) if first else 0
     end = max(last.values()) if last else 0

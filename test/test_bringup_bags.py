@@ -240,3 +240,10 @@ def test_replay_drops_one_message_with_a_diagnostic_when_a_subscriber_stays_stuc
     assert replayer._publish(StuckPublisher(), "/imu/data", b"\x00") is False
     assert replayer.dropped == 1 and replayer.publish_retries > 0
     assert "took nothing" in (replayer.health.last_error or "") and replayer.exit_code() == 1
+
+
+def test_bag_info_rates_only_for_messages_spread_over_time(tmp_path):
+    write_imu_bag(tmp_path / "steady", 300, rate_hz=100.0)
+    write_imu_bag(tmp_path / "burst", 2, rate_hz=1e6)  # e.g. a latched state sent twice at start
+    assert summarize(tmp_path / "steady")["topics"]["/imu/data"]["rate_hz"] == pytest.approx(100.0, rel=0.01)
+    assert summarize(tmp_path / "burst")["topics"]["/imu/data"]["rate_hz"] is None
