@@ -237,6 +237,20 @@ def test_commit_is_idempotent_and_aborted_rows_never_charge(sandbox):
     assert sandbox.balance("CNY") == Decimal("4999.00")
 
 
+def test_a_refunded_payment_is_never_charged_again(tmp_path):
+    """Found by the invariant test below: commit after refund used to debit the wallet again."""
+    sandbox = SqliteSandbox(tmp_path / "refund.sqlite")
+    sandbox.begin("k1", "pay", "a", "A", Decimal("0.01"), "CNY")
+    sandbox.commit("k1")
+    sandbox.refund("k1")
+    with pytest.raises(BackendError) as refused:
+        sandbox.commit("k1")
+    assert refused.value.reason == "refunded"
+    assert sandbox.balance("CNY") == Decimal("5000.00") and sandbox.get("k1").status == "refunded"
+    sandbox.refund("k1")  # a second refund returns nothing more
+    assert sandbox.balance("CNY") == Decimal("5000.00")
+
+
 def test_ledger_invariant_under_any_sequence_of_operations(tmp_path):
     """Whatever order begin/commit/abort/refund/reopen come in, the wallet moves by exactly the done rows."""
     from hypothesis import HealthCheck, given, settings
@@ -249,7 +263,7 @@ def test_ledger_invariant_under_any_sequence_of_operations(tmp_path):
     )
     counter = iter(range(10**6))
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(ops)
     def run(sequence):
         path = tmp_path / f"inv{next(counter)}.sqlite"

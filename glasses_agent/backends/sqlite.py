@@ -234,8 +234,8 @@ class SqliteSandbox:
                 raise BackendError("unknown_payment", key)
             if row["status"] == "done":
                 return self._payment(row)
-            if row["status"] == "aborted":
-                raise BackendError("aborted", key)
+            if row["status"] != "pending":  # aborted or refunded: never charged (again)
+                raise BackendError(row["status"], key)
             bal = db.execute("SELECT balance_minor FROM wallet WHERE currency = ?", (row["currency"],)).fetchone()
             if bal is None or bal[0] < row["amount_minor"]:
                 raise BackendError("insufficient_funds", f"{row['currency']}")
