@@ -285,9 +285,11 @@ def test_ledger_invariant_under_any_sequence_of_operations(tmp_path):
                     s = SqliteSandbox(path)
             except BackendError:
                 pass
-        done = sum((p.amount for p in s.ledger() if p.status == "done"), Decimal("0.00"))
-        assert s.balance("CNY") == start - done
-        assert len({p.key for p in s.ledger()}) == len(s.ledger())
-        s.close()
+        try:
+            done = sum((p.amount for p in s.ledger() if p.status == "done"), Decimal("0.00"))
+            assert s.balance("CNY") == start - done
+            assert len({p.key for p in s.ledger()}) == len(s.ledger())
+        finally:
+            s.close()  # a failing example must not leak its connection into the shrinking runs
 
     run()
