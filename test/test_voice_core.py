@@ -31,6 +31,17 @@ def feed_chunks(target, x: np.ndarray, stamp: float = 0.0, chunk: int = 320) -> 
     return out
 
 
+def feed_with_wake(transcriber, stream, audio, wake_stamp, stamp=10.0):
+    """Feed 20 ms chunks from ``stamp``; the wake word opens listening in the chunk that holds it."""
+    results = []
+    for i in range(0, audio.size, 320):
+        t = stamp + i / RATE
+        if t <= wake_stamp < t + 0.02:
+            stream.listen(wake_stamp, "wake_word")
+        results += transcriber.feed(audio[i : i + 320], t)
+    return results
+
+
 @pytest.fixture(scope="module")
 def whisper():
     return asr.WhisperRecognizer()
@@ -214,12 +225,7 @@ def test_gate_closed_means_no_transcript_until_listening(repo_root, whisper):
     stream2 = asr.UtteranceStream(always_listen=False)
     tr2 = asr.Transcriber(whisper, stream2, partials=False)
     audio = np.concatenate([wake, clip(repo_root, "what_is_this"), silence(0.6)])
-    results = []
-    for i in range(0, audio.size, 320):
-        t = 10.0 + i / RATE
-        if t <= hit.stamp < t + 0.02:
-            stream2.listen(hit.stamp, "wake_word")
-        results += tr2.feed(audio[i : i + 320], t)
+    results = feed_with_wake(tr2, stream2, audio, hit.stamp)
     assert [wer.normalize(r.text) for r in results] == ["what is this"]
 
 
@@ -268,12 +274,7 @@ def test_wake_word_inside_an_open_utterance_is_not_transcribed(repo_root, whispe
     stream = asr.UtteranceStream(always_listen=True)
     tr = asr.Transcriber(whisper, stream, partials=False)
     audio = np.concatenate([wake, clip(repo_root, "what_is_this"), silence(0.6)])
-    results = []
-    for i in range(0, audio.size, 320):
-        t = 10.0 + i / RATE
-        if t <= hit.stamp < t + 0.02:
-            stream.listen(hit.stamp, "wake_word")
-        results += tr.feed(audio[i : i + 320], t)
+    results = feed_with_wake(tr, stream, audio, hit.stamp)
     assert [wer.normalize(r.text) for r in results] == ["what is this"]
     assert stream.dropped_short == 1
 
