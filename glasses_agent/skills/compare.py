@@ -6,7 +6,7 @@ from __future__ import annotations
 from glasses_agent import cards
 from glasses_agent.backends.base import BackendError, Product, Services, idempotency_key, money
 from glasses_agent.skills.base import Outcome, Proposal
-from glasses_agent.skills.pay import LimitError, Limits, check_limits, spend
+from glasses_agent.skills.pay import LimitError, Limits, check_limits, over_limit, payment_failed, spend
 
 
 def product_name(product: Product, lang: str) -> str:
@@ -57,7 +57,7 @@ class CompareSkill:
         try:
             check_limits(self.services, amount, best.currency, self.limits)
         except LimitError as exc:
-            return _over_limit(exc, shown, lang, "buy")
+            return over_limit(exc, shown, lang, "buy")
         details = {"product_id": product.product_id, "merchant": best.merchant, "quantity": quantity,
                    "amount": format(amount, "f"), "currency": best.currency}  # fmt: skip
 
@@ -66,10 +66,9 @@ class CompareSkill:
                 _, charged = spend(self.services, self.limits, key, "buy", best.merchant, best.merchant, amount,
                                    best.currency, "", details)  # fmt: skip
             except LimitError as exc:
-                return _over_limit(exc, shown, lang, "buy")
+                return over_limit(exc, shown, lang, "buy")
             except BackendError as exc:
-                return Outcome(replies=[cards.reply("payment_failed", lang, reason=exc.reason)],
-                               actions=[("buy", "failed", {"reason": exc.reason})], failed=True)  # fmt: skip
+                return payment_failed(exc, lang, "buy")
             if not charged:
                 return Outcome(actions=[("buy", "duplicate", {"key": key})])
             return Outcome(
@@ -81,12 +80,3 @@ class CompareSkill:
         card = cards.reply("confirm_buy", lang, amount=shown, quantity=quantity, product=name, merchant=best.merchant)
         return Outcome(replies=[card], actions=[("buy", "awaiting_confirmation", {**details, "key": key})],
                        proposal=Proposal("buy", key, f"{name} · {shown}", card, execute, details))  # fmt: skip
-
-
-def _over_limit(exc: LimitError, shown: str, lang: str, action: str) -> Outcome:
-    return Outcome(
-        replies=[cards.reply("over_limit", lang, which=cards.word(f"limit_{exc.which}", lang), amount=shown,
-                             limit=money(exc.limit, exc.currency))],  # fmt: skip
-        actions=[(action, "refused", {"reason": f"over_{exc.which}_limit"})],
-        failed=True,
-    )

@@ -10,8 +10,7 @@ from rapidfuzz import fuzz, process
 from glasses_agent import cards
 from glasses_agent.backends.base import BackendError, MenuItem, Restaurant, Services, idempotency_key, money
 from glasses_agent.skills.base import Outcome, Proposal
-from glasses_agent.skills.compare import _over_limit
-from glasses_agent.skills.pay import LimitError, Limits, check_limits, spend
+from glasses_agent.skills.pay import LimitError, Limits, check_limits, over_limit, payment_failed, spend
 
 DELIVERY_FEE = Decimal("5.00")
 SIZE_ORDER = ("small", "regular", "medium", "large")
@@ -81,7 +80,7 @@ class FoodSkill:
         try:
             check_limits(self.services, amount, dish.currency, self.limits)
         except LimitError as exc:
-            return _over_limit(exc, shown, lang, "order_food")
+            return over_limit(exc, shown, lang, "order_food")
         details = {"restaurant_id": restaurant.restaurant_id, "items": items, "amount": format(amount, "f"),
                    "currency": dish.currency, "delivery_fee": format(DELIVERY_FEE, "f")}  # fmt: skip
 
@@ -91,10 +90,9 @@ class FoodSkill:
                       dish.currency, "", details)  # fmt: skip
                 order = self.fulfil(key, details)
             except LimitError as exc:
-                return _over_limit(exc, shown, lang, "order_food")
+                return over_limit(exc, shown, lang, "order_food")
             except BackendError as exc:
-                return Outcome(replies=[cards.reply("payment_failed", lang, reason=exc.reason)],
-                               actions=[("order_food", "failed", {"reason": exc.reason})], failed=True)  # fmt: skip
+                return payment_failed(exc, lang, "order_food")
             info = {"dish": dish_name, "restaurant": rest_name, "key": key}
             return Outcome(
                 replies=[cards.reply("food_status", lang, status=cards.word("confirmed", lang), **info)],

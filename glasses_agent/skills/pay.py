@@ -121,7 +121,7 @@ class PaySkill:
         try:
             check_limits(self.services, amount, currency, self.limits)
         except LimitError as exc:
-            return self._over_limit(exc, shown, lang)
+            return over_limit(exc, shown, lang, "pay")
         details = {"payee": request.payee, "payee_name": payee_name, "amount": format(amount, "f"),
                    "currency": currency, "ref": request.ref or "", "scheme": request.scheme}  # fmt: skip
 
@@ -130,10 +130,9 @@ class PaySkill:
                 payment, charged = spend(self.services, self.limits, key, "pay", request.payee, payee_name, amount,
                                          currency, request.ref or "", details)  # fmt: skip
             except LimitError as exc:
-                return self._over_limit(exc, shown, lang)
+                return over_limit(exc, shown, lang, "pay")
             except BackendError as exc:
-                return Outcome(replies=[cards.reply("payment_failed", lang, reason=exc.reason)],
-                               actions=[("pay", "failed", {"key": key, "reason": exc.reason})], failed=True)  # fmt: skip
+                return payment_failed(exc, lang, "pay", key=key)
             if not charged:
                 return Outcome(replies=[cards.reply("already_paid", lang, amount=shown, payee_name=payee_name)],
                                actions=[("pay", "duplicate", {"key": key})])  # fmt: skip
@@ -147,10 +146,18 @@ class PaySkill:
         return Outcome(replies=[card], actions=[("pay", "awaiting_confirmation", {**details, "key": key})],
                        proposal=Proposal("pay", key, f"{shown} → {payee_name}", card, execute, details))  # fmt: skip
 
-    def _over_limit(self, exc: LimitError, shown: str, lang: str) -> Outcome:
-        return Outcome(
-            replies=[cards.reply("over_limit", lang, which=cards.word(f"limit_{exc.which}", lang), amount=shown,
-                                 limit=money(exc.limit, exc.currency))],  # fmt: skip
-            actions=[("pay", "refused", {"reason": f"over_{exc.which}_limit"})],
-            failed=True,
-        )
+
+def over_limit(exc: LimitError, shown: str, lang: str, action: str) -> Outcome:
+    """The refusal every spending skill gives when a limit stops it."""
+    return Outcome(
+        replies=[cards.reply("over_limit", lang, which=cards.word(f"limit_{exc.which}", lang), amount=shown,
+                             limit=money(exc.limit, exc.currency))],  # fmt: skip
+        actions=[(action, "refused", {"reason": f"over_{exc.which}_limit"})],
+        failed=True,
+    )
+
+
+def payment_failed(exc: BackendError, lang: str, action: str, **data) -> Outcome:
+    """The card and failed action when the wallet or a service refuses a charge."""
+    return Outcome(replies=[cards.reply("payment_failed", lang, reason=exc.reason)],
+                   actions=[(action, "failed", {**data, "reason": exc.reason})], failed=True)  # fmt: skip

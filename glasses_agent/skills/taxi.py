@@ -8,8 +8,7 @@ from decimal import Decimal
 from glasses_agent import cards
 from glasses_agent.backends.base import BackendError, RideQuote, Services, idempotency_key, money
 from glasses_agent.skills.base import Outcome, Proposal
-from glasses_agent.skills.compare import _over_limit
-from glasses_agent.skills.pay import LimitError, Limits, check_limits, spend
+from glasses_agent.skills.pay import LimitError, Limits, check_limits, over_limit, payment_failed, spend
 
 
 class TaxiSkill:
@@ -32,7 +31,7 @@ class TaxiSkill:
         try:
             check_limits(self.services, quote.fare, quote.currency, self.limits)
         except LimitError as exc:
-            return _over_limit(exc, shown, lang, "hail_taxi")
+            return over_limit(exc, shown, lang, "hail_taxi")
         details = {"pickup": quote.pickup, "destination": quote.destination, "ride_class": quote.ride_class,
                    "amount": format(quote.fare, "f"), "currency": quote.currency,
                    "pickup_eta_min": quote.pickup_eta_min, "trip_min": quote.trip_min}  # fmt: skip
@@ -42,10 +41,9 @@ class TaxiSkill:
                 spend(self.services, self.limits, key, "ride", "taxi", "Taxi", quote.fare, quote.currency, "", details)
                 ride = self.fulfil(key, details)
             except LimitError as exc:
-                return _over_limit(exc, shown, lang, "hail_taxi")
+                return over_limit(exc, shown, lang, "hail_taxi")
             except BackendError as exc:
-                return Outcome(replies=[cards.reply("payment_failed", lang, reason=exc.reason)],
-                               actions=[("hail_taxi", "failed", {"reason": exc.reason})], failed=True)  # fmt: skip
+                return payment_failed(exc, lang, "hail_taxi")
             info = {"destination": destination, "key": key}
             return Outcome(
                 replies=[cards.reply("ride_status", lang, status=cards.word("driver_on_the_way", lang),
