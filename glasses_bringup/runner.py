@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from glasses_bringup.paths import share_path, use_stack_dds_profile
+from glasses_bringup.paths import share_path
 from glasses_bringup.registry import NODES
 from glasses_bringup.rig import NodeSpec, Rig, RigError, load_rig, node_parameters
 from glasses_bringup.scenario import ScenarioError, load
@@ -113,8 +113,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    use_stack_dds_profile()
+    # glasses_bringup.cli.main (the only way in: `glasses up`, `glasses demo`) has set the
+    # DDS environment: discovery on localhost and the stack's Fast DDS profile.
     try:
         rig = load_rig(args.rig)
         variant = args.variant or rig.variant
