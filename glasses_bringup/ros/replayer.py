@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.qos import DurabilityPolicy, HistoryPolicy
 from rosgraph_msgs.msg import Clock
 
@@ -155,8 +156,6 @@ class Replayer(GlassesNode):
 
     def _publish(self, pub, topic: str, data: bytes) -> bool:
         """Publish with back-pressure: retry while a reliable subscriber catches up."""
-        from rclpy._rclpy_pybind11 import RCLError
-
         give_up = None
         while True:
             try:
