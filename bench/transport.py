@@ -148,6 +148,15 @@ def raw_read_rate(bag: Path) -> tuple[float, int, str]:
     return n / (time.perf_counter() - t0), n, conns[0].topic
 
 
+def play_through(replayer) -> tuple[float, float]:
+    """Start a replayer and wait for the end of the bag: (wall start, published msg/s)."""
+    t_start = time.time()
+    replayer.start()
+    while not replayer.done:
+        time.sleep(0.005)
+    return t_start, replayer.published / (replayer.done_at - t_start)
+
+
 def measure_replay(bag: Path, runs: int = 5) -> dict:
     """Raw read rate vs replay rate into a sink in another process (best of `runs` each).
 
@@ -171,22 +180,15 @@ def measure_replay(bag: Path, runs: int = 5) -> dict:
         while replayer.count_subscribers(topic) == 0 and time.time() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)
-        t_start = time.time()
-        replayer.start()
-        while not replayer.done:
-            time.sleep(0.005)
+        t_start, rate = play_through(replayer)
         count, last = sink.communicate(timeout=60)[0].split()
         delivered, published = int(count), replayer.published
-        replay_rates.append(published / (replayer.done_at - t_start))
+        replay_rates.append(rate)
         delivered_rates.append(delivered / max(float(last) - t_start, 1e-9))
         replayer.destroy_node()
         # the same replay with nobody subscribed: the replayer's own cost (read + publish)
         alone = Replayer(str(bag), topics=[topic], rate=0.0)
-        t_start = time.time()
-        alone.start()
-        while not alone.done:
-            time.sleep(0.005)
-        alone_rates.append(alone.published / (alone.done_at - t_start))
+        alone_rates.append(play_through(alone)[1])
         alone.destroy_node()
     rclpy.shutdown()
     return {
