@@ -57,6 +57,13 @@ def camera_params(width: int, height: int) -> dict:
     return {"source": "sim", "scenario": str(SCENARIO), "width": width, "height": height, "fps": 30.0}
 
 
+def spin_until_frames(executor, probe, timeout_s: float = 120.0) -> None:
+    """Spin until the probe has the warm-up plus the measured frames (or the time-out)."""
+    deadline = time.time() + timeout_s
+    while len(probe.latencies_ms) < FRAMES + WARMUP and time.time() < deadline:
+        executor.spin_once(timeout_sec=0.05)
+
+
 def measure_composed(width: int, height: int) -> list[float]:
     from rclpy.parameter import Parameter
 
@@ -68,9 +75,7 @@ def measure_composed(width: int, height: int) -> list[float]:
     executor = make_executor("events")
     executor.add_node(camera)
     executor.add_node(probe)
-    deadline = time.time() + 120
-    while len(probe.latencies_ms) < FRAMES + WARMUP and time.time() < deadline:
-        executor.spin_once(timeout_sec=0.05)
+    spin_until_frames(executor, probe)
     camera.destroy_node()
     probe.destroy_node()
     rclpy.shutdown()
@@ -88,9 +93,7 @@ def measure_isolated(width: int, height: int) -> list[float]:
         probe = LatencyProbe()
         executor = make_executor("events")
         executor.add_node(probe)
-        deadline = time.time() + 120
-        while len(probe.latencies_ms) < FRAMES + WARMUP and time.time() < deadline:
-            executor.spin_once(timeout_sec=0.05)
+        spin_until_frames(executor, probe)
         probe.destroy_node()
         rclpy.shutdown()
     finally:
