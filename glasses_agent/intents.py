@@ -102,6 +102,7 @@ MODEL_ACCEPT = 0.5  # the model alone decides above this when no rule claims the
 MODEL_OVERRIDE = 0.8  # the model overrides a disagreeing rule above this
 UNKNOWN_OVERRIDE = 0.8  # the model calls a rule match out of scope ("she paid yesterday") above this
 CLARIFY_FLOOR = 0.2  # between this and MODEL_ACCEPT: unknown, with the best guesses for a question back
+SECOND_GUESS_FLOOR = 0.05  # a second guess below this is not worth offering
 GUARDED = ("pay", "buy", "order_food", "hail_taxi", "send_message", "call")  # money or a message to someone
 GUARDED_SURE = 0.85  # a model-only guess at a guarded intent below this is asked back, never acted on
 RULE_AUTHORITY = ("confirm", "cancel")
@@ -153,6 +154,17 @@ def parse(utterance: str, lang: str | None = None) -> ParseResult:
     return decide(rules, ranked)
 
 
+def reinterpret(result: ParseResult, intent: str) -> ParseResult:
+    """The same utterance read as ``intent`` (the wearer picked it when asked back)."""
+    slots = _slots_zh(intent, result.text) if result.lang == "zh" else _slots_en(intent, result.text)
+    return ParseResult(intent, slots, 1.0, result.lang, result.text, result.backend, path="clarified")
+
+
+def needs_clarifying(result: ParseResult) -> bool:
+    """True when the dialogue must ask back with the best guesses instead of acting."""
+    return result.ambiguous or (result.intent == "unknown" and bool(result.candidates))
+
+
 def decide(rules: ParseResult, ranked: list[tuple[str, float]]) -> ParseResult:
     """Combine the rule result with the model's ranked intents."""
     top, p = ranked[0]
@@ -176,11 +188,12 @@ def decide(rules: ParseResult, ranked: list[tuple[str, float]]) -> ParseResult:
     else:
         intent, confidence, path = "unknown", 0.0, "model"
     if intent == "unknown":
-        best = [g for g in guesses if g[1] >= CLARIFY_FLOOR]
+        best = [g for g in guesses if g[1] >= CLARIFY_FLOOR][:1] + [g for g in guesses[1:] if g[1] >= SECOND_GUESS_FLOOR]
+        best = list(dict.fromkeys(best))[:2]
         return ParseResult("unknown", {}, 0.0, rules.lang, rules.text, path=path, candidates=best)
     slots = rules.slots if intent == r else (_slots_zh(intent, rules.text) if rules.lang == "zh" else _slots_en(intent, rules.text))
     ambiguous = path == "model" and intent in GUARDED and confidence < GUARDED_SURE
-    others = [g for g in guesses if g[0] != intent]
+    others = [g for g in guesses if g[0] != intent and g[1] >= SECOND_GUESS_FLOOR]
     candidates = [(intent, round(confidence, 3))] + others[:1]
     return ParseResult(intent, slots, min(1.0, confidence), rules.lang, rules.text, path=path, candidates=candidates,
                        ambiguous=ambiguous)  # fmt: skip
