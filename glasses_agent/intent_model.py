@@ -37,7 +37,9 @@ MODEL_DIR = Path(__file__).resolve().parent / "models"
 TEMPLATES_PATH = MODEL_DIR / "intent_templates.yaml"
 CORPUS_PATH = MODEL_DIR / "intent_corpus.tsv"
 MODEL_PATH = MODEL_DIR / "intent_model.json.gz"
-DEV_SET_PATH = MODEL_DIR.parents[1] / "test" / "fixtures" / "agent" / "utterances.yaml"
+FIXTURES = MODEL_DIR.parents[1] / "test" / "fixtures" / "agent"
+DEV_SET_PATH = FIXTURES / "utterances.yaml"
+HELDOUT_PATHS = (FIXTURES / "intents_heldout.yaml", FIXTURES / "utterances_heldout.yaml")
 
 SEED = 20261201
 EPOCHS = 12
@@ -290,8 +292,14 @@ def _augment(text: str, lang: str, rng: random.Random) -> str:
     return text
 
 
-def build_corpus(templates: dict, dev_set: list[dict] | None = None, seed: int = SEED) -> list[tuple[str, str, str, str]]:
-    """(text, lang, intent, source) rows: template expansions per intent and language, then the dev set."""
+def build_corpus(templates: dict, dev_set: list[dict] | None = None, seed: int = SEED,
+                 exclude: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, str, str, str]]:  # fmt: skip
+    """(text, lang, intent, source) rows: template expansions per intent and language, then the dev set.
+
+    ``exclude`` holds normalised texts that must never be trained on (the held-out splits): an
+    expansion or dev utterance equal to one of them is left out, so a held-out figure never
+    counts a sentence the model has seen.
+    """
     rng = random.Random(seed)
     fillers = templates["fillers"]
     rows: list[tuple[str, str, str, str]] = []
@@ -318,14 +326,14 @@ def build_corpus(templates: dict, dev_set: list[dict] | None = None, seed: int =
                 text = re.sub(r"\{(\w+)\}", lambda m, values=values: str(rng.choice(values[m.group(1)])), text)
                 text = _augment(text, lang, rng)
                 key = (text.lower(), lang)
-                if key in seen:
+                if key in seen or normalise(text) in exclude:
                     stalls += 1
                     continue
                 seen.add(key)
                 rows.append((text, lang, intent, "template"))
                 made += 1
     for item in dev_set or []:
-        if item["text"].strip():
+        if item["text"].strip() and normalise(item["text"]) not in exclude:
             rows.append((item["text"], item["lang"], item["intent"], "dev"))
     return rows
 
@@ -339,6 +347,11 @@ def read_corpus(path: Path = CORPUS_PATH) -> list[tuple[str, str, str]]:
     """(text, intent, source) rows of the corpus file."""
     lines = path.read_text(encoding="utf-8").splitlines()[1:]
     return [(cols[0], cols[2], cols[3]) for cols in (line.split("\t") for line in lines) if len(cols) == 4]
+
+
+def heldout_texts() -> frozenset[str]:
+    """Normalised texts of the held-out splits: read only to keep them out of the corpus."""
+    return frozenset(normalise(it["text"]) for p in HELDOUT_PATHS if p.exists() for it in _load_yaml(p) or [])
 
 
 def _load_yaml(path: Path):
@@ -356,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "build":
         dev = _load_yaml(DEV_SET_PATH) if DEV_SET_PATH.exists() else []
-        write_corpus(build_corpus(_load_yaml(TEMPLATES_PATH), dev), args.corpus)
+        write_corpus(build_corpus(_load_yaml(TEMPLATES_PATH), dev, exclude=heldout_texts()), args.corpus)
     blob = train(read_corpus(args.corpus))
     digest = hashlib.sha256(blob).hexdigest()
     if args.command == "check":

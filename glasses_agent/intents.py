@@ -680,6 +680,9 @@ def _daily_slots_en(intent: str, rest: str, slots: dict) -> None:
 
 def _category_en(rest: str, slots: dict) -> None:
     """"the nearest pharmacy", "a coffee shop near me": a kind of place, not one place."""
+    m = re.search(r"\bhow far (?:away )?is (?P<d>[\w' &-]+?)(?= from\b| (?:now|please)\b|$)", rest)
+    if m and "destination" not in slots:
+        slots["destination"] = _clean_phrase(m.group("d"))
     m = (re.search(r"\b(?:nearest|closest) (?P<c>[\w' -]+?)(?= (?:near|around|from|to|please|here|nearby)\b|$)", rest)
          or re.search(r"\b(?:find|any|is there|where can i find|looking for)(?: me)? (?:a |an |any |some )(?P<c>[\w' -]+?)"
                       r"(?= (?:near|nearby|around|close)\b|$)", rest))  # fmt: skip
