@@ -128,6 +128,11 @@ def _model():
         return None
 
 
+def warm_up() -> bool:
+    """Load the intent model now; False when it could not be loaded (rules only)."""
+    return _model() is not None
+
+
 def parse_rules(utterance: str, lang: str | None = None) -> ParseResult:
     """The rule tables alone (first match wins)."""
     if not isinstance(utterance, str):
