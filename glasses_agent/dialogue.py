@@ -358,6 +358,7 @@ class DialogueManager:
         else:
             return False
         chosen = self._choose(asked, choice, stamp, now, "speech")
+        step.intent = chosen.intent or step.intent
         step.actions.extend(chosen.actions)
         step.replies.extend(chosen.replies)
         return True

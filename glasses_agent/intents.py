@@ -498,7 +498,8 @@ def _qty_size_item(phrase: str, slots: dict) -> None:
     if m.group("size"):
         slots["size"] = SIZES_EN[m.group("size")]
     item = _clean_phrase(m.group("item"))
-    if item and item not in ("it", "this", "that", "these", "those", "one", "this one", "that one", "food", "something"):
+    if item and item not in ("it", "this", "that", "these", "those", "one", "this one", "that one", "food", "something",
+                             "lunch", "dinner", "breakfast", "takeout", "takeaway", "delivery", "some lunch"):  # fmt: skip
         slots["item"] = _singular(item)
 
 
@@ -534,7 +535,7 @@ def _slots_en(intent: str, t: str) -> dict[str, Any]:
         if intent == "hail_taxi" and re.search(r"\b(?:big|large|xl|suv|van|6 seater|seven seater)\b", rest):
             slots["size"] = "large"
         if intent == "navigate":
-            for mode, pat in (("walk", r"\bwalk\w*|on foot\b"), ("drive", r"\bdriv\w+|by car\b"),
+            for mode, pat in (("walk", r"\bwalk\w*|\b(?:on|by) foot\b"), ("drive", r"\bdriv\w+|by car\b"),
                               ("bike", r"\bbik\w+|cycl\w+"), ("transit", r"\b(?:bus|subway|metro|transit|train)\b(?! station)")):  # fmt: skip
                 if re.search(pat, rest.replace(slots.get("destination") or "\0", "")):
                     slots["mode"] = mode
@@ -545,25 +546,42 @@ def _slots_en(intent: str, t: str) -> dict[str, Any]:
             r = _clean_phrase(m.group("r"))
             slots["restaurant"] = "usual" if r and "usual" in r else r
             rest = rest[: m.start()].strip()
-        rest = re.sub(r" (?:delivered|for delivery|to go|please)$", "", rest)
-        m = re.search(r"\b(?:order|get me|bring me|deliver|i want|i'd like|i would like|i'll have|have)\b (?:me )?(?P<p>.+)$", rest)
+        m = re.search(r"^(?:have|get|ask) (?P<r>[\w' &-]+?) (?:to )?(?:send|deliver|bring) (?:me|us) ", rest)
+        if m and "restaurant" not in slots:
+            r = _clean_phrase(m.group("r"))
+            slots["restaurant"] = "usual" if r and "usual" in r else r
+            rest = "order " + rest[m.end() :]
+        rest = re.sub(r" (?:delivered|for delivery|to go|please|sent over|sent|brought)$", "", rest)
+        m = re.search(r"\b(?:order|get me|bring me|deliver|i want|i'd like|i would like|i'll have|have|feel like|"
+                      r"go for|craving|get)\b (?:me |us )?(?P<p>.+)$", rest)  # fmt: skip
         if m:
             _qty_size_item(re.sub(r"^(?:some )?(?:food )?", "", m.group("p")), slots)
     elif intent == "buy":
-        m = re.search(r"\b(?:buy|purchase|order|get)\b (?P<p>.+?)(?: (?:for me|online|here|now))?$", rest)
+        m = (re.search(r"\badd (?P<p>.+?) to (?:my |the )?(?:cart|basket)\b", rest)
+             or re.search(r"\b(?:buy|purchase|order|get|take|grab|pick up)\b (?:me |us )?(?P<p>.+?)(?: (?:for me|online|here|now|in (?:my |the )?(?:cart|basket)))?$", rest))  # fmt: skip
         if m:
-            _qty_size_item(m.group("p"), slots)
+            phrase = m.group("p")
+            n = re.match(r"^(?P<q>\d+|a|an|one) (?:of )?(?:them|these|those|this|it)$", phrase)
+            if n:
+                slots["quantity"] = int(n.group("q")) if n.group("q").isdigit() else 1
+            else:
+                _qty_size_item(phrase, slots)
             slots.pop("size", None)
     elif intent == "compare_price":
         m = re.search(r"\b(?:for|of|on)\b (?:this |that )?(?P<p>(?!this\b|that\b|it\b)[\w' -]+?)(?: (?:online|elsewhere|here))?$", rest)
-        if m and not re.search(r"\bprices?\b$", m.group("p")):
+        is_x = re.search(r"^(?:is|are) (?P<p>(?!this\b|that\b|it\b|these\b|those\b|there\b)[\w' -]+?) (?:cheaper|cheapest|on sale|"
+                         r"a good deal|overpriced)\b", rest)  # fmt: skip
+        if is_x:
+            slots["item"] = _clean_phrase(is_x.group("p"))
+        elif m and not re.search(r"\bprices?\b$", m.group("p")):
             slots["item"] = _clean_phrase(m.group("p"))
         else:
             m = re.search(r"\bhow much (?:is|are|does) (?P<p>(?!this\b|that\b|it\b)[\w' -]+?)(?: cost)?$", rest)
             if m:
                 slots["item"] = _clean_phrase(m.group("p"))
     elif intent == "call":
-        m = re.search(r"\b(?:call|phone|ring|dial|facetime)\b (?:up )?(?P<c>.+?)(?= (?:on|at|back|now)\b|$)", rest)
+        m = (re.search(r"\b(?:call|phone|ring|dial|facetime|talk to|speak to|speak with)\b (?:up )?(?P<c>.+?)(?= (?:on|at|back|now)\b|$)", rest)
+             or re.search(r"\bget (?P<c>.+?) on the (?:line|phone)\b", rest))  # fmt: skip
         if m:
             c = _clean_phrase(m.group("c"))
             if c and c not in ("back", "me"):
@@ -571,7 +589,9 @@ def _slots_en(intent: str, t: str) -> dict[str, Any]:
     elif intent == "remind":
         m = re.search(r"\b(?:remind(?:er)?(?: me)?|don't let me forget)(?: to| about| that)? (?P<task>.+)$", rest)
         if m:
-            slots["task"] = _clean_phrase(re.sub(r"^(?:to|about|that) ", "", m.group("task")))
+            task = re.sub(r"^(?:to|about|that) ", "", m.group("task"))
+            task = re.sub(r"^(?:after|before|during|later|around) (?:\w+ ){0,2}?(?:to|about) ", "", task)  # "after lunch to ..."
+            slots["task"] = _clean_phrase(task)
     elif intent == "schedule":
         m = re.search(r"\bwith (?P<c>[\w' ]+?)(?= (?:about|on|for)\b|$)", rest)
         if m:
@@ -585,7 +605,7 @@ def _slots_en(intent: str, t: str) -> dict[str, Any]:
             slots["level"] = 0
         elif m and 0 <= int(m.group("n")) <= 100:
             slots["level"] = int(m.group("n"))
-        elif re.search(r"\b(?:up|louder|increase|raise|higher|can't hear|unmute)\b", rest):
+        elif re.search(r"\b(?:up|louder|increase|raise|higher|can't hear|unmute|barely hear|hardly hear|hard to hear|too quiet|too soft)\b", rest):
             slots["direction"] = "up"
         elif re.search(r"\b(?:down|quieter|softer|lower|decrease|reduce|too loud)\b", rest):
             slots["direction"] = "down"
@@ -599,8 +619,9 @@ def _slots_en(intent: str, t: str) -> dict[str, Any]:
         m = re.search(r"\b(?:say|translate) (?P<x>(?!this\b|that\b|it\b|the\b|what\b|everything\b|all\b)[\w' ]+?) (?:in|into|to|from)\b", rest)
         if m:
             slots["text"] = m.group("x").strip()
+        _langs_en(rest.replace(m.group("x"), " ") if m else rest, slots)
     elif intent == "play_music":
-        m = re.search(r"\b(?:play|put on)\b (?:me )?(?:some )?(?P<q>.+)$", rest)
+        m = re.search(r"\b(?:play|put on|hear|listen to)\b (?:me )?(?:some )?(?P<q>.+)$", rest)
         if m:
             q = re.sub(r"^(?:music|songs?|tracks?|something)(?: (?:by|from))? ?", "", m.group("q")).strip()
             q = re.sub(r" (?:music|songs?)$", "", q).strip()
@@ -658,7 +679,9 @@ def _daily_slots_en(intent: str, rest: str, slots: dict) -> None:
             return
         body = r"(?: (?:that|saying|to say|and say) (?P<x>.+?)| (?P<y>(?:i|i'm|i am|i'll|we|we're|we'll|you|see|call|running|on|dinner|where|happy|meeting|ok)\b.*?))?"
         tail = r"(?: (?:on|via|by|over) (?:wechat|whatsapp|sms|text|imessage|message))?$"
-        m = (re.search(r"\b(?:text|message|tell|wechat|sms|ping|whatsapp) (?!a\b|an\b)(?P<c>(?:my |the )?[\w']+)" + body + tail, rest)
+        m = (re.search(r"\bsend (?P<c>(?:my |the )?[\w']+) an? (?:message|text|note|wechat)(?: (?:that|saying) (?P<x>.+?))?" + tail, rest)
+             or re.search(r"\bask (?P<c>(?:my |the )?[\w']+) (?P<x>(?:if|whether|when|where|what|to)\b.+?)" + tail, rest)
+             or re.search(r"\b(?:text|message|tell|wechat|sms|ping|whatsapp) (?!a\b|an\b)(?P<c>(?:my |the )?[\w']+)" + body + tail, rest)
              or re.search(r"\blet (?P<c>(?:my |the )?[\w']+) know(?: that)?(?: (?P<x>.+?))?" + tail, rest)
              or re.search(r"\bto (?P<c>(?:my |the )?[\w']+)" + body + tail, rest))  # fmt: skip
         if m:
@@ -688,12 +711,13 @@ def _category_en(rest: str, slots: dict) -> None:
     m = re.search(r"\bhow far (?:away )?is (?P<d>[\w' &-]+?)(?= from\b| (?:now|please)\b|$)", rest)
     if m and "destination" not in slots:
         slots["destination"] = _clean_phrase(m.group("d"))
-    m = (re.search(r"\b(?:nearest|closest) (?P<c>[\w' -]+?)(?= (?:near|around|from|to|please|here|nearby)\b|$)", rest)
+    m = (re.search(r"\b(?:nearest|closest) (?P<c>[\w' -]+?)(?= (?:near|around|from|to|please|here|nearby|by|on|in|with|using|walking|driving)\b|$)", rest)
          or re.search(r"\b(?:find|any|is there|where can i find|looking for)(?: me)? (?:a |an |any |some )(?P<c>[\w' -]+?)"
                       r"(?= (?:near|nearby|around|close)\b|$)", rest))  # fmt: skip
     if m:
         slots["category"] = _clean_phrase(m.group("c"))
-        if slots.get("destination", "").endswith(slots["category"] or "\0"):
+        if re.search(r"\b(?:nearest|closest)\b", slots.get("destination", "")) or slots.get("destination", "").endswith(
+                slots["category"] or "\0"):  # fmt: skip
             slots.pop("destination")
     if slots.get("pickup") in ("here", "this place"):
         slots.pop("pickup")
@@ -731,7 +755,7 @@ ZH_RULES: list[tuple[str, re.Pattern, float]] = [
         ("read_text", r"朗读|读出来|念出来|(?:读|念)(?:一下|给我听)|^(?:读|念)", 0.9),
         ("hang_up", r"挂电话|挂了|挂断|拒接|结束通话|电话挂|^不接", 0.9),
         ("answer_call", r"^(?:接|接听|接电话|接一下|接起来)(?:吧|了)?$|接(?:听)?(?:这个)?电话|接听|接吧$", 0.9),
-        ("send_message", r"发(?:个|条)?(?:消息|微信|短信|信息)|(?:跟|和|告诉).+说(?:一声|一下)|^回复|(?:照片|视频)发给", 0.9),
+        ("send_message", r"发(?:个|条)?(?:消息|微信|短信|信息)|(?:跟|和|告诉).+说(?:一声|一下)|^告诉(?!我)|^回复|(?:照片|视频)发给", 0.9),
         ("flight_status", r"航班|登机口|飞机.*(?:准点|起飞|延误|降落)|(?:几点|什么时候)(?:起飞|降落)", 0.9),
         ("set_alarm", r"闹钟|闹铃|叫(?:我)?起床|叫醒", 0.9),
         ("weather", r"天气|下雨|下雪|带伞|多少度|气温|冷不冷|热不热", 0.85),
@@ -913,6 +937,8 @@ def _qty_size_item_zh(phrase: str, slots: dict) -> None:
         q = _zh_number(m.group("q"))
         if q is not None and q == int(q) and q > 0:
             slots["quantity"] = int(q)
+    elif re.match(r"^(?:份|碗|杯|瓶|盒|包|本|袋|盘)", phrase) and m.group("item"):
+        slots["quantity"] = 1  # 来份炒饭, 来碗面
     if m.group("size"):
         slots["size"] = ZH_SIZES[m.group("size")]
     item = re.sub(r"^(?:的|些|点)|(?:吧|了|呢|的)$", "", m.group("item"))
@@ -927,7 +953,7 @@ def _slots_zh(intent: str, t: str) -> dict[str, Any]:
         slots["time"] = time
     if intent == "pay":
         rest = _amount_zh(rest, slots)
-        m = re.search(r"(?:付给|转给|给)(?P<p>[^\d付转]+?)(?:付款|支付|付钱|转账)?$", rest)
+        m = re.search(r"(?:付给|转给|给)(?P<p>[^\d付转]+?)(?:付款|支付|付钱|转账|付|转)?$", rest)
         if m:
             slots["payee"] = m.group("p")
     elif intent in ("hail_taxi", "navigate"):
@@ -960,30 +986,32 @@ def _slots_zh(intent: str, t: str) -> dict[str, Any]:
             if m:
                 slots["restaurant"] = m.group("r")
                 rest = rest[: m.start()] + rest[m.end() - 1 :]
-        m = re.search(r"(?:点|订|叫|来|要)(?:个|份)?(?:外卖)?(?P<p>.+)$", rest)
+        m = re.search(r"(?:点|订|叫|来|要|想吃|吃)(?P<p>(?:个|份)?(?:外卖)?.+)$", rest)
         if m:
             p = re.sub(r"(?:的)?外卖$|外卖", "", m.group("p"))
-            if p not in ("餐", "饭", "外卖", "吃的", "东西"):
+            p = re.sub(r"^(?:个|份)(?=外卖|$)", "", p)
+            if p not in ("餐", "饭", "外卖", "吃的", "东西", "", "个", "份"):
                 _qty_size_item_zh(p, slots)
     elif intent == "buy":
-        m = re.search(r"(?:买|购买|拍下)(?P<p>.+)$", rest)
+        m = re.search(r"(?:买|购买|拍下|购入)(?P<p>.+)$", rest) or re.match(rf"^(?:来|要)(?P<p>{NUM}.+)$", rest)
         if m:
-            _qty_size_item_zh(m.group("p"), slots)
+            _qty_size_item_zh(re.sub(r"(?:放|加入?)(?:到)?购物车$", "", m.group("p")), slots)
             slots.pop("size", None)
     elif intent == "compare_price":
-        m = re.search(r"(?:比较|比一下|查一下|查查|看看)?(?P<p>[^比查看]+?)的?(?:价格|多少钱|在哪(?:里|儿|家)(?:更)?便宜|哪(?:里|儿|家)便宜)", rest)
+        m = re.search(r"(?:比较|比一下|查一下|查查|看看)?(?P<p>[^比查看]+?)(?:在(?:别家|别的店|网上|其他地方|哪))?(?:卖)?的?"
+                      r"(?:价格|价钱|多少钱|在哪(?:里|儿|家)(?:更|最)?便宜|哪(?:里|儿|家)(?:更|最)?便宜)", rest)  # fmt: skip
         if m:
-            p = re.sub(r"^(?:下|一下)", "", m.group("p"))
+            p = re.sub(r"^(?:下|一下|把)", "", m.group("p"))
             if p and not re.match(r"^(?:这|那|它)", p):
                 slots["item"] = p
     elif intent == "call":
-        m = re.search(r"(?:给|打给|呼叫|拨打|联系)(?P<c>.+?)(?:打(?:个)?(?:电话|视频)|的电话|电话|视频|$)", rest)
+        m = re.search(r"(?:给|打给|呼叫|拨打|联系|跟|和)(?P<c>.+?)(?:打(?:个)?(?:电话|视频)|拨(?:个)?电话|的电话|电话|视频(?:通话|一下)?|$)", rest)
         if m:
             c = re.sub(r"^(?:一下)|(?:吧|了)$", "", m.group("c"))
             if c and c not in ("电话",):
                 slots["contact"] = c
         if "contact" not in slots:
-            m = re.search(r"打电话给(?P<c>.+)$", rest)
+            m = re.search(r"(?:打电话|拨个电话|打个电话)给(?P<c>.+)$", rest)
             if m:
                 slots["contact"] = m.group("c")
     elif intent == "remind":
@@ -1011,6 +1039,11 @@ def _slots_zh(intent: str, t: str) -> dict[str, Any]:
         m = re.search(r"(?:从)(?P<l>" + "|".join(ZH_LANGS) + ")", rest)
         if m:
             slots["source_lang"] = ZH_LANGS[m.group("l")]
+        if "source_lang" not in slots:  # 这段德文翻译成中文: a language named but not as the target
+            langs = "|".join(sorted(ZH_LANGS, key=len, reverse=True))
+            said = [x for x in re.finditer(langs, rest) if not re.search(r"(?:翻译成|翻成|译成|用|成|到)$", rest[: x.start()])]
+            if said and ZH_LANGS[said[0].group(0)] != slots.get("target_lang"):
+                slots["source_lang"] = ZH_LANGS[said[0].group(0)]
     elif intent == "play_music":
         m = re.search(r"(?:播放|放|听|来)(?:一首|首|点|些)?(?P<q>.+)$", rest)
         if m:
@@ -1018,14 +1051,14 @@ def _slots_zh(intent: str, t: str) -> dict[str, Any]:
             if q and q not in ("音乐", "歌"):
                 slots["query"] = q
     elif intent == "cancel":
-        for target, pat in (("ride", "打车|叫车|车|行程"), ("order", "订单|外卖"), ("payment", "付款|支付")):
+        for target, pat in (("ride", "打车|叫车|车|行程"), ("order", "订单|外卖|下单|点餐"), ("payment", "付款|支付|付钱|付了|别付")):
             if re.search(pat, rest):
                 slots["target"] = target
                 break
     elif intent in ("start_subtitles", "send_message", "flight_status", "weather", "time", "record_video"):
         _daily_slots_zh(intent, rest, slots)
     if intent == "navigate":
-        m = re.search(r"(?:最近的|附近的|附近有没有|附近有|找个|找一下|找)(?P<c>[^在哪吗有]+?)(?:在哪.*|吗|呢)?$", rest)
+        m = re.search(r"(?:最近的|附近的|附近(?:哪里|哪儿)?有(?:没有)?|附近有没有|找个|找一下|找)(?P<c>[^在哪吗有]+?)(?:在哪.*|吗|呢|怎么走|怎么去|的路.*)?$", rest)
         if m:
             slots["category"] = m.group("c")
             slots.pop("destination", None)
@@ -1037,6 +1070,8 @@ def _slots_zh(intent: str, t: str) -> dict[str, Any]:
     return {k: v for k, v in slots.items() if v not in (None, "")}
 
 
+ZH_CONTACT = (r"(?:妈妈|爸爸|老婆|老公|奶奶|爷爷|外婆|外公|哥哥|姐姐|弟弟|妹妹|儿子|女儿|老板|同事|老师|客户|房东|大家|"
+              r"[老小阿][\u4e00-\u9fff]|[\u4e00-\u9fff]{1,2}(?:总|经理|老师|医生|师傅|阿姨|叔叔)|[\u4e00-\u9fff]{2})")
 ZH_AIRLINES = {"国航": "CA", "东航": "MU", "南航": "CZ", "海航": "HU", "川航": "3U", "厦航": "MF"}
 
 
@@ -1058,6 +1093,7 @@ def _daily_slots_zh(intent: str, rest: str, slots: dict) -> None:
         m = (re.search(r"给(?P<c>[^发]+?)发(?:个|条|一条)?(?:消息|微信|短信|信息)(?:说(?P<x>.+))?$", rest)
              or re.search(r"发(?:个|条|一条)?(?:消息|微信|短信|信息)给(?P<c>[^说]+?)(?:说(?P<x>.+))?$", rest)
              or re.search(r"(?:跟|和|告诉)(?P<c>[^说]+?)说(?:一声|一下)?(?P<x>.+)?$", rest)
+             or re.search(rf"^告诉(?P<c>{ZH_CONTACT})(?P<x>.+)$", rest)
              or re.search(r"(?:照片|图片|相片|视频)发给(?P<c>.+)$", rest))  # fmt: skip
         if m:
             slots["contact"] = m.group("c")
