@@ -19,6 +19,7 @@ corpus and the model::
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import hashlib
 import io
@@ -41,6 +42,7 @@ FIXTURES = MODEL_DIR.parents[1] / "test" / "fixtures" / "agent"
 DEV_SET_PATH = FIXTURES / "utterances.yaml"
 HELDOUT_PATHS = (FIXTURES / "intents_heldout.yaml", FIXTURES / "utterances_heldout.yaml")
 
+FORMAT = "glasses-intent-perceptron/2"
 SEED = 20261201
 EPOCHS = 12
 PER_INTENT = {"en": 80, "zh": 70}
@@ -100,10 +102,14 @@ class IntentModel:
 
     @classmethod
     def from_doc(cls, doc: dict) -> IntentModel:
-        feats, classes = doc["features"], doc["classes"]
+        if doc.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} model")
+        feats, classes = doc["features"].split("\n"), doc["classes"]
         weights = np.zeros((len(feats), len(classes)), np.float32)
-        rows = np.cumsum(np.asarray(doc["row_deltas"], np.int64))
-        weights[rows, np.asarray(doc["cols"], np.int64)] = np.asarray(doc["values"], np.float64) / doc["scale"]
+        rows = np.cumsum(np.frombuffer(base64.b64decode(doc["row_deltas"]), "<i4").astype(np.int64))
+        cols = np.frombuffer(base64.b64decode(doc["cols"]), "<u1").astype(np.int64)
+        values = np.frombuffer(base64.b64decode(doc["values"]), "<i8").astype(np.float64)
+        weights[rows, cols] = values / doc["scale"]
         return cls(list(classes), {f: i for i, f in enumerate(feats)}, weights, float(doc["temperature"]))
 
     def scores(self, text: str) -> np.ndarray:
@@ -172,14 +178,15 @@ def _model_doc(classes, vocab, averaged, scale, temperature) -> dict:
     remap[kept] = np.arange(len(kept))
     new_rows = remap[nz_rows]
     return {
-        "format": "glasses-intent-perceptron/1",
+        "format": FORMAT,
         "classes": classes,
-        "features": [vocab[i] for i in kept],
+        "features": "\n".join(vocab[i] for i in kept),
         "scale": int(scale),
         "temperature": temperature,
-        "row_deltas": np.diff(new_rows, prepend=0).tolist(),
-        "cols": nz_cols.tolist(),
-        "values": values.tolist(),
+        # little-endian integer arrays, base64: fast to load, identical bytes on every machine
+        "row_deltas": base64.b64encode(np.diff(new_rows, prepend=0).astype("<i4").tobytes()).decode("ascii"),
+        "cols": base64.b64encode(nz_cols.astype("<u1").tobytes()).decode("ascii"),
+        "values": base64.b64encode(values.astype("<i8").tobytes()).decode("ascii"),
     }
 
 
