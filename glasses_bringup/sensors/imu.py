@@ -428,7 +428,8 @@ class OrientationEstimator:
 
     The first valid sample initialises roll and pitch from gravity (yaw 0), so the
     estimate is right from the start instead of converging for seconds. Samples
-    with a non-finite value, a stamp that does not advance, or a gap longer than
+    with a non-finite value, a value beyond the sensor's full scale, a stamp that
+    does not advance, or a gap longer than
     ``max_gap_s`` are handled without corrupting the state (skipped or reset).
     """
 
@@ -479,6 +480,14 @@ class OrientationEstimator:
         accel = np.asarray(accel, dtype=float)
         if not (np.all(np.isfinite(gyro)) and np.all(np.isfinite(accel)) and math.isfinite(stamp)):
             self._reject("not_finite")
+            return None
+        # imu/data_raw may come from any driver or a bag: the sensor's full scale bounds it here too,
+        # since one absurd rate integrated over a step would flip the orientation.
+        if np.any(np.abs(gyro) > GYRO_LIMIT):
+            self._reject("gyro_out_of_range")
+            return None
+        if np.any(np.abs(accel) > ACCEL_LIMIT):
+            self._reject("accel_out_of_range")
             return None
         if self.last_stamp is not None:
             dt = stamp - self.last_stamp
