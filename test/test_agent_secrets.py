@@ -1,0 +1,140 @@
+"""Credentials of the LLM and service clients: https off this machine, never sent to another origin."""
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from glasses_agent.backends.base import BackendError
+from glasses_agent.backends.http import HttpBackend
+from glasses_agent.llm import LlmIntentParser
+
+LLM_KEY = "sk-llm-7f3a9c1e55d04b2b"
+SERVICES_TOKEN = "tok-services-91d2e4c7b0a8"
+
+
+class Recorder:
+    """A 127.0.0.1 server that answers every request with ``route(method, path) -> (status, headers, doc)``."""
+
+    def __init__(self, route):
+        self.requests = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                outer.requests.append((self.command, self.path, dict(self.headers)))
+                status, headers, doc = route(self.command, self.path)
+                data = json.dumps(doc).encode()
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def authorizations(self):
+        return [h.get("Authorization") for _, _, h in self.requests]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def tool_reply():
+    call = {"id": "c1", "type": "function",
+            "function": {"name": "set_intent", "arguments": json.dumps({"intent": "hail_taxi", "slots": {}})}}
+    return {"choices": [{"message": {"role": "assistant", "tool_calls": [call]}}]}
+
+
+@pytest.fixture
+def servers():
+    made = []
+
+    def make(route):
+        made.append(Recorder(route))
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.close()
+
+
+@pytest.fixture(autouse=True)
+def only_loopback(monkeypatch):
+    """Fail the test if anything tries to connect off 127.0.0.0/8 (a refused redirect must not even try)."""
+    real = socket.create_connection
+
+    def guarded(address, *args, **kwargs):
+        assert address[0] in ("127.0.0.1", "localhost"), f"connection attempted to {address}"
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", guarded)
+
+
+@pytest.mark.parametrize("url", ["http://llm.example.com/v1", "http://10.0.0.5:8000/v1", "ftp://127.0.0.1/v1"])
+def test_plain_http_off_this_machine_is_refused_at_start(url):
+    with pytest.raises(ValueError, match="llm_url"):
+        LlmIntentParser(url, "m")
+    with pytest.raises(ValueError, match="services_url"):
+        HttpBackend(url)
+
+
+@pytest.mark.parametrize("url", ["https://llm.example.com/v1", "http://127.0.0.1:8000/v1", "http://localhost:1/v1",
+                                 "http://[::1]:8000/v1", "http://127.3.2.1/v1"])
+def test_https_and_loopback_urls_are_accepted(url):
+    LlmIntentParser(url, "m")
+    HttpBackend(url)
+
+
+def test_llm_key_is_not_forwarded_to_another_origin(servers, monkeypatch):
+    monkeypatch.setenv("SECRET_LLM_KEY", LLM_KEY)
+    other = servers(lambda method, path: (200, {}, tool_reply()))
+    first = servers(lambda method, path: (302, {"Location": other.url + "/v1/chat/completions"}, {}))
+    result = LlmIntentParser(first.url + "/v1", "m", "SECRET_LLM_KEY", timeout_s=3.0)("get me a taxi", "en")
+    assert first.authorizations() == [f"Bearer {LLM_KEY}"]  # the key was sent to its own endpoint
+    assert len(other.requests) == 1 and other.authorizations() == [None]
+    assert result.intent == "hail_taxi"
+
+
+def test_services_token_follows_a_same_origin_redirect_only(servers, monkeypatch):
+    monkeypatch.setenv("SECRET_SERVICES_TOKEN", SERVICES_TOKEN)
+    other = servers(lambda method, path: (200, {}, {"balance": "1.00"}))
+
+    def route(method, path):
+        if path.startswith("/wallet/CNY"):
+            return 302, {"Location": "/wallet/moved/CNY"}, {}  # same origin
+        if path.startswith("/wallet/moved"):
+            return 302, {"Location": other.url + "/wallet/EUR"}, {}  # another port: another origin
+        return 404, {}, {}
+
+    first = servers(route)
+    backend = HttpBackend(first.url, "SECRET_SERVICES_TOKEN", timeout_s=3.0)
+    assert str(backend.balance("CNY")) == "1.00"
+    assert first.authorizations() == [f"Bearer {SERVICES_TOKEN}"] * 2
+    assert other.authorizations() == [None]
+
+
+def test_a_redirect_to_plain_http_off_this_machine_is_refused(servers, monkeypatch):
+    monkeypatch.setenv("SECRET_LLM_KEY", LLM_KEY)
+    monkeypatch.setenv("SECRET_SERVICES_TOKEN", SERVICES_TOKEN)
+    first = servers(lambda method, path: (302, {"Location": "http://192.0.2.7/steal"}, {}))
+    parser = LlmIntentParser(first.url + "/v1", "m", "SECRET_LLM_KEY", timeout_s=3.0)
+    assert parser("get me a taxi", "en").backend == "offline"
+    assert parser.fallbacks["insecure_redirect"] == 1
+    with pytest.raises(BackendError) as err:
+        HttpBackend(first.url, "SECRET_SERVICES_TOKEN", timeout_s=3.0).balance("CNY")
+    assert err.value.reason == "insecure_redirect"
