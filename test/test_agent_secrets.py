@@ -54,9 +54,9 @@ class Recorder:
         self.httpd.server_close()
 
 
-def tool_reply():
-    call = {"id": "c1", "type": "function",
-            "function": {"name": "set_intent", "arguments": json.dumps({"intent": "hail_taxi", "slots": {}})}}
+def tool_reply(slots=None):
+    args = {"intent": "hail_taxi", "slots": slots or {}}
+    call = {"id": "c1", "type": "function", "function": {"name": "set_intent", "arguments": json.dumps(args)}}
     return {"choices": [{"message": {"role": "assistant", "tool_calls": [call]}}]}
 
 
@@ -138,3 +138,64 @@ def test_a_redirect_to_plain_http_off_this_machine_is_refused(servers, monkeypat
     with pytest.raises(BackendError) as err:
         HttpBackend(first.url, "SECRET_SERVICES_TOKEN", timeout_s=3.0).balance("CNY")
     assert err.value.reason == "insecure_redirect"
+
+
+@pytest.mark.slow
+def test_keys_reach_no_log_bag_diagnostics_or_summary(servers, tmp_path, monkeypatch):
+    """The agent in a composed rig (EventsExecutor) with the LLM parser and HTTP services, both keyed:
+    the keys are sent to their services, and appear nowhere in stdout/stderr, ROS logs, the bag
+    (which holds /diagnostics and every event) or the bag summary."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+    from std_msgs.msg import String
+
+    from glasses_bringup import events as ev
+    from glasses_bringup.bag import summarize
+    from glasses_bringup.demo import timeline
+    from glasses_bringup.testing import RosHarness, wait_for
+
+    monkeypatch.undo()  # the subprocess connects where it likes (only to 127.0.0.1 here)
+    llm = servers(lambda method, path: (200, {}, tool_reply({"destination": "airport"})))
+    quote = {"pickup": "here", "destination": "airport", "ride_class": "standard", "fare": "80.40",
+             "currency": "CNY", "pickup_eta_min": 3, "trip_min": 30}
+    services = servers(lambda method, path: (200, {}, [] if path.startswith("/payments") else quote))
+    rig = tmp_path / "keyed.yaml"
+    rig.write_text(yaml.safe_dump({"name": "keyed", "namespace": "/keyed", "nodes": [{
+        "name": "agent", "executable": "agent",
+        "parameters": {"backend": "http", "services_url": services.url, "intent_backend": "llm",
+                       "llm_url": llm.url + "/v1", "llm_api_key_env": "SECRET_LLM_KEY", "diagnostics_period_s": 0.2}}]}))
+    log_dir = tmp_path / "roslog"
+    env = dict(os.environ, SECRET_LLM_KEY=LLM_KEY, GLASSES_SERVICES_TOKEN=SERVICES_TOKEN, ROS_LOG_DIR=str(log_dir),
+               ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+    bag = tmp_path / "bag"
+    proc = subprocess.Popen([sys.executable, "-m", "glasses_bringup.cli", "up", "--rig", str(rig), "--record", str(bag),
+                             "--duration", "10"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    harness = RosHarness(namespace="/keyed")
+    try:
+        pub = harness.publisher("perception/transcript", String)
+        assert wait_for(lambda: pub.get_subscription_count() > 0, 30)
+        time.sleep(0.5)
+        now = time.time()
+        pub.publish(String(data=ev.encode(ev.Transcript(stamp=now, text="get me a taxi to the airport", final=True,
+                                                        lang="en", audio_start=now - 1, audio_end=now, latency_ms=1.0))))
+        assert wait_for(lambda: llm.requests and len(services.requests) >= 2, 20)
+    finally:
+        harness.close()
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    assert llm.authorizations()[0] == f"Bearer {LLM_KEY}"
+    assert f"Bearer {SERVICES_TOKEN}" in services.authorizations()
+    info = summarize(bag)
+    assert any(t.endswith("/diagnostics") for t in info["topics"]) and any("agent/intent" in t for t in info["topics"])
+    places = {"stdout": out, "stderr": err, "summary": json.dumps(info, default=str) + json.dumps(timeline(info))}
+    for path in [*bag.rglob("*"), *log_dir.rglob("*")]:
+        if path.is_file():
+            places[str(path)] = path.read_bytes().decode("latin-1")
+    assert any(str(p).endswith(".mcap") for p in places) and any(str(log_dir) in p for p in places)
+    for secret in (LLM_KEY, SERVICES_TOKEN):
+        leaks = [name for name, text in places.items() if secret in text or secret.encode().hex() in text]
+        assert leaks == [], f"{secret[:6]}... found in {leaks}"
