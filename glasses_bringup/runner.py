@@ -273,12 +273,12 @@ class ComposedRun(_RunBase):
 
 class IsolatedRun(_RunBase):
     def command(self, p: PlannedNode, params_dir: Path) -> list[str]:
-        module = NODES[p.spec.executable].split(":")[0]
         inline = params_dir / f"{p.spec.name}.yaml"
         inline.write_text(yaml.safe_dump({"/**": {"ros__parameters": p.parameters}}))
         args = ros_args(p) + ["-r", f"__node:={p.spec.name}", "-r", f"__ns:={p.namespace}",
                               "--params-file", str(inline)]
-        return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())", *args]
+        return [sys.executable, "-c", f"import sys; from glasses_bringup.entry import run; sys.exit(run({p.spec.executable!r}))",
+                *args]
 
     def run(self) -> int:
         import rclpy
