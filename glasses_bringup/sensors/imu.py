@@ -192,6 +192,8 @@ def parse_line(line: str) -> ImuLine:
         raise ImuLineError("not_imu", fields[0][:16])
     if len(fields) != 8:
         raise ImuLineError("field_count", f"{len(fields)} fields, expected 8")
+    if not line.isascii():  # float() and int() would take Unicode digits such as '١٢'
+        raise ImuLineError("not_ascii", line[:40])
     try:
         t_us = int(fields[1])
     except ValueError:
