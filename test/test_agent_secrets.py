@@ -2,10 +2,9 @@
 
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from test_agent_llm import FakeServer
 
 from glasses_agent.backends.base import BackendError
 from glasses_agent.backends.http import HttpBackend
@@ -15,43 +14,8 @@ LLM_KEY = "sk-llm-7f3a9c1e55d04b2b"
 SERVICES_TOKEN = "tok-services-91d2e4c7b0a8"
 
 
-class Recorder:
-    """A 127.0.0.1 server that answers every request with ``route(method, path) -> (status, headers, doc)``."""
-
-    def __init__(self, route):
-        self.requests = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
-                outer.requests.append((self.command, self.path, dict(self.headers)))
-                status, headers, doc = route(self.command, self.path)
-                data = json.dumps(doc).encode()
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def authorizations(self):
-        return [h.get("Authorization") for _, _, h in self.requests]
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def authorizations(server) -> list:
+    return [r["headers"].get("Authorization") for r in server.requests]
 
 
 def tool_reply(slots=None):
@@ -65,8 +29,16 @@ def servers():
     made = []
 
     def make(route):
-        made.append(Recorder(route))
-        return made[-1]
+        """A 127.0.0.1 server answering route(path) -> (status, headers, doc)."""
+        server = FakeServer()
+
+        def reply(path, body):
+            status, headers, doc = route(path)
+            return status, doc, headers
+
+        server.reply = reply
+        made.append(server)
+        return server
 
     yield make
     for s in made:
@@ -102,19 +74,19 @@ def test_https_and_loopback_urls_are_accepted(url):
 
 def test_llm_key_is_not_forwarded_to_another_origin(servers, monkeypatch):
     monkeypatch.setenv("SECRET_LLM_KEY", LLM_KEY)
-    other = servers(lambda method, path: (200, {}, tool_reply()))
-    first = servers(lambda method, path: (302, {"Location": other.url + "/v1/chat/completions"}, {}))
+    other = servers(lambda path: (200, {}, tool_reply()))
+    first = servers(lambda path: (302, {"Location": other.url + "/v1/chat/completions"}, {}))
     result = LlmIntentParser(first.url + "/v1", "m", "SECRET_LLM_KEY", timeout_s=3.0)("get me a taxi", "en")
-    assert first.authorizations() == [f"Bearer {LLM_KEY}"]  # the key was sent to its own endpoint
-    assert len(other.requests) == 1 and other.authorizations() == [None]
+    assert authorizations(first) == [f"Bearer {LLM_KEY}"]  # the key was sent to its own endpoint
+    assert len(other.requests) == 1 and authorizations(other) == [None]
     assert result.intent == "hail_taxi"
 
 
 def test_services_token_follows_a_same_origin_redirect_only(servers, monkeypatch):
     monkeypatch.setenv("SECRET_SERVICES_TOKEN", SERVICES_TOKEN)
-    other = servers(lambda method, path: (200, {}, {"balance": "1.00"}))
+    other = servers(lambda path: (200, {}, {"balance": "1.00"}))
 
-    def route(method, path):
+    def route(path):
         if path.startswith("/wallet/CNY"):
             return 302, {"Location": "/wallet/moved/CNY"}, {}  # same origin
         if path.startswith("/wallet/moved"):
@@ -124,14 +96,14 @@ def test_services_token_follows_a_same_origin_redirect_only(servers, monkeypatch
     first = servers(route)
     backend = HttpBackend(first.url, "SECRET_SERVICES_TOKEN", timeout_s=3.0)
     assert str(backend.balance("CNY")) == "1.00"
-    assert first.authorizations() == [f"Bearer {SERVICES_TOKEN}"] * 2
-    assert other.authorizations() == [None]
+    assert authorizations(first) == [f"Bearer {SERVICES_TOKEN}"] * 2
+    assert authorizations(other) == [None]
 
 
 def test_a_redirect_to_plain_http_off_this_machine_is_refused(servers, monkeypatch):
     monkeypatch.setenv("SECRET_LLM_KEY", LLM_KEY)
     monkeypatch.setenv("SECRET_SERVICES_TOKEN", SERVICES_TOKEN)
-    first = servers(lambda method, path: (302, {"Location": "http://192.0.2.7/steal"}, {}))
+    first = servers(lambda path: (302, {"Location": "http://192.0.2.7/steal"}, {}))
     parser = LlmIntentParser(first.url + "/v1", "m", "SECRET_LLM_KEY", timeout_s=3.0)
     assert parser("get me a taxi", "en").backend == "offline"
     assert parser.fallbacks["insecure_redirect"] == 1
@@ -159,10 +131,10 @@ def test_keys_reach_no_log_bag_diagnostics_or_summary(servers, tmp_path, monkeyp
     from glasses_bringup.testing import RosHarness, wait_for
 
     monkeypatch.undo()  # the subprocess connects where it likes (only to 127.0.0.1 here)
-    llm = servers(lambda method, path: (200, {}, tool_reply({"destination": "airport"})))
+    llm = servers(lambda path: (200, {}, tool_reply({"destination": "airport"})))
     quote = {"pickup": "here", "destination": "airport", "ride_class": "standard", "fare": "80.40",
              "currency": "CNY", "pickup_eta_min": 3, "trip_min": 30}
-    services = servers(lambda method, path: (200, {}, [] if path.startswith("/payments") else quote))
+    services = servers(lambda path: (200, {}, [] if path.startswith("/payments") else quote))
     rig = tmp_path / "keyed.yaml"
     rig.write_text(yaml.safe_dump({"name": "keyed", "namespace": "/keyed", "nodes": [{
         "name": "agent", "executable": "agent",
@@ -187,8 +159,8 @@ def test_keys_reach_no_log_bag_diagnostics_or_summary(servers, tmp_path, monkeyp
         harness.close()
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-2000:]
-    assert llm.authorizations()[0] == f"Bearer {LLM_KEY}"
-    assert f"Bearer {SERVICES_TOKEN}" in services.authorizations()
+    assert authorizations(llm)[0] == f"Bearer {LLM_KEY}"
+    assert f"Bearer {SERVICES_TOKEN}" in authorizations(services)
     info = summarize(bag)
     assert any(t.endswith("/diagnostics") for t in info["topics"]) and any("agent/intent" in t for t in info["topics"])
     places = {"stdout": out, "stderr": err, "summary": json.dumps(info, default=str) + json.dumps(timeline(info))}
