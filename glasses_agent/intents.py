@@ -147,11 +147,21 @@ def parse_rules(utterance: str, lang: str | None = None) -> ParseResult:
     return _parse_en(text)
 
 
+# What speech recognisers write on silence or noise (video-caption boilerplate in their training data).
+ASR_HALLUCINATION = re.compile(
+    r"amara\.?org|字幕由|字幕提供|明镜与点点|点赞.{0,4}订阅|欢迎订阅|谢谢观看|感谢观看|thanks? (?:you )?for watching|"
+    r"please subscribe|like and subscribe|subtitles by",
+    re.IGNORECASE,
+)
+
+
 def parse(utterance: str, lang: str | None = None) -> ParseResult:
     """Intent and slots of one utterance (rules and the learned model); never raises on any string."""
     rules = parse_rules(utterance, lang)
     if not rules.text:
         return rules
+    if ASR_HALLUCINATION.search(utterance):
+        return ParseResult("unknown", {}, 0.0, rules.lang, rules.text, path="rules")
     model = _model()
     if model is None:
         return rules
