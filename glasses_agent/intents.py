@@ -1,23 +1,27 @@
-"""Offline, deterministic intent parser for English and simplified Chinese commands.
+"""Offline, deterministic understanding of English and simplified Chinese commands.
 
 ``parse(utterance, lang=None)`` returns a ``ParseResult``: one of the documented
-intent names (``INTENTS``), typed slots and a confidence. Rules are ordered regular
-expressions (first match wins, so specific phrasings sit above generic ones);
-numbers are read with text2num (English words) and cn2an (Chinese numerals).
-Anything no rule claims is ``unknown`` with confidence 0, which the dialogue turns
-into a question back to the wearer.
+intent names (``INTENTS``, described in ``intent_registry``), typed slots, a
+confidence, which path decided and the best guesses. Rules are ordered regular
+expressions (first match wins, so specific phrasings sit above generic ones); numbers
+are read with text2num (English words) and cn2an (Chinese numerals). The learned
+model (``intent_model``) decides where rules are unsure (``decide``); rules keep the
+slots, the amounts and the confirmations. A result the dialogue must not act on
+(``needs_clarifying``) becomes a question back with the two best guesses.
 
-Slot types (all optional, present only when said):
+Slot types (all optional, present only when said; ``intent_registry.SLOTS``):
 
-- ``amount`` float and ``currency`` ISO 4217 code (CNY, USD, EUR, GBP, JPY, HKD)
-- ``payee``, ``contact``, ``destination``, ``pickup``, ``restaurant``, ``item``,
-  ``task``, ``title``, ``query``, ``text``: strings as said (lower case in English;
-  "the usual place" and 老地方 become ``restaurant="usual"``)
-- ``quantity`` int; ``size`` small | medium | large
+- ``amount`` float whose ``str()`` is the exact amount said, and ``currency`` ISO 4217
+  code (CNY, USD, EUR, GBP, JPY, HKD); ``extract_amount`` returns a Decimal
+- ``payee``, ``contact``, ``destination``, ``category``, ``pickup``, ``restaurant``,
+  ``item``, ``task``, ``title``, ``query``, ``text``, ``place``, ``flight``: strings as
+  said (lower case in English; "the usual place" and 老地方 become ``restaurant="usual"``)
+- ``quantity`` int; ``size`` small | medium | large; ``duration_s`` int
 - ``time``: "[today|tomorrow|tonight|monday..sunday ][HH:MM]" or "+<minutes>m"
 - ``target_lang`` / ``source_lang``: ISO 639-1 (en, zh, es, fr, ja, ko, de, ru)
 - ``direction`` up | down and ``level`` 0-100 (volume); ``target`` ride | order |
-  payment (cancel); ``mode`` walk | drive | bike | transit (navigate)
+  payment (cancel); ``mode`` walk | drive | bike | transit (navigate);
+  ``attachment`` photo | video (send_message)
 """
 
 from __future__ import annotations
