@@ -10,7 +10,7 @@ Confirmation flow: a skill that spends money returns a ``Proposal``; its card (a
 and payee) goes out and the proposal waits ``confirm_timeout_s`` for a double tap,
 a nod or a spoken "confirm" that happened after the card was shown. A shake or
 "cancel" drops it, the time-out expires it, and executing it twice charges once
-(idempotency key). ``recover()`` finishes payments confirmed before a crash.
+(idempotency key). ``recover()`` finishes (or undoes) money tasks a crash left half done.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from decimal import Decimal
 from typing import Any
 
 from glasses_agent import cards, intents
-from glasses_agent.backends.base import Services
+from glasses_agent.backends.base import BackendError, Services
 from glasses_agent.cards import Reply
 from glasses_agent.intents import ParseResult
-from glasses_agent.skills import simple
+from glasses_agent.skills import recovery, simple
 from glasses_agent.skills.base import Outcome, Proposal
 from glasses_agent.skills.compare import CompareSkill, product_name
 from glasses_agent.skills.food import FoodSkill
-from glasses_agent.skills.pay import Limits, PaySkill
+from glasses_agent.skills.pay import Limits, PaySkill, payment_failed
 from glasses_agent.skills.taxi import TaxiSkill
 
 TERMINAL = {"order": ("delivered", "cancelled"), "ride": ("completed", "cancelled")}
@@ -44,6 +44,7 @@ class AgentConfig:
     limits: Limits = field(default_factory=Limits)
     default_currency: str = "CNY"
     default_lang: str = "en"
+    recovery_max_age_s: float = 900.0  # a half-done payment older than this is undone at start, not finished
 
 
 @dataclass
@@ -249,21 +250,13 @@ class DialogueManager:
                 del self.tracked[track_id]
         return steps
 
-    def recover(self, now: float) -> list[Step]:
-        """Finish payments confirmed before a crash (pending rows), and their orders / rides."""
+    def recover(self, now: float, wall_now: float | None = None) -> list[Step]:
+        """Finish or undo every money task a crash left half done (see skills/recovery.py), with a card each."""
+        fulfil = {"food": self.food.fulfil, "ride": self.taxi.fulfil}
         steps = []
-        for payment in self.services.payments.pending():
+        for outcome in recovery.recover(self.services, fulfil, self.lang, self.config.recovery_max_age_s, wall_now):
             step = Step(now, 0)
-            try:
-                done = self.services.payments.commit(payment.key)
-                if payment.kind == "food":
-                    self.food.fulfil(payment.key, payment.details)
-                elif payment.kind == "ride":
-                    self.taxi.fulfil(payment.key, payment.details)
-                step.actions.append((payment.kind, "recovered", {"key": payment.key, "status": done.status}))
-            except Exception as exc:  # a refused charge is aborted, never retried blindly
-                self.services.payments.abort(payment.key)
-                step.actions.append((payment.kind, "recovery_failed", {"key": payment.key, "reason": str(exc)[:80]}))
+            self._apply(step, outcome, now, now)
             steps.append(step)
         return steps
 
@@ -311,7 +304,16 @@ class DialogueManager:
                         replies=[cards.reply("expired", pending.lang, what=pending.proposal.what)])  # fmt: skip
         step = Step(stamp, pending.turn_id, actions=[(pending.proposal.action, "confirmed", {"via": via,
                                                                                               "key": pending.proposal.key})])  # fmt: skip
-        self._apply(step, pending.proposal.execute(), stamp, now)
+        try:
+            outcome = pending.proposal.execute()
+        except Exception as exc:  # never drop a confirmed payment without a card: keep it open for a retry
+            outcome = payment_failed(BackendError("internal_error", f"{type(exc).__name__}: {exc}"[:120]), pending.lang,
+                                     pending.proposal.action, key=pending.proposal.key)  # fmt: skip
+            outcome.retry = True
+        self._apply(step, outcome, stamp, now)
+        if outcome.retry and self.pending is None:  # nothing decided (database busy): confirming again retries
+            self.pending = Pending(pending.proposal, pending.turn_id, pending.shown_stamp,
+                                   now + self.config.confirm_timeout_s, pending.lang)  # fmt: skip
         return step
 
     def _cancel_pending(self, stamp: float, via: str) -> Step:

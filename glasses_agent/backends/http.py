@@ -6,9 +6,11 @@ endpoints (relative to ``base_url``):
 
     GET  /catalog/products?ean=..|id=..|q=..      -> product or 404
     GET  /catalog/products/{id}/offers            -> [offer]
-    POST /payments            {key, kind, payee, payee_name, amount, currency, ref, details} -> payment (pending)
-    POST /payments/{key}/commit | /abort | /refund -> payment
-    GET  /payments/{key} | /payments?status=pending | /payments/spent?currency=&day=today -> ...
+    POST /payments            {key, kind, payee, payee_name, amount, currency, ref, details,
+                               per_payment_limit, daily_limit} -> payment (pending; limits checked atomically)
+    POST /payments/{key}/commit | /abort | /refund -> payment (commit: charged_now true for one caller only)
+    GET  /payments/{key} | /payments?status=pending | /payments?status=done&unfulfilled=true
+    GET  /payments/spent?currency=&day=today -> ...
     GET  /wallet/{currency}                        -> {balance}
     GET  /food/restaurants, /food/restaurants/{id}/menu; POST /food/orders; GET|POST /food/orders/{id}[/cancel]
     POST /rides/quote, /rides; GET /rides/{id}; POST /rides/{id}/cancel
@@ -98,11 +100,13 @@ class HttpBackend:
             return None
         return Payment(d["key"], d["kind"], d["payee"], d.get("payee_name", d["payee"]), Decimal(d["amount"]),
                        d["currency"], d.get("ref", ""), d["status"], float(d.get("created_at", 0.0)),
-                       d.get("completed_at"), d.get("details", {}))  # fmt: skip
+                       d.get("completed_at"), d.get("details", {}), bool(d.get("charged_now", False)))  # fmt: skip
 
-    def begin(self, key, kind, payee, payee_name, amount, currency, ref="", details=None) -> Payment:
+    def begin(self, key, kind, payee, payee_name, amount, currency, ref="", details=None, limits=None) -> Payment:
         body = {"key": key, "kind": kind, "payee": payee, "payee_name": payee_name, "amount": format(Decimal(amount), "f"),
                 "currency": currency, "ref": ref, "details": details or {}}  # fmt: skip
+        if limits is not None:
+            body.update(per_payment_limit=format(limits.per_payment, "f"), daily_limit=format(limits.daily, "f"))
         return self._payment(self._call("POST", "/payments", body, key=key))
 
     def commit(self, key: str) -> Payment:
@@ -119,6 +123,10 @@ class HttpBackend:
 
     def pending(self) -> list[Payment]:
         return [self._payment(d) for d in self._call("GET", "/payments", query={"status": "pending"}) or []]
+
+    def unfulfilled(self) -> list[Payment]:
+        docs = self._call("GET", "/payments", query={"status": "done", "unfulfilled": "true"}) or []
+        return [self._payment(d) for d in docs]
 
     def spent_today(self, currency: str, now: float | None = None) -> Decimal:
         doc = self._call("GET", "/payments/spent", query={"currency": currency, "day": "today"}) or {}
