@@ -243,11 +243,14 @@ def _parse(text: str) -> PaymentRequest | None:
 
 
 def parse_amount(value: str, currency: str | None = None) -> Decimal:
-    """A positive ASCII decimal amount, with no more decimals than ``currency`` has (at most 4
-    when the currency is not known yet); PaymentPayloadError otherwise."""
+    """A positive ASCII decimal amount written with no more decimals than ``currency`` has (at
+    most 4 when the currency is not known yet); PaymentPayloadError otherwise."""
     v = value.strip()
     if not _AMOUNT_RE.fullmatch(v):
         raise PaymentPayloadError("bad_amount", repr(value)[:40])
+    decimals = len(v.partition(".")[2])
+    if currency is not None and decimals > minor_digits(currency):
+        raise PaymentPayloadError("bad_amount", f"{v}: {currency} has {minor_digits(currency)} decimals")
     amount = Decimal(v)
     if amount <= 0:
         raise PaymentPayloadError("bad_amount", f"amount must be positive, got {value!r}")
