@@ -113,6 +113,8 @@ class DialogueManager:
         self.tracked: dict[str, dict] = {}  # id -> {kind, status, info, lang, turn_id}
         self.reminders: list[dict] = []  # used when the back-end keeps no reminders (HTTP)
         self._reminder_store = services if hasattr(services, "add_reminder") else None
+        self.open_rows: set[str] = set()  # keys whose pending row a busy database left (confirm again retries)
+        self.rows_to_abort: set[str] = set()  # such rows of proposals dropped since, aborted as soon as possible
         self.rounds = 0
         self.completions = 0
         self.failures = 0
@@ -219,8 +221,10 @@ class DialogueManager:
     def tick(self, now: float) -> list[Step]:
         """Time-outs, due reminders and order / ride status changes."""
         steps: list[Step] = []
+        self._abort_left_rows()
         if self.pending and now > self.pending.deadline:
             p, self.pending = self.pending, None
+            self._release(p.proposal.key)
             self.failures += 1
             steps.append(Step(now, p.turn_id, actions=[(p.proposal.action, "expired", {"key": p.proposal.key})],
                               replies=[cards.reply("expired", p.lang, what=p.proposal.what)]))  # fmt: skip
@@ -277,6 +281,7 @@ class DialogueManager:
             if self.pending is not None:  # a new request replaces the one waiting
                 old = self.pending.proposal
                 step.actions.insert(0, (old.action, "superseded", {"key": old.key}))
+                self._release(old.key)
             self.pending = Pending(outcome.proposal, step.turn_id, stamp, now + self.config.confirm_timeout_s, self.lang)
         if outcome.awaiting in ("code", "product"):
             intent = step.intent.intent if step.intent else "pay"
@@ -299,6 +304,7 @@ class DialogueManager:
                         replies=[cards.reply("nothing_to_confirm", self.lang)])  # fmt: skip
         self.pending = None
         if now > pending.deadline:
+            self._release(pending.proposal.key)
             self.failures += 1
             return Step(stamp, pending.turn_id, actions=[(pending.proposal.action, "expired", {"key": pending.proposal.key})],
                         replies=[cards.reply("expired", pending.lang, what=pending.proposal.what)])  # fmt: skip
@@ -314,10 +320,29 @@ class DialogueManager:
         if outcome.retry and self.pending is None:  # nothing decided (database busy): confirming again retries
             self.pending = Pending(pending.proposal, pending.turn_id, pending.shown_stamp,
                                    now + self.config.confirm_timeout_s, pending.lang)  # fmt: skip
+            self.open_rows.add(pending.proposal.key)
+        elif not outcome.retry:
+            self.open_rows.discard(pending.proposal.key)
         return step
+
+    def _release(self, key: str) -> None:
+        """A proposal that will not be confirmed again: abort the pending row a busy database left."""
+        if key in self.open_rows:
+            self.open_rows.discard(key)
+            self.rows_to_abort.add(key)
+            self._abort_left_rows()
+
+    def _abort_left_rows(self) -> None:
+        for key in sorted(self.rows_to_abort):
+            try:
+                self.services.payments.abort(key)
+            except BackendError:
+                continue  # still busy: next tick
+            self.rows_to_abort.discard(key)
 
     def _cancel_pending(self, stamp: float, via: str) -> Step:
         p, self.pending = self.pending, None
+        self._release(p.proposal.key)
         return Step(stamp, p.turn_id, actions=[(p.proposal.action, "cancelled", {"via": via, "key": p.proposal.key})],
                     replies=[cards.reply("cancelled", p.lang, what=p.proposal.what)])  # fmt: skip
 

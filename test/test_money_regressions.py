@@ -324,3 +324,49 @@ def test_racing_threads_on_separate_connections_keep_the_limit_and_charge_once(t
     assert sum(1 for key, now in charged if key == "shared" and now is True) <= 1
     assert all(now in (True, False, "over_limit") for _, now in charged), charged
     s.close()
+
+
+def test_a_row_left_pending_by_a_busy_database_is_aborted_when_the_wearer_gives_up(sandbox):
+    sandbox.db.execute("PRAGMA busy_timeout = 50")
+    d = DialogueManager(sandbox)
+    ask_pay(d, CODE)
+    other = sqlite3.connect(sandbox.path, isolation_level=None)
+    real_begin = sandbox.begin
+
+    def begin_then_locked(*args, **kwargs):
+        payment = real_begin(*args, **kwargs)
+        other.execute("BEGIN IMMEDIATE")  # another writer takes the lock between the row and the charge
+        return payment
+
+    sandbox.begin = begin_then_locked
+    step = d.on_touch("double_tap", 2.0, 2.0)[0]
+    assert step.replies[-1].message_id == "payment_retry" and [p.status for p in sandbox.ledger()] == ["pending"]
+    d.on_head_gesture("shake", 0.9, 3.0, 3.0)  # cancelled while the database is still locked
+    assert [p.status for p in sandbox.ledger()] == ["pending"] and d.rows_to_abort
+    other.execute("ROLLBACK")
+    other.close()
+    d.tick(4.0)
+    assert [p.status for p in sandbox.ledger()] == ["aborted"] and not d.rows_to_abort
+    assert DialogueManager(sandbox).recover(5.0) == [] and sandbox.balance("CNY") == Decimal("5000.00")
+
+
+def test_recovery_on_a_busy_database_defers_and_finishes_later(tmp_path):
+    path = tmp_path / "agent.sqlite"
+    s = SqliteSandbox(path)
+    d = DialogueManager(s)
+    d.on_transcript("take me to the airport", "en", 1.0, 1.0)
+    s.book = lambda *a, **k: (_ for _ in ()).throw(SystemExit("power lost"))
+    with pytest.raises(SystemExit):
+        d.on_touch("double_tap", 2.0, 2.0)
+    s.close()
+    s = SqliteSandbox(path)
+    s.db.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(s.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    steps = DialogueManager(s).recover(10.0)
+    assert [a[1] for st in steps for a in st.actions] == ["recovery_deferred"]
+    other.execute("ROLLBACK")
+    other.close()
+    steps = DialogueManager(s).recover(11.0)
+    assert [a[1] for st in steps for a in st.actions] == ["recovered"] and orders_and_rides(s)[1]
+    s.close()
