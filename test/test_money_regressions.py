@@ -370,3 +370,12 @@ def test_recovery_on_a_busy_database_defers_and_finishes_later(tmp_path):
     steps = DialogueManager(s).recover(11.0)
     assert [a[1] for st in steps for a in st.actions] == ["recovered"] and orders_and_rides(s)[1]
     s.close()
+
+
+def test_a_spoken_currency_other_than_the_codes_is_refused_not_charged_in_the_codes(sandbox):
+    d = DialogueManager(sandbox)
+    assert ask_pay(d, "glasspay://pay?payee=kiosk&currency=CNY&ref=K7").message_id == "ask_amount"
+    step = d.on_transcript("5 dollars", "en", 3.0, 3.0)[0]  # used to become a 5.00 CNY confirm card
+    assert step.replies[0].message_id == "amount_mismatch"
+    d.on_touch("double_tap", 4.0, 4.0)
+    assert sandbox.ledger() == []

@@ -100,10 +100,6 @@ class Payment:
     details: dict = field(default_factory=dict)
     charged_now: bool = False  # true only in the answer to the commit call that moved the money
 
-    @property
-    def amount_minor(self) -> int:
-        return to_minor(self.amount, self.currency)
-
 
 @dataclass(frozen=True)
 class MenuItem:

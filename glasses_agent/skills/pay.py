@@ -87,9 +87,11 @@ class PaySkill:
             code_minor = None if request.amount is None else to_minor(request.amount, currency)
         except MoneyError as exc:  # 12.345 CNY, 100.5 JPY, a non-ASCII digit: refused, never rounded
             return self.refuse(exc.reason, lang)
-        if code_minor is not None and said is not None and (said != code_minor or (said_currency and said_currency != currency)):
+        other_currency = said is not None and said_currency is not None and said_currency != currency
+        if other_currency or (code_minor is not None and said is not None and said != code_minor):
+            shown_code = format_money(code_minor, currency) if code_minor is not None else currency
             return Outcome(
-                replies=[cards.reply("amount_mismatch", lang, code_amount=format_money(code_minor, currency),
+                replies=[cards.reply("amount_mismatch", lang, code_amount=shown_code,
                                      said_amount=format_money(said, said_currency or currency))],  # fmt: skip
                 actions=[("pay", "refused", {"reason": "amount_mismatch"})],
                 failed=True,
