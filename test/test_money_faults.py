@@ -1,7 +1,7 @@
 """Fault injection: every money flow killed at every step boundary, then restarted and recovered.
 
-Each run forks a child process that shows the quote (pay, buy, food, taxi), confirms it
-and dies with ``os._exit`` right before its k-th SQL statement after the confirmation
+Each run forks a child process that shows the quote (pay, buy, food, taxi), confirms
+it and dies with ``os._exit`` right before its k-th SQL statement after the confirmation
 (k = 1 .. all of them, plus once after the last): that is every boundary between two
 steps of the flow, inside and between transactions. The parent then opens the database
 as a restarted agent would, runs ``recover()``, and checks, for every run:
@@ -18,104 +18,31 @@ again, so a crash during recovery is covered too.
 import os
 import shutil
 import sys
-import traceback
 from decimal import Decimal
 
 import pytest
+from money_fault_jobs import FLOWS, KILLED, child_main, confirm_job, recovery_job
 
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
-KILLED = 137
 START = Decimal("5000.00")
 
 
-def propose_pay(d):
-    d.on_code("glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=T1001", "payment", 1.0, 1.0)
-    return d.on_transcript("pay", "en", 1.5, 1.5)
+def in_child(job, *args) -> int:
+    """Run ``job(*args)`` in a forked child process; its exit code (KILLED when a kill point was hit).
 
-
-def propose_buy(d):
-    d.on_code("6901234567892", "product", 1.0, 1.0)
-    d.on_transcript("compare prices", "en", 1.2, 1.2)
-    return d.on_transcript("buy two of these", "en", 1.5, 1.5)
-
-
-def propose_food(d):
-    return d.on_transcript("order a large beef noodle from the usual place", "en", 1.5, 1.5)
-
-
-def propose_taxi(d):
-    return d.on_transcript("take me to the airport", "en", 1.5, 1.5)
-
-
-FLOWS = {"pay": propose_pay, "buy": propose_buy, "food": propose_food, "taxi": propose_taxi}
-
-
-class DyingConnection:
-    """The sandbox's connection, except that the process dies before statement number ``kill_at``."""
-
-    def __init__(self, db, kill_at: int):
-        self._db = db
-        self.kill_at = kill_at
-        self.count = 0
-
-    def execute(self, *args):
-        self.count += 1
-        if self.count == self.kill_at:
-            os._exit(KILLED)
-        return self._db.execute(*args)
-
-    def __getattr__(self, name):
-        return getattr(self._db, name)
-
-
-def in_child(job, count_file=None) -> int:
-    """Run ``job()`` in a forked process; its exit code (KILLED when a kill point was hit)."""
+    A fork costs milliseconds where a fresh interpreter costs most of a second; the child
+    runs only the stack (SQLite and plain Python) and leaves with ``os._exit``."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
-    if pid == 0:  # the child never returns into pytest
-        code = 3
-        try:
-            count = job()
-            if count_file is not None:
-                with open(count_file, "w") as f:
-                    f.write(str(count))
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
+    if pid == 0:
+        child_main(job, *args)  # never returns
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
-
-
-def confirm_flow(path, flow: str, kill_at: int):
-    def job():
-        s = SqliteSandbox(path)
-        d = DialogueManager(s)
-        FLOWS[flow](d)
-        assert d.pending is not None, f"{flow}: no confirmation card"
-        s.db = DyingConnection(s.db, kill_at)
-        d.on_touch("double_tap", 2.0, 2.0)
-        if s.db.count + 1 == kill_at:  # the kill point after the last statement
-            os._exit(KILLED)
-        return s.db.count
-
-    return job
-
-
-def recovery(path, kill_at: int):
-    def job():
-        s = SqliteSandbox(path)
-        s.db = DyingConnection(s.db, kill_at)
-        DialogueManager(s).recover(10.0)
-        return s.db.count
-
-    return job
 
 
 def state(path):
@@ -148,7 +75,7 @@ def recover_until_settled(path, label) -> int:
     k = 1
     while total is None or k <= total:
         count_file = f"{path}.count"
-        code = in_child(recovery(path, k), count_file)
+        code = in_child(recovery_job, path, k, count_file)
         if code == 0:
             with open(count_file) as f:
                 total = int(f.read())
@@ -177,7 +104,7 @@ def seeded(tmp_path_factory):
 def test_a_kill_at_every_step_of_a_money_flow_neither_loses_nor_duplicates(tmp_path, seeded, flow):
     clean = tmp_path / "clean.sqlite"
     shutil.copy(seeded, clean)
-    assert in_child(confirm_flow(clean, flow, 10**9), tmp_path / "steps") == 0
+    assert in_child(confirm_job, clean, flow, 10**9, tmp_path / "steps") == 0
     steps = int((tmp_path / "steps").read_text())
     [payment] = check_consistent(clean, f"{flow} without a kill")
     assert payment.status == "done"
@@ -189,7 +116,7 @@ def test_a_kill_at_every_step_of_a_money_flow_neither_loses_nor_duplicates(tmp_p
         path = tmp_path / f"run{k}.sqlite"
         shutil.copy(seeded, path)
         label = f"{flow}, killed before statement {k}/{steps}"
-        assert in_child(confirm_flow(path, flow, k)) == KILLED, label
+        assert in_child(confirm_job, path, flow, k) == KILLED, label
         recovery_kills += recover_until_settled(path, label)
         ledger = state(path)[0]
         outcomes[k] = ledger[0].status if ledger else "nothing"
