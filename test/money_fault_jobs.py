@@ -2,8 +2,11 @@
 connection that dies before its k-th statement, and the jobs (kept apart from the test
 module so a child imports only the stack, not pytest)."""
 
+import itertools
 import os
+import sys
 import traceback
+from decimal import Decimal
 
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
@@ -85,3 +88,40 @@ def recovery_job(path, kill_at: int, count_file=None):
     s.db = DyingConnection(s.db, kill_at)
     DialogueManager(s).recover(10.0)
     _save_count(count_file, s.db.count)
+
+
+def run_until_killed(path):
+    """A restarted agent: recover, then confirm money flows one after another until SIGKILL arrives."""
+    from glasses_agent.dialogue import AgentConfig
+    from glasses_agent.skills.pay import Limits
+
+    s = SqliteSandbox(path)
+    d = DialogueManager(s, AgentConfig(limits=Limits(per_payment=Decimal("1000"), daily=Decimal("10000000"))))
+    d.recover(0.0)
+    print("ready", flush=True)
+    for i in itertools.count():
+        t = 10.0 * i
+        flow = list(FLOWS)[i % len(FLOWS)]
+        if flow == "pay":  # a new bill each time, so each is a new payment
+            d.on_code(f"glasspay://pay?payee=cafe-lumi&amount=12.50&currency=CNY&ref=R{os.getpid()}-{i}", "payment", t, t)
+            d.on_transcript("pay", "en", t + 0.5, t + 0.5)
+        else:
+            FLOWS[flow](_Shifted(d, t))
+        d.on_touch("double_tap", t + 2.0, t + 2.0)
+
+
+class _Shifted:
+    """The dialogue manager with every stamp moved by ``dt`` (each quote gets its own key)."""
+
+    def __init__(self, d, dt: float):
+        self.d, self.dt = d, dt
+
+    def on_code(self, text, kind, stamp, now):
+        return self.d.on_code(text, kind, stamp + self.dt, now + self.dt)
+
+    def on_transcript(self, text, lang, stamp, now):
+        return self.d.on_transcript(text, lang, stamp + self.dt, now + self.dt)
+
+
+if __name__ == "__main__":
+    run_until_killed(sys.argv[1])

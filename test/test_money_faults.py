@@ -16,15 +16,22 @@ again, so a crash during recovery is covered too.
 """
 
 import os
+import random
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from money_fault_jobs import FLOWS, KILLED, child_main, confirm_job, recovery_job
 
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
+
+REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -128,3 +135,37 @@ def test_a_kill_at_every_step_of_a_money_flow_neither_loses_nor_duplicates(tmp_p
     assert outcomes[max(kill_points)] == "done" and "nothing" in outcomes.values()
     assert recovery_kills > 0, f"{flow}: recovery was never interrupted"
     print(f"{flow}: {len(kill_points)} kill points in the flow, {recovery_kills} in recovery, outcomes {outcomes}")
+
+
+def test_sigkill_at_random_moments_while_flows_run_back_to_back(tmp_path, seeded):
+    """A real agent process SIGKILLed at random moments (also inside SQLite), restarted, killed again."""
+    path = tmp_path / "agent.sqlite"
+    shutil.copy(seeded, path)
+    s = SqliteSandbox(path)
+    s.db.execute("UPDATE wallet SET balance_minor = 100000000000 WHERE currency = 'CNY'")
+    s.close()
+    rng = random.Random(20261201)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "test")]))
+    for _ in range(5):
+        child = subprocess.Popen([sys.executable, str(REPO / "test" / "money_fault_jobs.py"), str(path)],
+                                 stdout=subprocess.PIPE, env=env, text=True)  # fmt: skip
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.05, 0.6))
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(30) == -signal.SIGKILL
+        child.stdout.close()
+    s = SqliteSandbox(path)
+    try:
+        DialogueManager(s).recover(0.0)
+        ledger = s.ledger()
+        done = [p for p in ledger if p.status == "done"]
+        assert len(done) >= 5 and not [p for p in ledger if p.status == "pending"]
+        assert s.balance("CNY") == Decimal("1000000000.00") - sum((p.amount for p in done), Decimal(0))
+        orders = {r["key"] for r in s.db.execute("SELECT key FROM orders")}
+        rides = {r["key"] for r in s.db.execute("SELECT key FROM rides")}
+        assert orders == {p.key for p in done if p.kind == "food"}
+        assert rides == {p.key for p in done if p.kind == "ride"}
+        assert len({p.key for p in ledger}) == len(ledger)
+        print(f"SIGKILL x5: {len(ledger)} payments, {len(done)} done, {len(orders)} orders, {len(rides)} rides")
+    finally:
+        s.close()
