@@ -119,6 +119,15 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Cancelled", "{what}", "Cancelled."),
         "zh": ("已取消", "{what}", "已取消。"),
     }),
+    "cancelled_refund_due": ("warning", 8, 6, True, {
+        "en": ("Cancelled, refund pending", "{what} · refunded as soon as the wallet answers",
+               "Cancelled. The refund is made as soon as the wallet answers."),
+        "zh": ("已取消，退款处理中", "{what} · 钱包恢复后立即退款", "已取消，钱包恢复后会立即退款。"),
+    }),
+    "cancel_failed": ("error", 6, 7, True, {
+        "en": ("Not cancelled", "{reason} · try again", "I could not cancel it ({reason}). Please try again."),
+        "zh": ("未能取消", "{reason} · 请重试", "没能取消（{reason}），请再试一次。"),
+    }),
     "nothing_to_confirm": ("info", 3, 3, False, {
         "en": ("Nothing to confirm", "", "There is nothing to confirm."),
         "zh": ("没有待确认的事项", "", "没有需要确认的事。"),

@@ -29,7 +29,7 @@ from glasses_agent.skills import recovery, simple
 from glasses_agent.skills.base import Outcome, Proposal
 from glasses_agent.skills.compare import CompareSkill, product_name
 from glasses_agent.skills.food import FoodSkill
-from glasses_agent.skills.pay import Limits, PaySkill, payment_failed
+from glasses_agent.skills.pay import Limits, PaySkill, payment_failed, refund_now
 from glasses_agent.skills.taxi import TaxiSkill
 
 TERMINAL = {"order": ("delivered", "cancelled"), "ride": ("completed", "cancelled")}
@@ -114,7 +114,7 @@ class DialogueManager:
         self.reminders: list[dict] = []  # used when the back-end keeps no reminders (HTTP)
         self._reminder_store = services if hasattr(services, "add_reminder") else None
         self.open_rows: set[str] = set()  # keys whose pending row a busy database left (confirm again retries)
-        self.rows_to_abort: set[str] = set()  # such rows of proposals dropped since, aborted as soon as possible
+        self.to_settle: dict[str, str] = {}  # key -> "abort" (a dropped proposal's row) or "refund" (a cancellation)
         self.rounds = 0
         self.completions = 0
         self.failures = 0
@@ -221,7 +221,7 @@ class DialogueManager:
     def tick(self, now: float) -> list[Step]:
         """Time-outs, due reminders and order / ride status changes."""
         steps: list[Step] = []
-        self._abort_left_rows()
+        self._settle_left()
         if self.pending and now > self.pending.deadline:
             p, self.pending = self.pending, None
             self._release(p.proposal.key)
@@ -329,16 +329,17 @@ class DialogueManager:
         """A proposal that will not be confirmed again: abort the pending row a busy database left."""
         if key in self.open_rows:
             self.open_rows.discard(key)
-            self.rows_to_abort.add(key)
-            self._abort_left_rows()
+            self.to_settle[key] = "abort"
+            self._settle_left()
 
-    def _abort_left_rows(self) -> None:
-        for key in sorted(self.rows_to_abort):
+    def _settle_left(self) -> None:
+        """Aborts and refunds the back-end could not take when they were due (recovery covers a restart)."""
+        for key, op in sorted(self.to_settle.items()):
             try:
-                self.services.payments.abort(key)
+                (self.services.payments.abort if op == "abort" else self.services.payments.refund)(key)
             except BackendError:
                 continue  # still busy: next tick
-            self.rows_to_abort.discard(key)
+            del self.to_settle[key]
 
     def _cancel_pending(self, stamp: float, via: str) -> Step:
         p, self.pending = self.pending, None
@@ -355,24 +356,39 @@ class DialogueManager:
             step.actions.extend(cancelled.actions)
             step.replies.extend(cancelled.replies)
             return
+        try:
+            cancelled = self._cancel_tracked(step, target, lang)
+        except BackendError as exc:  # database busy, service down: nothing changed, say so
+            step.replies.append(cards.reply("cancel_failed", lang, reason=exc.reason))
+            step.actions.append(("cancel", "failed", {"reason": exc.reason}))
+            return
+        if not cancelled:
+            step.replies.append(cards.reply("nothing_to_cancel", lang))
+
+    def _cancel_tracked(self, step: Step, target: str | None, lang: str) -> bool:
         for track_id, t in list(self.tracked.items()):
             if t["kind"] == "ride" and target in (None, "ride"):
-                self._apply(step, self.taxi.cancel(track_id, t["info"]["key"], t["info"]["destination"], lang),
-                            step.stamp, step.stamp)  # fmt: skip
+                outcome = self.taxi.cancel(track_id, t["info"]["key"], t["info"]["destination"], lang)
+                self._apply(step, outcome, step.stamp, step.stamp)
+                if any(d.get("refunded") is False for _, _, d in outcome.actions):
+                    self.to_settle[t["info"]["key"]] = "refund"
                 del self.tracked[track_id]
-                return
+                return True
             if t["kind"] == "order" and target in (None, "order"):
                 status = self.services.food.cancel_order(track_id)
                 if status == "cancelled":
-                    self.services.payments.refund(t["info"]["key"])
+                    refunded = refund_now(self.services, t["info"]["key"])
+                    if not refunded:
+                        self.to_settle[t["info"]["key"]] = "refund"
                     del self.tracked[track_id]
-                    step.replies.append(cards.reply("cancelled", lang, what=t["info"].get("dish", "")))
+                    step.replies.append(cards.reply("cancelled" if refunded else "cancelled_refund_due", lang,
+                                                    what=t["info"].get("dish", "")))  # fmt: skip
                 else:
                     step.replies.append(cards.reply("food_status", lang, status=cards.word(status, lang), **t["info"]))
                 step.actions.append(("order_food", "cancelled" if status == "cancelled" else "cancel_refused",
                                      {"order_id": track_id, "status": status}))  # fmt: skip
-                return
-        step.replies.append(cards.reply("nothing_to_cancel", lang))
+                return True
+        return False
 
     def _dispatch(self, step: Step, result: ParseResult, stamp: float, now: float) -> None:
         intent, slots, lang = result.intent, result.slots, result.lang

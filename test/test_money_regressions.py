@@ -342,11 +342,11 @@ def test_a_row_left_pending_by_a_busy_database_is_aborted_when_the_wearer_gives_
     step = d.on_touch("double_tap", 2.0, 2.0)[0]
     assert step.replies[-1].message_id == "payment_retry" and [p.status for p in sandbox.ledger()] == ["pending"]
     d.on_head_gesture("shake", 0.9, 3.0, 3.0)  # cancelled while the database is still locked
-    assert [p.status for p in sandbox.ledger()] == ["pending"] and d.rows_to_abort
+    assert [p.status for p in sandbox.ledger()] == ["pending"] and d.to_settle
     other.execute("ROLLBACK")
     other.close()
     d.tick(4.0)
-    assert [p.status for p in sandbox.ledger()] == ["aborted"] and not d.rows_to_abort
+    assert [p.status for p in sandbox.ledger()] == ["aborted"] and not d.to_settle
     assert DialogueManager(sandbox).recover(5.0) == [] and sandbox.balance("CNY") == Decimal("5000.00")
 
 
@@ -379,3 +379,50 @@ def test_a_spoken_currency_other_than_the_codes_is_refused_not_charged_in_the_co
     assert step.replies[0].message_id == "amount_mismatch"
     d.on_touch("double_tap", 4.0, 4.0)
     assert sandbox.ledger() == []
+
+
+@pytest.mark.parametrize("request_text, kind", [("take me to the airport", "ride"),
+                                                ("order a large beef noodle from the usual place", "order")])  # fmt: skip
+def test_a_cancellation_whose_refund_meets_a_locked_database_is_refunded_later(tmp_path, request_text, kind):
+    """Cancelled but not refunded used to be money taken for nothing, and a crash of the callback."""
+    path = tmp_path / "agent.sqlite"
+    s = SqliteSandbox(path)
+    s.db.execute("PRAGMA busy_timeout = 50")
+    d = DialogueManager(s)
+    d.on_transcript(request_text, "en", 1.0, 1.0)
+    d.on_touch("double_tap", 2.0, 2.0)
+    real_cancel = s.cancel_ride if kind == "ride" else s.cancel_order
+    other = sqlite3.connect(s.path, isolation_level=None)
+
+    def cancel_then_locked(item_id):
+        status = real_cancel(item_id)
+        other.execute("BEGIN IMMEDIATE")  # the wallet is locked between the cancellation and the refund
+        return status
+
+    setattr(s, "cancel_ride" if kind == "ride" else "cancel_order", cancel_then_locked)
+    step = d.on_transcript(f"cancel the {kind}", "en", 3.0, 3.0)[0]
+    assert step.replies[-1].message_id == "cancelled_refund_due"
+    assert [p.status for p in s.ledger()] == ["done"] and [p.key for p in s.unfulfilled()] == [s.ledger()[0].key]
+    other.execute("ROLLBACK")
+    other.close()
+    d.tick(4.0)
+    assert [p.status for p in s.ledger()] == ["refunded"] and s.balance("CNY") == Decimal("5000.00")
+    s.close()
+
+
+def test_a_cancelled_order_left_unrefunded_by_a_crash_is_refunded_at_start(tmp_path):
+    path = tmp_path / "agent.sqlite"
+    s = SqliteSandbox(path)
+    d = DialogueManager(s)
+    d.on_transcript("order a large beef noodle from the usual place", "en", 1.0, 1.0)
+    d.on_touch("double_tap", 2.0, 2.0)
+    s.refund = lambda key: (_ for _ in ()).throw(SystemExit("power lost"))
+    with pytest.raises(SystemExit):
+        d.on_transcript("cancel my order", "en", 3.0, 3.0)
+    s.close()
+    s = SqliteSandbox(path)
+    steps = DialogueManager(s).recover(10.0)
+    assert [a[1] for st in steps for a in st.actions] == ["recovery_refunded"]
+    assert [p.status for p in s.ledger()] == ["refunded"] and s.balance("CNY") == Decimal("5000.00")
+    assert DialogueManager(s).recover(11.0) == []
+    s.close()

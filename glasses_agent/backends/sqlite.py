@@ -308,12 +308,14 @@ class SqliteSandbox:
         return [self._payment(r) for r in rows]
 
     def unfulfilled(self) -> list[Payment]:
-        """Done food and ride payments whose order or ride was never placed (a crash in between)."""
+        """Done food and ride payments without a live order or ride: never placed (a crash in between),
+        or cancelled before their refund went through."""
         with self._reading() as db:
             rows = db.execute(
                 "SELECT * FROM payments p WHERE status = 'done' AND ("
-                " (kind = 'food' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.key = p.key)) OR"
-                " (kind = 'ride' AND NOT EXISTS (SELECT 1 FROM rides r WHERE r.key = p.key))) ORDER BY created_at"
+                " (kind = 'food' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.key = p.key AND o.status != 'cancelled'))"
+                " OR (kind = 'ride' AND NOT EXISTS (SELECT 1 FROM rides r WHERE r.key = p.key"
+                " AND r.status != 'cancelled'))) ORDER BY created_at"
             ).fetchall()
         return [self._payment(r) for r in rows]
 

@@ -26,7 +26,7 @@ from glasses_bringup.payment import (
     to_minor,
 )
 
-__all__ = ["LimitError", "Limits", "PaySkill", "check_limits", "over_limit", "payment_failed", "spend"]
+__all__ = ["LimitError", "Limits", "PaySkill", "check_limits", "over_limit", "payment_failed", "refund_now", "spend"]
 
 
 def check_limits(services: Services, amount: Decimal, currency: str, limits: Limits) -> None:
@@ -164,12 +164,20 @@ def payment_failed(exc: BackendError, lang: str, action: str, **data) -> Outcome
                    actions=[(action, "failed", {**data, "reason": exc.reason})], failed=True)  # fmt: skip
 
 
+def refund_now(services: Services, key: str) -> bool:
+    """Refund a done payment (a cancelled order or ride); False when the back-end cannot do it now.
+
+    A refund left undone is not lost: its order or ride is cancelled, so ``unfulfilled``
+    lists the payment and the dialogue (each tick) or recovery (at start) refunds it."""
+    try:
+        return services.payments.refund(key).status == "refunded"
+    except BackendError:
+        return False
+
+
 def not_placed(services: Services, exc: BackendError, key: str, shown: str, lang: str, action: str) -> Outcome:
     """The order or ride could not be placed after the charge: refund now, or leave it for recovery."""
-    try:
-        refunded = services.payments.refund(key).status == "refunded"
-    except BackendError:
-        refunded = False
+    refunded = refund_now(services, key)
     message = "not_placed_refunded" if refunded else "not_placed_held"
     return Outcome(replies=[cards.reply(message, lang, amount=shown, reason=exc.reason)],
                    actions=[(action, "failed", {"key": key, "reason": exc.reason, "refunded": refunded})],

@@ -5,9 +5,9 @@ The journal (``Payments``) knows two half-done states:
 - *pending*: confirmed by the wearer, limits checked, not charged yet. Charged now
   (and its order or ride placed) when it is recent; aborted when it is older than
   ``max_age_s`` (a taxi or a meal hours late is not what was confirmed);
-- *unfulfilled*: charged, but the order or ride was never placed. Placed now under
-  the same key (placing is idempotent) when recent; refunded when older, or when
-  placing is refused.
+- *unfulfilled*: charged, but the order or ride was never placed (placed now under
+  the same key, placing is idempotent, when recent; refunded when older, or when
+  placing is refused), or was cancelled before its refund went through (refunded).
 
 Nothing is retried blindly: a refused charge is aborted, and a transient failure
 (database busy, service down) leaves the row as it is for the next start. Every
@@ -88,6 +88,9 @@ def _place(services: Services, fulfil, payment: Payment, lang: str) -> Outcome:
             raise
         services.payments.refund(payment.key)
         return _outcome(payment, "recovery_refunded", "recovery_refunded", lang, reason=exc.reason)
+    if getattr(placed, "status", "") == "cancelled":  # cancelled by the wearer before the refund went through
+        services.payments.refund(payment.key)
+        return _outcome(payment, "recovery_refunded", "recovery_refunded", lang, reason="cancelled")
     outcome = _outcome(payment, "recovered", "recovered", lang, status="done")
     ride_id = getattr(placed, "ride_id", None)
     order_id = getattr(placed, "order_id", None)

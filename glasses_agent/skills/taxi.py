@@ -8,7 +8,16 @@ from decimal import Decimal
 from glasses_agent import cards
 from glasses_agent.backends.base import BackendError, RideQuote, Services, idempotency_key, money
 from glasses_agent.skills.base import Outcome, Proposal
-from glasses_agent.skills.pay import LimitError, Limits, check_limits, not_placed, over_limit, payment_failed, spend
+from glasses_agent.skills.pay import (
+    LimitError,
+    Limits,
+    check_limits,
+    not_placed,
+    over_limit,
+    payment_failed,
+    refund_now,
+    spend,
+)
 
 
 class TaxiSkill:
@@ -70,8 +79,9 @@ class TaxiSkill:
     def cancel(self, ride_id: str, key: str, destination: str, lang: str) -> Outcome:
         status = self.services.rides.cancel_ride(ride_id)
         if status == "cancelled":
-            self.services.payments.refund(key)
-            return Outcome(replies=[cards.reply("cancelled", lang, what=f"→ {destination}")],
-                           actions=[("hail_taxi", "cancelled", {"ride_id": ride_id, "refunded": True})])  # fmt: skip
+            refunded = refund_now(self.services, key)
+            return Outcome(replies=[cards.reply("cancelled" if refunded else "cancelled_refund_due", lang,
+                                                what=f"→ {destination}")],
+                           actions=[("hail_taxi", "cancelled", {"ride_id": ride_id, "key": key, "refunded": refunded})])  # fmt: skip
         return Outcome(replies=[cards.reply("ride_status", lang, status=cards.word(status, lang), destination=destination)],
                        actions=[("hail_taxi", "cancel_refused", {"ride_id": ride_id, "status": status})])  # fmt: skip
