@@ -49,6 +49,7 @@ def spend(services: Services, limits: Limits, key: str, kind: str, payee: str, p
     if existing is not None and existing.status == "done":
         return existing, False
     if existing is None:
+        check_limits(services, amount, currency, limits)  # early answer; begin checks again atomically
         services.payments.begin(key, kind, payee, payee_name, amount, currency, ref, details, limits=limits)
     try:
         payment = services.payments.commit(key)
