@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from glasses_bringup.power.manager import BatteryManager
-from glasses_bringup.power.model import ActiveSet, PowerModel, activity
+from glasses_bringup.power.model import ActiveSet, PowerModel
 from glasses_bringup.power.ocv import DEFAULT_OCV
 from glasses_bringup.power.policy import MODES, PowerPolicy
 from glasses_bringup.power.runtime import RuntimePredictor
@@ -158,7 +158,7 @@ def simulate(config: DayConfig, with_swaps: bool, model: PowerModel | None = Non
         for r in bank.readings(t):
             manager.ingest(r)
         combined = manager.combined()
-        wanted = activity(activity_at(config.schedule, hours))
+        wanted = model.activity(activity_at(config.schedule, hours))
         remaining_wh = combined.remaining_ah * mean_v
         if config.policy:
             change = policy.update(t, combined.soc)
@@ -222,10 +222,11 @@ def report(config: DayConfig | None = None, model: PowerModel | None = None) -> 
         "pack_energy_wh": round(pack_energy_wh(cap_ah), 3),
         "pack_fade": config.pack_fade,
         "activity_power_mw": {
-            name: round(model.battery_w(activity(name)) * 1000, 1) for name in sorted({a for _, a in config.schedule})
+            name: round(model.battery_w(model.activity(name)) * 1000, 1) for name in sorted({a for _, a in config.schedule})
         },
         "schedule": [{"start_h": s, "activity": a} for s, a in config.schedule],
         "component_powers_mw": {k: v for k, v in asdict(model.powers).items()},
+        "cost_source": model.cost_source,
         "step_s": config.step_s,
     }
     mean_load = sum(with_swaps.series["load_w"]) / max(len(with_swaps.series["load_w"]), 1)

@@ -4,15 +4,24 @@ Every figure below is a round-number assumption for the class of part a
 glasses-class design uses (an AR1-class app SoC, a Cortex-M/DSP co-processor, a
 12 MP sensor binned to video, dual micro-OLED waveguide engines); docs/power.md
 gives the reasoning for each. None is measured on our hardware yet: replace them
-with bench measurements of the real board. The day simulation and the sim
-battery source only ever use this table.
+with bench measurements of the real board.
+
+What the software itself costs is measured: ``PowerModel.measured()`` reads the
+stack's CPU per wear state (worn idle, listening, busy; % of one core, per node)
+that bench/e2e.py measured on the full rig (``stack_cpu.json`` beside this file)
+and turns it into app-SoC draw at ``soc_mw_per_core``: the vision and full-ASR
+figures become the measured CPU of those nodes, and every activity carries the
+measured CPU of the rest of the stack in its state (and keeps the SoC awake when
+that is not zero). ``glasses power-day`` uses the measured model by default.
 
 Draw is at the battery (after regulator losses: ``regulator_efficiency``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,7 @@ class ComponentPowers:
     ble_audio_mw: float = 18.0  # BT audio streaming (music, calls)
     wifi_active_mw: float = 150.0  # Wi-Fi bursts for uploads/look-ups while active
     phone_link_mw: float = 35.0  # BLE/Wi-Fi tether carrying navigation or look-up data
+    soc_mw_per_core: float = 300.0  # one application core fully busy (A7x-class at a mid clock), above awake
     regulator_efficiency: float = 0.88
 
 
@@ -53,6 +63,7 @@ class ActiveSet:
     ble_audio: bool = False
     wifi_duty: float = 0.0
     phone_link_duty: float = 0.0
+    stack_cpu_pct: float = 0.0  # measured CPU (% of one core) of the stack besides vision and full ASR
 
     def copy(self, **changes) -> ActiveSet:
         return ActiveSet(**{**self.__dict__, **changes})
@@ -61,12 +72,43 @@ class ActiveSet:
 @dataclass
 class PowerModel:
     powers: ComponentPowers = field(default_factory=ComponentPowers)
+    activities: dict[str, ActiveSet] | None = None  # None: the assumed ACTIVITIES table
+    cost_source: str = "assumed component table"
+
+    def activity(self, name: str) -> ActiveSet:
+        table = self.activities if self.activities is not None else ACTIVITIES
+        try:
+            return table[name]
+        except KeyError:
+            raise ValueError(f"unknown activity {name!r}; known: {sorted(table)}") from None
+
+    @classmethod
+    def measured(cls, path: str | Path | None = None, powers: ComponentPowers | None = None) -> PowerModel:
+        """The model with the stack's measured CPU per state (see the module docstring)."""
+        cpu = StackCpu.load(path)
+        powers = powers or ComponentPowers()
+        per_core = powers.soc_mw_per_core / 100.0  # mW per % of one core
+        vision = max(cpu.group("busy", VISION_NODES), cpu.group("listening", VISION_NODES))
+        asr = max(cpu.group("busy", ASR_NODES), cpu.group("listening", ASR_NODES))
+        from dataclasses import replace
+
+        powers = replace(powers, vision_mw=vision * per_core, asr_full_mw=asr * per_core)
+        activities = {}
+        for name, a in ACTIVITIES.items():
+            state = ACTIVITY_STATE[name]
+            rest = cpu.total(state) - cpu.group(state, VISION_NODES) - cpu.group(state, ASR_NODES)
+            # In worn idle the stack, as measured, keeps vision scanning and ASR loaded: their
+            # idle CPU belongs to that state's base cost, not to the on-demand duties.
+            if state == "worn_idle" and a.vision_duty == 0 and a.asr_full_duty == 0:
+                rest = cpu.total(state)
+            activities[name] = a.copy(stack_cpu_pct=max(rest, 0.0), soc_awake=a.soc_awake or rest > 0)
+        return cls(powers, activities, f"stack CPU measured by bench/e2e.py ({cpu.source})")
 
     def breakdown_mw(self, a: ActiveSet) -> dict[str, float]:
         """Draw per component (mW at the load) for an active set."""
         p = self.powers
         heavy = a.camera_fps > 0 or a.vision_duty > 0 or a.asr_full_duty > 0 or a.display_brightness > 0
-        awake = a.soc_awake or heavy or a.ble_audio
+        awake = a.soc_awake or heavy or a.ble_audio or a.stack_cpu_pct > 0
         cam = (p.camera_on_mw + p.camera_per_fps_mw * a.camera_fps) * a.camera_duty if a.camera_fps > 0 else 0.0
         disp = p.display_base_mw + p.display_full_mw * a.display_brightness if a.display_brightness > 0 else 0.0
         return {
@@ -75,6 +117,7 @@ class PowerModel:
             "mics": p.mics_mw,
             "touch": p.touch_mw,
             "soc": p.soc_awake_mw if awake else p.soc_sleep_mw,
+            "stack_cpu": p.soc_mw_per_core * a.stack_cpu_pct / 100.0,
             "camera": cam,
             "display": disp,
             "vision": p.vision_mw * a.vision_duty,
@@ -110,6 +153,40 @@ ACTIVITIES: dict[str, ActiveSet] = {
     # camera streaming to the stack at its default rate with vision on (the sim rig's default)
     "streaming": ActiveSet(soc_awake=True, camera_fps=15.0, vision_duty=1.0, display_brightness=0.6),
 }
+
+
+# Which measured wear state of bench/e2e.py each activity's software load is.
+ACTIVITY_STATE = {
+    "idle": "worn_idle", "music": "worn_idle", "call": "worn_idle",
+    "meeting": "listening",  # transcription: voice pipeline and ASR working
+    "navigation": "busy", "shopping": "busy", "streaming": "busy",
+}  # fmt: skip
+VISION_NODES = ("code_reader", "text_reader", "product_recognizer")
+ASR_NODES = ("asr",)
+MEASURED_CPU_FILE = Path(__file__).with_name("stack_cpu.json")
+
+
+@dataclass(frozen=True)
+class StackCpu:
+    """Per-node CPU (% of one core) of the stack in each wear state, as bench/e2e.py measured it."""
+
+    states: dict[str, dict[str, float]]
+    source: str = ""
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> StackCpu:
+        doc = json.loads(Path(path or MEASURED_CPU_FILE).read_text())
+        states = {s: {k: float(v) for k, v in nodes.items()} for s, nodes in doc["stack_cpu_pct"].items()}
+        missing = {"worn_idle", "listening", "busy"} - set(states)
+        if missing:
+            raise ValueError(f"{path or MEASURED_CPU_FILE}: no measured CPU for states {sorted(missing)}")
+        return cls(states, f"{doc.get('date', '?')}, {doc.get('machine', '?')}")
+
+    def total(self, state: str) -> float:
+        return sum(self.states[state].values())
+
+    def group(self, state: str, nodes: tuple[str, ...]) -> float:
+        return sum(v for k, v in self.states[state].items() if k in nodes)
 
 
 def activity(name: str) -> ActiveSet:

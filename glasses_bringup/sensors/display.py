@@ -1,7 +1,11 @@
 """HUD card queue and renderer for the waveguide display (pure Python + Pillow).
 
-Cards arrive as events.Card; the queue shows the highest-priority live card
-(newest first among equals) until its ttl runs out. ``render`` draws it into a
+Cards arrive as events.Card; the queue shows the newest live card, except that
+an urgent card (priority >= URGENT_PRIORITY: a confirmation, a battery warning)
+stays in front of newer, less urgent ones until it expires or is replaced. So a
+"Listening…" cue or a fresh answer is never hidden behind the previous answer
+(measured: before, the cue of a wake word said while an answer card was up never
+showed, and answers waited up to the old card's ttl). ``render`` draws it into a
 mono8 image: the micro-OLED waveguide shows green-on-black, so one channel is
 enough.
 """
@@ -21,8 +25,11 @@ class _Queued:
     expires: float = field(compare=False)
 
 
+URGENT_PRIORITY = 8
+
+
 class CardQueue:
-    """Live cards by priority; a card with the same card_id replaces the older one."""
+    """Live cards, newest first, urgent ones in front; a card with the same card_id replaces the older one."""
 
     def __init__(self, max_cards: int = 16):
         self.max_cards = max_cards
@@ -31,7 +38,8 @@ class CardQueue:
 
     def push(self, card, now: float) -> None:
         self.seq += 1
-        self.cards[card.card_id] = _Queued((-card.priority, -self.seq), card, now + card.ttl_s)
+        urgency = card.priority if card.priority >= URGENT_PRIORITY else 0
+        self.cards[card.card_id] = _Queued((-urgency, -self.seq), card, now + card.ttl_s)
         if len(self.cards) > self.max_cards:
             lowest = max(self.cards.values())
             self.cards.pop(lowest.card.card_id)

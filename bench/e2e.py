@@ -1,0 +1,303 @@
+"""End-to-end latency and CPU of the whole rig: `make bench BENCH=e2e` -> bench/results/e2e.json.
+
+Runs the composed sim rig (`glasses up --rig sim --record`, every node of normal
+wear: camera, microphone, IMU, touch, packs, power policy, voice, vision, agent,
+display, speaker) on the scenarios config/scenarios/e2e_s1.yaml (S1, HUD cards)
+and e2e_g1.yaml (G1, spoken answers), and reads every latency from the stamps of
+the recorded bag (glasses_bringup.latency): wake phrase end -> "Listening…" on
+the HUD, end of a command -> first answer card on the HUD (G1: first spoken
+audio), a payment QR entering the view -> confirm card on the HUD, and the
+stage budget of a command.
+
+CPU per node (% of one core) comes from a second run of e2e_cpu.yaml in isolated
+mode (one process per node, /proc per process) over three windows of its
+timeline: worn idle (still head, nothing in view, silence), listening (a wake
+phrase and a command being transcribed) and busy (walking, a product code in
+view, back-to-back commands: the load captions or navigation put on voice and
+vision). The simulated sensors (scenario clock, camera, microphone, IMU, touch,
+battery manager sim source) are reported apart from the stack; so is the
+runner process (supervisor). The composed process of the first run is costed
+too (stack and simulator together, one process).
+
+    .venv/bin/python bench/e2e.py [--write-scenarios] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import write_result  # noqa: E402
+from glasses_bringup import latency  # noqa: E402
+from glasses_bringup.cpu import CpuSampler, node_processes  # noqa: E402
+
+SCENARIOS = ROOT / "config" / "scenarios"
+GLASSES = Path(sys.executable).parent / "glasses"
+STACK_CPU = ROOT / "glasses_bringup" / "power" / "stack_cpu.json"
+SIMULATOR = ("scenario_clock", "camera", "microphone", "imu", "touch", "battery_manager")
+
+WAKE = {"text": "hey jarvis", "clip": "audio/hey_jarvis.wav"}
+QR = ("glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=E{n:03d}")
+# Commands with an answer card and no lasting effect; clips where the assets have them,
+# else synthesized by the simulator's TTS (piper joe voice).
+COMMANDS = (
+    {"text": "what is this", "clip": "audio/what_is_this.wav"},
+    {"text": "play some jazz"},
+    {"text": "navigate to the train station", "clip": "audio/navigate_train_station.wav"},
+    {"text": "turn the volume up"},
+    {"text": "next track"},
+    {"text": "compare prices", "clip": "audio/compare_prices.wav"},
+    {"text": "pause the music"},
+    {"text": "start taking notes"},
+    {"text": "stop taking notes"},
+    {"text": "open the teleprompter"},
+)
+BLOCK_S = 6.5  # wake phrase, command, answer, before the next wake phrase
+
+
+def _entry(at: float, **action) -> dict:
+    return {"at": round(at, 2), **action}
+
+
+def command_blocks(t: float, count: int, start_index: int = 0, pay_every: int = 5) -> tuple[list, float]:
+    """`count` wake + command blocks from time t; every `pay_every`-th is "pay" + a QR + a head shake."""
+    out, n = [], 0
+    for i in range(count):
+        out.append(_entry(t, say=dict(WAKE)))
+        if pay_every and i % pay_every == pay_every - 1:
+            out.append(_entry(t + 1.7, say={"text": "pay", "clip": "audio/pay.wav"}))
+            out.append(_entry(t + 4.2, show={"kind": "qr", "text": QR.format(n=start_index + i), "duration_s": 2.5,
+                                             "size": 0.35, "tilt_deg": 15}))  # fmt: skip
+            out.append(_entry(t + 6.0, head="shake"))  # cancel the payment
+            t += BLOCK_S + 2.5
+            n += 1
+        else:
+            out.append(_entry(t + 1.7, say=dict(COMMANDS[(start_index + i) % len(COMMANDS)])))
+            t += BLOCK_S
+    return out, t
+
+
+def scenarios() -> dict[str, dict]:
+    s1, t = command_blocks(14.0, 34)
+    g1, t_g1 = command_blocks(4.0, 16, start_index=3, pay_every=0)
+    busy, t_busy = command_blocks(52.0, 5, start_index=1, pay_every=0)
+    base = {"seed": 11, "noise_snr_db": 25.0, "batteries": {"left": {"soc": 0.9}, "right": {"soc": 0.85}}}
+    return {
+        "e2e_s1": {
+            "name": "e2e_s1", "variant": "s1", "duration_s": round(t + 2.0, 1), **base,
+            "description": "Worn idle for 12 s (still, nothing in view, silence), then 34 wake phrase + command "
+                           "blocks every 6.5 s; every fifth is \"pay\" with a payment QR entering the view, "
+                           "cancelled by a head shake. For bench/e2e.py.",
+            "timeline": [_entry(0.5, motion="still"), *s1],
+        },
+        "e2e_g1": {
+            "name": "e2e_g1", "variant": "g1", "duration_s": round(t_g1 + 2.0, 1), **base,
+            "description": "G1 (no display): 16 wake phrase + command blocks, answers spoken. For bench/e2e.py.",
+            "timeline": [_entry(0.5, motion="still"), *g1],
+        },
+        "e2e_cpu": {
+            "name": "e2e_cpu", "variant": "s1", "duration_s": round(t_busy + 2.0, 1), **base,
+            "description": "CPU states for bench/e2e.py: worn idle 2-32 s; listening 32-50 s (a wake phrase, a "
+                           "long command, the answer); busy from 52 s (walking, a product barcode in view, "
+                           "back-to-back commands).",
+            "timeline": [
+                _entry(0.5, motion="still"),
+                _entry(32.0, say=dict(WAKE)),
+                _entry(33.7, say={"text": "order a large beef noodle from the usual place",
+                                  "clip": "audio/order_noodles.wav"}),  # fmt: skip
+                _entry(40.0, head="shake"),
+                _entry(52.0, motion="walk"),
+                _entry(52.0, activity="navigation"),
+                _entry(52.0, show={"kind": "ean13", "text": "6901234567892", "duration_s": round(t_busy - 52.0, 1),
+                                   "size": 0.4, "tilt_deg": 10}),  # fmt: skip
+                *busy,
+            ],
+        },
+    }
+
+
+CPU_WINDOWS = {"worn_idle": (2.0, 32.0), "listening": (32.0, 50.0), "busy": (52.0, None)}
+
+
+def write_scenarios() -> None:
+    for name, doc in scenarios().items():
+        path = SCENARIOS / f"{name}.yaml"
+        header = "# Generated by bench/e2e.py --write-scenarios (edit the generator, not this file).\n"
+        path.write_text(header + yaml.safe_dump(doc, sort_keys=False, width=120, allow_unicode=True, default_flow_style=None))
+        print(f"wrote {path}")
+
+
+def env() -> dict:
+    return dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+                ROS_LOG_DIR=os.environ.get("ROS_LOG_DIR", tempfile.mkdtemp(prefix="e2e_roslog_")),
+                ROS_DOMAIN_ID=os.environ.get("ROS_DOMAIN_ID", "61"))  # fmt: skip
+
+
+RECORDED = ("sim/scenario", "audio/raw", "perception/wake", "perception/vad", "perception/transcript",
+            "perception/codes", "agent/intent", "agent/action", "display/card", "display/image", "speaker/say",
+            "speaker/state", "power/state")
+
+
+def run_rig(scenario: Path, out: Path, isolated: bool, record: bool) -> dict:
+    """Run `glasses up` on a scenario; sample CPU of the runner (composed) or of every node process.
+
+    The bag is written by a separate `glasses record` process holding only the topics the
+    latencies need: the camera's full-rate frames would make a bag of gigabytes, and a
+    recorder inside the rig process would take CPU and the GIL from the nodes it measures.
+    """
+    cmd = [str(GLASSES), "up", "--rig", "sim", "--scenario", str(scenario)]
+    if isolated:  # every node process loads its models before the scenario (and the idle window) starts
+        cmd += ["--isolated", "--startup", "20"]
+    recorder = None
+    if record:
+        recorder = subprocess.Popen([str(GLASSES), "record", "-o", str(out / "bag"),
+                                     *[f"/glasses/{t}" for t in RECORDED]],
+                                    env=env(), stdout=open(out / "record.log", "w"), stderr=subprocess.STDOUT)  # fmt: skip
+        time.sleep(2.0)  # the recorder's subscriptions exist before the rig starts
+    log = open(out / "rig.log", "w")
+    proc = subprocess.Popen(cmd, env=env(), stdout=log, stderr=subprocess.STDOUT)
+    sampler = CpuSampler({"rig_process": proc.pid}, period_s=0.5,
+                         discover=(lambda: node_processes(proc.pid)) if isolated else None).start()  # fmt: skip
+    start = None
+    try:
+        while proc.poll() is None:
+            if isolated and start is None:
+                start = scenario_start(proc.pid)
+            time.sleep(0.5)
+        code = proc.wait()
+    finally:
+        sampler.stop()
+        log.close()
+        if recorder is not None:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(timeout=120)
+    if code != 0:
+        print((out / "rig.log").read_text()[-3000:], file=sys.stderr)
+        raise SystemExit(f"e2e: glasses up exited with {code} on {scenario.name}")
+    return {"sampler": sampler, "scenario_start": start}
+
+
+def scenario_start(runner_pid: int) -> float | None:
+    """Wall time of scenario t=0 of an isolated run: the scenario clock's parameter file says it."""
+    pid = node_processes(runner_pid).get("scenario_clock")
+    if pid is None:
+        return None
+    try:
+        args = [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]
+    except OSError:
+        return None
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag == "--params-file" and value.endswith("scenario_clock.yaml"):
+            params = yaml.safe_load(Path(value).read_text())["/**"]["ros__parameters"]
+            return float(params["scenario_start"])
+    return None
+
+
+def cpu_states(sampler: CpuSampler, t0: float, duration: float) -> dict[str, dict[str, float]]:
+    states = {}
+    for state, (a, b) in CPU_WINDOWS.items():
+        states[state] = {k: round(v, 2) for k, v in sampler.usage(t0 + a, t0 + (b if b is not None else duration)).items()}
+    return states
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write-scenarios", action="store_true", help="regenerate config/scenarios/e2e_*.yaml and exit")
+    parser.add_argument("--out", default=str(ROOT / "out" / "bench_e2e"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=("s1", "g1", "cpu"))
+    args = parser.parse_args()
+    if args.write_scenarios:
+        write_scenarios()
+        return 0
+    import shutil
+
+    out = Path(args.out)
+    shutil.rmtree(out, ignore_errors=True)
+    figures: dict = {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    commands = 0
+
+    for variant in ("s1", "g1"):
+        if variant in args.skip:
+            continue
+        d = out / variant
+        d.mkdir(parents=True)
+        scenario = SCENARIOS / f"e2e_{variant}.yaml"
+        run = run_rig(scenario, d, isolated=False, record=True)
+        result = latency.analyze(d / "bag")
+        fig = latency.figures(result, prefix=f"{variant}_")
+        commands += fig[f"{variant}_commands"]
+        figures.update(fig)
+        if variant == "s1":
+            figures["s1_budget"] = latency.budget(result)
+            duration = yaml.safe_load(scenario.read_text())["duration_s"]
+            composed = cpu_states(run["sampler"], result["t0"], duration)
+            figures["composed_process_cpu_pct"] = {s: v.get("rig_process") for s, v in composed.items()}
+        else:
+            figures["g1_budget"] = latency.budget(result)
+        figures[f"{variant}_per_command"] = [
+            {"said": u.text, "heard": u.detail.get("transcript"), "card": u.detail.get("card"),
+             **{k: round(1000 * (v - u.end), 1) for k, v in u.marks.items()}}
+            for u in result["utterances"] if not u.wake and u.end is not None
+        ]  # fmt: skip
+
+    if "cpu" not in args.skip:
+        d = out / "cpu"
+        d.mkdir(parents=True)
+        scenario = SCENARIOS / "e2e_cpu.yaml"
+        run = run_rig(scenario, d, isolated=True, record=False)
+        if run["scenario_start"] is None:
+            raise SystemExit("e2e: could not read the scenario start of the isolated run")
+        duration = yaml.safe_load(scenario.read_text())["duration_s"]
+        states = cpu_states(run["sampler"], run["scenario_start"], duration)
+        per_node, totals = {}, {}
+        for state, usage in states.items():
+            stack = {k: v for k, v in usage.items() if k not in SIMULATOR and k != "rig_process"}
+            sim = {k: v for k, v in usage.items() if k in SIMULATOR}
+            per_node[state] = {"stack": dict(sorted(stack.items(), key=lambda kv: -kv[1])), "simulator": sim,
+                               "runner_and_recorder": usage.get("rig_process")}  # fmt: skip
+            totals[f"stack_cpu_{state}_pct"] = round(sum(stack.values()), 2)
+            totals[f"simulator_cpu_{state}_pct"] = round(sum(sim.values()), 2)
+        figures.update(totals)
+        figures["cpu_per_node_pct"] = per_node
+        # The power model's software cost (glasses_bringup/power/model.py PowerModel.measured)
+        from bench.common import cpu, machine
+
+        STACK_CPU.write_text(json.dumps({
+            "what": "stack CPU per node (% of one core) per wear state, isolated sim rig, bench/e2e.py",
+            "stack_cpu_pct": {state: v["stack"] for state, v in per_node.items()},
+            "simulator_cpu_pct": {state: v["simulator"] for state, v in per_node.items()},
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+            "machine": machine(), "cpu_model": cpu()["cpu_model"],
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }, indent=2) + "\n")  # fmt: skip
+        figures["cpu_mode"] = "isolated: one process per node, user+system time from /proc, % of one core"
+
+    figures["commands_total"] = commands
+    figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    targets = {
+        "speech_end_to_first_card_p95_ms < 600": figures.get("s1_speech_end_to_first_card_p95_ms", float("inf")) < 600,
+        "wake_phrase_end_to_cue_p95_ms < 300": figures.get("s1_wake_phrase_end_to_cue_p95_ms", float("inf")) < 300,
+        "worn_idle_stack_cpu_pct < 25": figures.get("stack_cpu_worn_idle_pct", float("inf")) < 25,
+        "qr_in_view_to_confirm_card_p95_ms < 150": figures.get("s1_qr_in_view_to_confirm_card_p95_ms",
+                                                               float("inf")) < 150,
+    }  # fmt: skip
+    figures["targets_met"] = targets
+    write_result("e2e", figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
