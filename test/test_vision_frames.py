@@ -5,7 +5,7 @@ import threading
 import numpy as np
 
 from glasses_bringup.testing import wait_for
-from glasses_perception.vision.frames import FrameWorker, StabilityDetector, thumbnail
+from glasses_perception.vision.frames import ChangeGate, FrameWorker, StabilityDetector, thumbnail
 
 
 def test_newest_frame_wins_and_drops_are_counted():
@@ -90,3 +90,27 @@ def test_stability_fires_once_per_still_period():
 def test_thumbnail():
     thumb = thumbnail(np.zeros((480, 640, 3), np.uint8), 80)
     assert thumb.shape == (60, 80) and thumb.dtype == np.uint8
+
+
+def test_change_gate_skips_an_unchanged_empty_view_and_never_a_new_code():
+    rng = np.random.default_rng(3)
+    scene = rng.integers(60, 200, (480, 640, 3), dtype=np.uint8)
+
+    def noisy(img):
+        return np.clip(img.astype(np.int16) + rng.normal(0, 2.0, img.shape).astype(np.int16), 0, 255).astype(np.uint8)
+
+    gate = ChangeGate(threshold=3.0, rescan_s=1.0)
+    assert gate.wanted(0.0, thumbnail(noisy(scene)))  # no reference yet
+    gate.processed(0.0, thumbnail(noisy(scene)), found=False)
+    assert not gate.wanted(0.1, thumbnail(noisy(scene)))  # same view, sensor noise only
+    with_code = scene.copy()
+    with_code[150:330, 230:410] = 0  # a dark square the size of a QR code at a third of the width
+    with_code[180:300, 260:380] = 255
+    assert gate.wanted(0.2, thumbnail(noisy(with_code)))
+    gate.processed(0.2, thumbnail(noisy(with_code)), found=True)
+    assert gate.wanted(0.3, thumbnail(noisy(with_code)))  # a code in view is watched every frame
+    gate.processed(0.3, thumbnail(noisy(scene)), found=False)
+    assert not gate.wanted(0.5, thumbnail(noisy(scene)))
+    assert gate.wanted(1.31, thumbnail(noisy(scene)))  # rescan_s passed
+    assert gate.skipped == 2
+    assert ChangeGate(threshold=0.0).wanted(0.0, thumbnail(scene))

@@ -5,6 +5,9 @@ Every frame the worker is free for is decoded with zxing-cpp
 view (events.Code with symbology, text, kind, corners, the parsed payment and the
 frame's stamp), and again only after it has left the view for ``hold_s``.
 Frames arriving while a decode runs replace each other: the node never queues.
+A frame that shows what the last frame without a code showed is not decoded
+(``change_threshold``, ``rescan_s``; glasses_perception.vision.frames.ChangeGate):
+worn idle with nothing new in view costs a thumbnail per frame, not a decode.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from glasses_bringup import events as ev
 from glasses_bringup.ros.node_base import run_node
 from glasses_perception.nodes.vision_base import VisionNode
 from glasses_perception.vision.codes import DEFAULT_FORMATS, CodeReader, CodeTracker
+from glasses_perception.vision.frames import ChangeGate, thumbnail
 
 OUT_TOPIC = "perception/codes"
 
@@ -39,6 +43,13 @@ class CodeReaderNode(VisionNode):
         self.repeat_s = self.declare(
             "repeat_s", 0.0, "Re-report a code that stays in view at this period (s); 0 never.", min=0.0, max=60.0
         )
+        self.gate = ChangeGate(
+            self.declare("change_threshold", 3.0, "Decode a frame only when the view changed by more than this "
+                         "(mean grey levels on an 80 px thumbnail) since the last frame without a code; "
+                         "0 decodes every frame.", min=0.0, max=255.0),
+            self.declare("rescan_s", 1.0, "Decode at least this often even when the view looks unchanged (s).",
+                         min=0.0, max=60.0),
+        )  # fmt: skip
         self.reader: CodeReader | None = None
         self.tracker = CodeTracker(hold_s=self.hold_s, repeat_s=self.repeat_s)
         self.pub = self.event_publisher(OUT_TOPIC)
@@ -54,9 +65,14 @@ class CodeReaderNode(VisionNode):
     def deactivate(self) -> None:
         super().deactivate()
         self.tracker.reset()  # after parking, codes in view are new sightings
+        self.gate.reset()
 
     def process(self, frame, stamp: float) -> None:
+        thumb = thumbnail(frame)
+        if not self.gate.wanted(stamp, thumb):
+            return
         codes = self.reader.decode(frame)
+        self.gate.processed(stamp, thumb, bool(codes))
         for code in self.tracker.update(stamp, codes):
             self.pub.publish(ev.Code(
                 stamp=stamp, symbology=code.symbology, text=code.text, kind=code.kind,
@@ -74,6 +90,7 @@ class CodeReaderNode(VisionNode):
         values = super().diagnostics_values()
         values["codes.published"] = self.published
         values["codes.suppressed_repeats"] = self.tracker.suppressed
+        values["frames.unchanged_skipped"] = self.gate.skipped
         if self.reader is not None:
             values["codes.unreadable"] = self.reader.convert_errors
         return values
