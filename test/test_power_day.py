@@ -4,11 +4,12 @@ import json
 
 from glasses_bringup.cli import main as glasses
 from glasses_bringup.power.day import DayConfig, report, simulate
-from glasses_bringup.power.model import PowerModel
+from glasses_bringup.power.model import MEASURED_CPU_FILE, PowerModel
 
 
 def test_power_day_cli_writes_json_and_png(tmp_path):
-    assert glasses(["power-day", "--out", str(tmp_path)]) == 0
+    """The design (always-on work on the co-processor, component table) reaches a day with swaps."""
+    assert glasses(["power-day", "--out", str(tmp_path), "--cost", "assumed"]) == 0
     doc = json.loads((tmp_path / "power_day.json").read_text())
     for key in (
         "hours_worn_with_swaps",
@@ -59,3 +60,26 @@ def test_the_policy_lengthens_the_day_without_swaps():
     no_policy = simulate(DayConfig(step_s=30.0, policy=False), with_swaps=False)
     assert with_policy.hours_worn >= no_policy.hours_worn
     assert with_policy.hours_in_mode["saver"] > 0 and no_policy.hours_in_mode["saver"] == 0
+
+
+def test_measured_software_cost_drives_the_default_day(tmp_path):
+    """The default day costs the stack's measured CPU per state: more CPU, shorter day; a bad file is an error."""
+    measured = PowerModel.measured()
+    assumed = PowerModel()
+    idle = measured.activity("idle")
+    assert idle.stack_cpu_pct > 0 and idle.soc_awake  # the stack as measured keeps the app SoC awake
+    assert measured.battery_w(idle) > assumed.battery_w(assumed.activity("idle"))
+    assert glasses(["power-day", "--out", str(tmp_path / "m"), "--no-plot"]) == 0
+    doc = json.loads((tmp_path / "m" / "power_day.json").read_text())
+    assert doc["cost_source"].startswith("stack CPU measured")
+    hungry = tmp_path / "hungry.json"
+    cpu = json.loads(MEASURED_CPU_FILE.read_text())
+    cpu["stack_cpu_pct"] = {s: {k: 2 * v for k, v in nodes.items()} for s, nodes in cpu["stack_cpu_pct"].items()}
+    hungry.write_text(json.dumps(cpu))
+    assert glasses(["power-day", "--out", str(tmp_path / "h"), "--no-plot", "--cpu-file", str(hungry)]) == 0
+    worse = json.loads((tmp_path / "h" / "power_day.json").read_text())
+    assert worse["hours_worn_without_swaps"] < doc["hours_worn_without_swaps"]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"stack_cpu_pct": {"worn_idle": {}}}))
+    assert glasses(["power-day", "--out", str(tmp_path / "b"), "--cpu-file", str(broken)]) == 2
+

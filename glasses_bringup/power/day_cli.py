@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from glasses_bringup.power.day import DayConfig, report
+from glasses_bringup.power.model import PowerModel
 
 
 def add_arguments(parser) -> None:
@@ -19,6 +20,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--spares", type=int, default=0, help="charged spare packs waiting in the case")
     parser.add_argument("--no-policy", action="store_true", help="run without the power policy (always normal)")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    parser.add_argument(
+        "--cost", choices=("measured", "assumed"), default="measured",
+        help="software cost: the stack's CPU per state measured by bench/e2e.py (default), or the assumed "
+             "component table alone (the design: always-on work on the co-processor, the SoC asleep when idle)",
+    )
+    parser.add_argument("--cpu-file", help="measured stack CPU JSON (default: the one shipped, power/stack_cpu.json)")
 
 
 def plot(path: Path, doc: dict, with_swaps, without) -> None:
@@ -72,7 +79,16 @@ def run(args) -> int:
         if any(not math.isfinite(h) or h < 0 for h in config.swaps_h):
             print("power-day: swap times must be non-negative hours")
             return 2
-    doc, with_swaps, without = report(config)
+    if args.cost == "measured":
+        try:
+            model = PowerModel.measured(args.cpu_file)
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"power-day: cannot read the measured stack CPU ({exc}); run `make bench BENCH=e2e` "
+                  "or use --cost assumed")
+            return 2
+    else:
+        model = PowerModel()
+    doc, with_swaps, without = report(config, model)
     (out / "power_day.json").write_text(json.dumps(doc, indent=2) + "\n")
     if not args.no_plot:
         plot(out / "power_day.png", doc, with_swaps, without)
@@ -80,6 +96,6 @@ def run(args) -> int:
         f"worn {doc['hours_worn_with_swaps']:.1f} h with {doc['swaps']} swaps, "
         f"{doc['hours_worn_without_swaps']:.1f} h without; "
         f"normal {doc['hours_in_normal']:.1f} h, saver {doc['hours_in_saver']:.1f} h, "
-        f"critical {doc['hours_in_critical']:.1f} h -> {out}/power_day.json"
+        f"critical {doc['hours_in_critical']:.1f} h ({model.cost_source}) -> {out}/power_day.json"
     )
     return 0

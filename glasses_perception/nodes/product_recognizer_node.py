@@ -5,7 +5,8 @@ and matched against the product gallery (ORB features in SQLite,
 glasses_perception.vision.products). An accepted product is published when it
 comes into view and again only after ``hold_s`` without it; with
 ``publish_rejected`` the best rejected candidate is published too (accepted=false),
-for tuning the threshold.
+for tuning the threshold. A sampled frame that shows what the last frame without
+a product showed is not matched (``change_threshold``, ``rescan_s``; ChangeGate).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from glasses_bringup import events as ev
 from glasses_bringup.ros.node_base import run_node
 from glasses_perception.nodes.vision_base import VisionNode
+from glasses_perception.vision.frames import ChangeGate, thumbnail
 from glasses_perception.vision.products import ProductGallery, ProductMatcher, demo_catalog_dir
 
 OUT_TOPIC = "perception/product"
@@ -39,6 +41,13 @@ class ProductRecognizerNode(VisionNode):
             "hold_s", 3.0, "A product out of view this long is reported again when it returns (s).", min=0.0, max=60.0
         )
         self.publish_rejected = self.declare("publish_rejected", False, "Also publish rejected best candidates.")
+        self.gate = ChangeGate(
+            self.declare("change_threshold", 3.0, "Match a sampled frame only when the view changed by more than "
+                         "this (mean grey levels on an 80 px thumbnail) since the last frame without a product; "
+                         "0 matches every sampled frame.", min=0.0, max=255.0),
+            self.declare("rescan_s", 2.0, "Match at least this often even when the view looks unchanged (s).",
+                         min=0.0, max=60.0),
+        )  # fmt: skip
         self.gallery: ProductGallery | None = None
         self.matcher: ProductMatcher | None = None
         self.pub = self.event_publisher(OUT_TOPIC)
@@ -67,6 +76,7 @@ class ProductRecognizerNode(VisionNode):
         super().deactivate()
         self._last_seen.clear()
         self._next_stamp = 0.0
+        self.gate.reset()
 
     def on_frame(self, frame, stamp: float) -> None:
         # sample by frame stamp so a replayed bag is sampled the same way
@@ -76,7 +86,11 @@ class ProductRecognizerNode(VisionNode):
         self.submit(frame, stamp)
 
     def process(self, frame, stamp: float) -> None:
+        thumb = thumbnail(frame)
+        if not self.gate.wanted(stamp, thumb):
+            return
         match = self.matcher.recognize(frame)
+        self.gate.processed(stamp, thumb, match is not None and match.accepted)
         if match is None:
             return
         if match.accepted:
@@ -103,6 +117,7 @@ class ProductRecognizerNode(VisionNode):
         values = super().diagnostics_values()
         values["matches.accepted"] = self.accepted
         values["matches.rejected"] = self.rejected
+        values["frames.unchanged_skipped"] = self.gate.skipped
         return values
 
 
