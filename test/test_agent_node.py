@@ -121,3 +121,26 @@ def test_llm_backend_answers_off_the_executor(ros, tmp_path, io, monkeypatch):
         assert server.requests[0]["headers"]["Authorization"] == "Bearer sk-never-in-events"
     finally:
         server.close()
+
+
+def test_a_settled_confirmation_leaves_the_hud_to_its_result(ros, tmp_path, io):
+    """The card after a cancelled (or confirmed) payment replaces the confirm card, which no longer stays in front."""
+    from glasses_bringup.sensors.display import CardQueue
+
+    out, pubs = io
+    agent = make_agent(ros, tmp_path)
+    assert wait_for(lambda: all(p.get_subscription_count() > 0 for p in pubs.values()), 10)
+    now = agent.now_s()
+    publish(pubs["perception/codes"], ev.Code(stamp=now, symbology="QR_CODE", text=CODE, kind="payment"))
+    publish(pubs["perception/transcript"], transcript("pay for this", now + 0.1))
+    assert wait_for(lambda: any(c.kind == "confirm" for c in out["display/card"]), 10)
+    confirm = next(c for c in out["display/card"] if c.kind == "confirm")
+    publish(pubs["input/head_gesture"], ev.HeadGesture(stamp=now + 1.0, gesture="shake", confidence=0.9))
+    assert wait_for(lambda: any(c.kind != "confirm" and c.stamp >= now + 1.0 for c in out["display/card"]), 10)
+    result = next(c for c in out["display/card"] if c.kind != "confirm" and c.stamp >= now + 1.0)
+    assert result.kind != "confirm" and result.card_id == confirm.card_id
+    hud = CardQueue()
+    for c in out["display/card"]:
+        hud.push(c, now=1.0)
+    assert hud.current(1.0) is result  # the HUD shows the outcome, not "Pay 12.50 CNY?"
+    assert SqliteSandbox(tmp_path / "agent.sqlite").ledger() == []

@@ -103,6 +103,7 @@ class AgentNode(GlassesNode):
         self.event_subscription("perception/text", ev.Text, self.on_text)
         self.timer = self.create_timer(tick_s, self.on_tick)
         self._metrics_sent: dict | None = None
+        self._confirm_card_id: str | None = None  # the confirm card on the HUD while a confirmation is open
         self._recovery_due = 0.0  # monotonic time of the next recovery attempt; None once settled
         self.recover()
         self.publish_metrics(self.now_s(), force=True)
@@ -207,9 +208,16 @@ class AgentNode(GlassesNode):
                 self.pub_response.publish(ev.Response(stamp=stamp, text=reply.speech, lang=reply.lang,
                                                       turn_id=step.turn_id))  # fmt: skip
                 if self.variant == "s1":
-                    # a confirm card stays up exactly as long as the confirmation is accepted
+                    # a confirm card stays up exactly as long as the confirmation is accepted; once it is
+                    # over (confirmed, cancelled, expired) the next card takes its place on the HUD, so
+                    # the question does not stay in front of the answer or of a new "Listening…"
                     ttl = self.dialogue.config.confirm_timeout_s if reply.kind == "confirm" else reply.ttl_s
-                    self.pub_card.publish(ev.Card(stamp=stamp, card_id=reply.card_id, kind=reply.kind, title=reply.title,
+                    card_id = reply.card_id
+                    if reply.kind == "confirm":
+                        self._confirm_card_id = reply.card_id
+                    elif self._confirm_card_id is not None and self.dialogue.pending is None:
+                        card_id, self._confirm_card_id = self._confirm_card_id, None
+                    self.pub_card.publish(ev.Card(stamp=stamp, card_id=card_id, kind=reply.kind, title=reply.title,
                                                   body=reply.body, lines=reply.lines, ttl_s=ttl,
                                                   priority=reply.priority, lang=reply.lang))  # fmt: skip
                 if (self.variant == "g1" or reply.speak) and reply.speech:
