@@ -213,14 +213,52 @@ def cpu_states(sampler: CpuSampler, t0: float, duration: float) -> dict[str, dic
     return states
 
 
+def markdown(doc: dict) -> str:
+    """The tables of docs/latency.md from a results file."""
+    lines = ["| figure | p50 | p95 | max | n | target |", "|---|---|---|---|---|---|"]
+    for v, name, target in (("s1", "wake_phrase_end_to_cue", "p95 < 300"), ("s1", "speech_end_to_first_card", "p95 < 600"),
+                            ("g1", "speech_end_to_first_audio", ""), ("s1", "qr_in_view_to_confirm_card", "p95 < 150")):
+        k = f"{v}_{name}"
+        if f"{k}_p50_ms" in doc:
+            lines.append(f"| {name} ({v.upper()}) | {doc[k + '_p50_ms']:.0f} ms | {doc[k + '_p95_ms']:.0f} ms | "
+                         f"{doc[k + '_max_ms']:.0f} ms | {doc[k + '_n']} | {target} |")
+    for v in ("s1", "g1"):
+        b = doc.get(f"{v}_budget")
+        if not b:
+            continue
+        lines += ["", f"{v.upper()} command, stage by stage (ms):", "", "| stage | p50 | p95 | n |", "|---|---|---|---|"]
+        for stage, row in {**b["command"], **{f"wake: {k}": r for k, r in b["wake"].items()}}.items():
+            if row["n"]:
+                lines.append(f"| {stage} | {row['p50_ms']} | {row['p95_ms']} | {row['n']} |")
+        for key in ("vad_end_audio_time_after_speech_end_ms", "asr_reported_latency_ms", "wake_stamp_after_phrase_end_ms"):
+            row = b[key]
+            lines.append(f"| ({key}) | {row['p50_ms']} | {row['p95_ms']} | {row['n']} |")
+    per = doc.get("cpu_per_node_pct")
+    if per:
+        nodes = sorted({n for s in per.values() for n in s["stack"]}, key=lambda n: -per["worn_idle"]["stack"].get(n, 0))
+        lines += ["", "| node (% of one core) | worn idle | listening | busy |", "|---|---|---|---|"]
+        for n in nodes:
+            lines.append(f"| {n} | " + " | ".join(f"{per[s]['stack'].get(n, 0):.1f}" for s in per) + " |")
+        lines.append("| **stack total** | " + " | ".join(f"**{doc[f'stack_cpu_{s}_pct']:.1f}**" for s in per) + " |")
+        sims = sorted({n for s in per.values() for n in s["simulator"]})
+        for n in sims:
+            lines.append(f"| sim: {n} | " + " | ".join(f"{per[s]['simulator'].get(n, 0):.1f}" for s in per) + " |")
+        lines.append("| simulator total | " + " | ".join(f"{doc[f'simulator_cpu_{s}_pct']:.1f}" for s in per) + " |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--markdown", action="store_true", help="print the docs tables of bench/results/e2e.json")
     parser.add_argument("--write-scenarios", action="store_true", help="regenerate config/scenarios/e2e_*.yaml and exit")
     parser.add_argument("--out", default=str(ROOT / "out" / "bench_e2e"))
     parser.add_argument("--skip", nargs="*", default=[], choices=("s1", "g1", "cpu"))
     args = parser.parse_args()
     if args.write_scenarios:
         write_scenarios()
+        return 0
+    if args.markdown:
+        print(markdown(json.loads((HERE / "results" / "e2e.json").read_text())))
         return 0
     import shutil
 
@@ -246,7 +284,7 @@ def main() -> int:
             composed = cpu_states(run["sampler"], result["t0"], duration)
             figures["composed_process_cpu_pct"] = {s: v.get("rig_process") for s, v in composed.items()}
         else:
-            figures["g1_budget"] = latency.budget(result)
+            figures["g1_budget"] = latency.budget(result, spoken=True)
         figures[f"{variant}_per_command"] = [
             {"said": u.text, "heard": u.detail.get("transcript"), "card": u.detail.get("card"),
              **{k: round(1000 * (v - u.end), 1) for k, v in u.marks.items()}}

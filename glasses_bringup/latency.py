@@ -173,9 +173,12 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
                     shown = rendered(card[0], card[1])
                     if shown is not None:
                         u.marks["card_hud"] = shown
-                say = _first(run.topic("speaker/state"), after, horizon, lambda s: s.get("state") == "speaking")
+                say = _first(run.topic("speaker/say"), after, horizon)
                 if say:
-                    u.marks["first_audio"] = say[0]
+                    u.marks["say"] = say[0]
+                speaking = _first(run.topic("speaker/state"), after, horizon, lambda s: s.get("state") == "speaking")
+                if speaking:
+                    u.marks["first_audio"] = speaking[0]
         utterances.append(u)
 
     codes = []
@@ -244,6 +247,13 @@ COMMAND_STAGES = (
     ("skill + card event (agent/intent -> display/card)", "intent", "card"),
     ("card render (display/card -> display/image)", "card", "card_hud"),
 )
+SPOKEN_STAGES = (  # G1: every answer is spoken
+    ("VAD hangover + audio transport (speech end -> VAD end event)", "end", "vad_end_event"),
+    ("ASR final: decode + queue (VAD end event -> final transcript)", "vad_end_event", "final_transcript"),
+    ("intent parse + dialogue (final transcript -> agent/intent)", "final_transcript", "intent"),
+    ("skill + speech request (agent/intent -> speaker/say)", "intent", "say"),
+    ("speech synthesis to first audio (speaker/say -> speaker/state speaking)", "say", "first_audio"),
+)
 WAKE_STAGES = (
     ("wake word detection (phrase end -> perception/wake)", "end", "wake_event"),
     ("listening card (perception/wake -> display/card)", "wake_event", "cue_card"),
@@ -251,8 +261,8 @@ WAKE_STAGES = (
 )
 
 
-def budget(result: dict) -> dict:
-    """Stage -> {p50, p95, n} in ms, for commands and for wake phrases."""
+def budget(result: dict, spoken: bool = False) -> dict:
+    """Stage -> {p50, p95, n} in ms, for commands (card or, with ``spoken``, speech) and wake phrases."""
 
     def stages(utterances, table):
         rows = {}
@@ -271,7 +281,7 @@ def budget(result: dict) -> dict:
     asr = [u.detail["asr_latency_ms"] for u in us if u.detail.get("asr_latency_ms") is not None]
     wake_audio = [1000.0 * (u.detail["wake_stamp"] - u.end) for u in us if "wake_stamp" in u.detail]
     return {
-        "command": stages([u for u in us if not u.wake], COMMAND_STAGES),
+        "command": stages([u for u in us if not u.wake], SPOKEN_STAGES if spoken else COMMAND_STAGES),
         "wake": stages([u for u in us if u.wake], WAKE_STAGES),
         "vad_end_audio_time_after_speech_end_ms": {"p50_ms": round(pct(hangover, 50), 1),
                                                    "p95_ms": round(pct(hangover, 95), 1), "n": len(hangover)},
