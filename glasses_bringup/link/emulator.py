@@ -67,6 +67,7 @@ class McuEmulator:
         self.rx_decoder = p.FrameDecoder()
         self.resets = 0
         self.booted = False
+        self.hung = False  # a firmware that stopped: sends nothing, answers nothing
         self._events: list[tuple[int, bytes]] = []
         self._out = bytearray()
 
@@ -123,6 +124,8 @@ class McuEmulator:
         """Everything the MCU sends up to host time ``now``."""
         if not self.booted:
             self.boot(now)
+        if self.hung:
+            return b""
         elapsed = self.mcu_elapsed(now)
         due = int(elapsed * self.imu_rate_hz) + 1
         period_ticks = int(round(p.TICK_HZ / self.imu_rate_hz))
@@ -157,6 +160,8 @@ class McuEmulator:
         """Bytes from the host, arrived at host time ``now``."""
         if not self.booted:
             self.boot(now)
+        if self.hung:
+            return
         for frame in self.rx_decoder.feed(data):
             try:
                 name = p.Msg(frame.type).name

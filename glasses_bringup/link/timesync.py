@@ -4,7 +4,7 @@ The host sends TIME_SYNC_REQUEST at host time ``t0`` and gets TIME_SYNC_REPLY at
 ``t3`` carrying the MCU's tick at receipt (``rx``) and at sending (``tx``). The
 midpoints ``((t0 + t3) / 2, (rx + tx) / 2)`` are one sample of the line
 ``host = offset + rate * mcu``; its error is half the asymmetry of the round trip.
-Only samples whose round trip is near the smallest one in the window are fitted
+Only samples whose round trip is in the faster half of the window are fitted
 (a delayed reply is mostly queueing, and queueing is asymmetric). The fitted rate
 is clamped to ``1 +- max_drift_ppm`` (a crystal cannot be further off; a fit that
 says so is noise) and each clamp is counted. Before the first exchange, the tick
@@ -111,7 +111,9 @@ class TimeSync:
     def _fit(self) -> None:
         rtts = np.array([s.rtt_s for s in self.samples])
         self.min_rtt_s = float(rtts.min())
-        good = [s for s in self.samples if s.rtt_s <= self.min_rtt_s + self.rtt_margin_s]
+        # The faster half of the round trips (or all within rtt_margin_s of the fastest) carries the least queueing.
+        limit = max(self.min_rtt_s + self.rtt_margin_s, float(np.median(rtts)))
+        good = [s for s in self.samples if s.rtt_s <= limit]
         mcu = np.array([s.mcu_s for s in good])
         host = np.array([s.host_s for s in good])
         ref = float(mcu[-1])
@@ -122,8 +124,9 @@ class TimeSync:
                 rate = 1.0 + float(np.clip(rate - 1.0, -self.max_drift, self.max_drift))
                 offset = float(np.mean(host - rate * (mcu - ref)))
             self.residual_s = float(np.sqrt(np.mean((host - (offset + rate * (mcu - ref))) ** 2)))
-        else:
-            rate, offset = 1.0, float(np.mean(host - (mcu - ref)))
+        else:  # too few samples for a slope: keep the last one
+            rate = self.rate
+            offset = float(np.mean(host - rate * (mcu - ref)))
         self.rate, self.offset, self.mcu_ref = float(rate), float(offset), ref
         self.synced = True
 
