@@ -123,10 +123,10 @@ def test_c_reference_codec_agrees_with_python(c_tool):
               bytes(rng.choice([0, 0, rng.randrange(256)]) for _ in range(rng.choice([0, 1, 3, 100, 239, 240]))))
              for _ in range(200)]
     encoded = run_tool(c_tool, [f"e {t} {s} {pl.hex() or '-'}" for t, s, pl in cases])
-    for (t, s, pl), line in zip(cases, encoded):
+    for (t, s, pl), line in zip(cases, encoded, strict=True):
         assert bytes.fromhex(line) == p.encode_frame(t, s, pl), (t, s, len(pl))
     decoded = run_tool(c_tool, [f"d {p.encode_frame(t, s, pl)[:-1].hex()}" for t, s, pl in cases])
-    for (t, s, pl), line in zip(cases, decoded):
+    for (t, s, pl), line in zip(cases, decoded, strict=True):
         assert line == f"ok {t} {s} {pl.hex() or '-'}"
     assert run_tool(c_tool, [f"e 1 1 {'ab' * 241}"]) == ["err 5"]
     with pytest.raises(ValueError):
@@ -147,7 +147,7 @@ def test_c_and_python_decoders_reject_the_same_damaged_frames(c_tool):
             f = bytearray(rng.randrange(1, 256) for _ in range(rng.randrange(1, 30)))
         damaged.append(bytes(f).replace(b"\x00", b"\x01"))  # a delimiter would split it into two frames
     lines = run_tool(c_tool, [f"d {f.hex()}" for f in damaged])
-    for f, line in zip(damaged, lines):
+    for f, line in zip(damaged, lines, strict=True):
         dec = p.FrameDecoder()
         frames = dec.feed(f + b"\x00")
         if frames:

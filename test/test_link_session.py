@@ -6,7 +6,6 @@ import time
 import numpy as np
 import pytest
 
-from glasses_bringup.link import protocol as p
 from glasses_bringup.link.emulator import EmulatedPort, McuEmulator, PtyMcu
 from glasses_bringup.link.session import LinkSession, Stamped
 from glasses_bringup.power.manager import PackReading

@@ -379,7 +379,7 @@ def imu_payload(tick: int, period_ticks: int, accel, gyro) -> bytes:
     if not 1 <= n <= MAX_IMU_SAMPLES or len(gyro) != n:
         raise ValueError(f"an IMU batch holds 1..{MAX_IMU_SAMPLES} samples, got {n}")
     out = bytearray(FORMATS[Msg.IMU_BATCH].pack(tick & 0xFFFFFFFF, period_ticks, n))
-    for a, g in zip(accel, gyro):
+    for a, g in zip(accel, gyro, strict=True):
         out += IMU_SAMPLE.pack(*(_count(v, ACCEL_LSB) for v in a), *(_count(v, GYRO_LSB) for v in g))
     return bytes(out)
 
