@@ -68,6 +68,17 @@ TOPICS: tuple[Topic, ...] = (
     Topic("/clock", "rosgraph_msgs/msg/Clock", DEFAULT, "replay / sim"),
 )
 
+
+
+def _catalog_topics() -> tuple[Topic, ...]:
+    from glasses_bringup.sensor_catalog import SENSORS
+
+    return tuple(Topic(t.name, t.msg_type, t.qos, s.name, t.schema) for s in SENSORS for t in s.topics)
+
+
+# Sensors added the documented way declare their topics in glasses_bringup/sensor_catalog.py.
+TOPICS = TOPICS[:-2] + _catalog_topics() + TOPICS[-2:]  # /diagnostics and /clock stay last
+
 BY_NAME: dict[str, Topic] = {t.name: t for t in TOPICS}
 
 

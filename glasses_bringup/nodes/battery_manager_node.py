@@ -180,6 +180,7 @@ class BatteryManagerNode(GlassesNode):
             self._ingest(r, now)
 
     def _init_gauge_topics(self) -> None:
+        self.link_started = self.now_s()
         for slot in SLOTS:
             self.create_subscription(BatteryState, f"power/gauge/{slot}", lambda m, s=slot: self._on_gauge(s, m),
                                      gq.for_topic(f"power/gauge/{slot}"))
@@ -273,6 +274,11 @@ class BatteryManagerNode(GlassesNode):
         elif self.source_kind == "link":
             for notice in self.manager.expire(now):
                 self._notice(notice)
+            heard = any(slot.last_t is not None for slot in self.manager.slots.values())
+            if not heard and now - self.link_started > self.manager.reading_timeout_s:
+                self.health.set_level(1, "no fuel-gauge readings on power/gauge/* (is coprocessor_link up?)")
+            elif heard:
+                self.health.clear_level()
         else:
             self._link_step(now)
         self.publish_states()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from glasses_bringup.power.model import ActiveSet
+from glasses_bringup.power.model import SENSOR_MW, ActiveSet
 
 
 @dataclass
@@ -43,6 +43,7 @@ class StackObserver:
     display_nodes: tuple[str, ...] = ("display",)
     vision_nodes: tuple[str, ...] = ("code_reader", "text_reader", "product_recognizer")
     asr_nodes: tuple[str, ...] = ("asr",)
+    sensor_nodes: tuple[str, ...] = tuple(SENSOR_MW)  # catalog sensors draw while their node reports
     stale_s: float = 5.0
     display_level: float = 0.0  # last display/brightness value
     reports: dict[str, NodeReport] = field(default_factory=dict)
@@ -73,7 +74,9 @@ class StackObserver:
         brightness = self.display_level if any(True for _ in self._live(self.display_nodes, t)) else 0.0
         vision = self._running(self.vision_nodes, t)
         asr = self._running(self.asr_nodes, t)
+        sensors = tuple(sorted(set(a.sensors) | {n for n in self.sensor_nodes if any(self._live([n], t))}))
         return a.copy(
+            sensors=sensors,
             camera_fps=max(a.camera_fps, fps),
             camera_duty=1.0 if fps > 0 else a.camera_duty,
             display_brightness=max(a.display_brightness, brightness),
