@@ -49,7 +49,7 @@ class McuEmulator:
                  gauge_rate_hz: float = 1.0, status_period_s: float = 1.0, seed: int = 0,
                  firmware: str = "glasses-mcu-emulator 1.0", major: int = p.PROTOCOL_MAJOR,
                  imu_source: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
-                 turnaround_s: float = 50e-6):
+                 turnaround_s: float = 50e-6, imu_epoch_s: float | None = None):
         self.drift = drift_ppm * 1e-6
         self.imu_rate_hz = imu_rate_hz
         self.imu_batch = max(1, min(p.MAX_IMU_SAMPLES, imu_batch))
@@ -60,6 +60,7 @@ class McuEmulator:
         self.turnaround_s = turnaround_s
         self.rng = random.Random(seed)
         self.imu_source = imu_source or still_head(np.random.default_rng(seed))
+        self.imu_epoch_s = imu_epoch_s  # host time of IMU sample 0 (default: boot); imu_source gets times from it
         self.packs = {"left": [True, 0.9, "PK-L1"], "right": [True, 0.85, "PK-R1"]}  # present, soc, serial
         self.settings: dict[str, object] = {}
         self.sent: Counter[str] = Counter()  # frames sent by type name
@@ -68,7 +69,7 @@ class McuEmulator:
         self.resets = 0
         self.booted = False
         self.hung = False  # a firmware that stopped: sends nothing, answers nothing
-        self._events: list[tuple[int, bytes]] = []
+        self._events: list[tuple[float | None, int, bytes]] = []  # (host time due or None = now, type, body)
         self._out = bytearray()
 
     # -- clock ---------------------------------------------------------------------------
@@ -78,7 +79,8 @@ class McuEmulator:
         self.tick0 = self.rng.randrange(0, 1 << 32)  # a counter starts anywhere: exercise the wrap
         self.boot_id = self.rng.randrange(1, 1 << 32)
         self.seq = 0
-        self.imu_index = 0
+        self.imu_e0 = 0.0 if self.imu_epoch_s is None else (self.imu_epoch_s - now) * (1.0 + self.drift)
+        self.imu_index = 0 if self.imu_e0 >= 0 else int(-self.imu_e0 * self.imu_rate_hz) + 1  # rebooted mid-stream
         self.next_gauge = 0.0
         self.next_status = 0.0
         self.booted = True
@@ -108,17 +110,18 @@ class McuEmulator:
     def data_frames_sent(self) -> int:
         return sum(n for k, n in self.sent.items() if k in DATA_TYPES)
 
-    def touch(self, gesture: str, side: str = "right") -> None:
-        self._events.append((p.Msg.TOUCH, bytes([p.GESTURES.index(gesture), p.SIDES.index(side)])))
+    def touch(self, gesture: str, side: str = "right", at: float | None = None) -> None:
+        """A touch gesture now, or at host time ``at`` (sent when due, stamped with the tick of then)."""
+        self._events.append((at, p.Msg.TOUCH, bytes([p.GESTURES.index(gesture), p.SIDES.index(side)])))
 
-    def wake_hit(self, keyword: str = "hey_jarvis", score: float = 0.9) -> None:
-        self._events.append((p.Msg.WAKE_HIT, bytes([p.KEYWORDS.index(keyword), int(round(score * 255))])))
+    def wake_hit(self, keyword: str = "hey_jarvis", score: float = 0.9, at: float | None = None) -> None:
+        self._events.append((at, p.Msg.WAKE_HIT, bytes([p.KEYWORDS.index(keyword), int(round(score * 255))])))
 
-    def button(self, action: str = "press", button: int = 0) -> None:
-        self._events.append((p.Msg.BUTTON, bytes([button, p.BUTTON_ACTIONS.index(action)])))
+    def button(self, action: str = "press", button: int = 0, at: float | None = None) -> None:
+        self._events.append((at, p.Msg.BUTTON, bytes([button, p.BUTTON_ACTIONS.index(action)])))
 
-    def hinge(self, state: str) -> None:
-        self._events.append((p.Msg.HINGE, bytes([p.HINGE_STATES.index(state)])))
+    def hinge(self, state: str, at: float | None = None) -> None:
+        self._events.append((at, p.Msg.HINGE, bytes([p.HINGE_STATES.index(state)])))
 
     def step(self, now: float) -> bytes:
         """Everything the MCU sends up to host time ``now``."""
@@ -127,24 +130,30 @@ class McuEmulator:
         if self.hung:
             return b""
         elapsed = self.mcu_elapsed(now)
-        due = int(elapsed * self.imu_rate_hz) + 1
+        due = int((elapsed - self.imu_e0) * self.imu_rate_hz) + 1 if elapsed >= self.imu_e0 else 0
         period_ticks = int(round(p.TICK_HZ / self.imu_rate_hz))
+        e0_ticks = int(round(self.imu_e0 * p.TICK_HZ))
         while due - self.imu_index >= self.imu_batch:
             k = np.arange(self.imu_index, self.imu_index + self.imu_batch)
             accel, gyro = self.imu_source(k / self.imu_rate_hz)
-            first_tick = (self.tick0 + self.imu_index * period_ticks) & 0xFFFFFFFF
+            first_tick = (self.tick0 + e0_ticks + self.imu_index * period_ticks) & 0xFFFFFFFF
             self._frame(p.Msg.IMU_BATCH, p.imu_payload(first_tick, period_ticks, accel.tolist(), gyro.tolist()))
             self.imu_index += self.imu_batch
-        if elapsed >= self.next_gauge:
+        if self.gauge_period_s < math.inf and elapsed >= self.next_gauge:
             self.next_gauge += self.gauge_period_s
             for slot, (present, soc, serial) in self.packs.items():
                 volts = 3.4 + 0.8 * soc if present else math.nan
                 self._frame(p.Msg.FUEL_GAUGE, p.gauge_payload(
                     self.tick(now), slot, present, volts, -0.05 if present else math.nan, 31.0, 0.28,
                     soc if present else math.nan, serial if present else ""))
-        for msg_type, body in self._events:
-            self._frame(msg_type, self.tick(now).to_bytes(4, "little") + body)
-        self._events.clear()
+        waiting = []
+        for at, msg_type, body in self._events:
+            if at is not None and at > now:
+                waiting.append((at, msg_type, body))
+                continue
+            tick = self.tick(now if at is None else max(at, self.boot_at))
+            self._frame(msg_type, tick.to_bytes(4, "little") + body)
+        self._events = waiting
         if elapsed >= self.next_status:
             self.next_status += self.status_period_s
             e = self.rx_decoder.errors
@@ -196,10 +205,30 @@ class McuEmulator:
             cut = whole[: len(whole) // 2]
             self.sent["IMU_BATCH"] += 1  # it left the MCU but will never arrive whole
         self._out.clear()
-        self._events.clear()
+        self._events = [e for e in self._events if e[0] is not None and e[0] > now]  # scheduled inputs still come
         self.resets += 1
         self.boot(now)
         return cut + self.step(now)
+
+
+def scenario_emulator(scenario, start_s: float, imu_rate_hz: float = 100.0, imu_batch: int = 4,
+                      sensor=None, touch: bool = True, **kwargs) -> McuEmulator:
+    """An emulator that renders a scenario as the MCU would see it: head motion on its IMU (the
+    same samples as the sim IMU source: glasses_bringup.sim.motion), touch entries on its pad."""
+    from glasses_bringup.sensors.imu import plan_from_scenario
+    from glasses_bringup.sim.motion import SimulatedImu
+
+    imu = SimulatedImu(plan_from_scenario(scenario), imu_rate_hz, sensor)
+
+    def render(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        _, gyro, accel, _ = imu.samples(int(round(t[0] * imu_rate_hz)), len(t))
+        return accel, gyro
+
+    emulator = McuEmulator(imu_rate_hz=imu_rate_hz, imu_batch=imu_batch, imu_source=render, imu_epoch_s=start_s,
+                           seed=scenario.seed, **kwargs)
+    for entry in scenario.entries("touch") if touch else []:
+        emulator.touch(entry.touch, "right", at=start_s + entry.at)
+    return emulator
 
 
 DATA_TYPES = {"IMU_BATCH", "FUEL_GAUGE", "TOUCH", "WAKE_HIT", "BUTTON", "HINGE"}

@@ -16,7 +16,9 @@ the modes listed in ``wake_offload_modes``. The port is read on a thread that
 waits on it (arrival times are what the time sync needs); a missing or failing
 port is an ERROR on /diagnostics and a retry every ``reconnect_s``, never a crash.
 With ``emulate`` the node starts the MCU emulator on a pseudo-terminal and talks
-to it (simulation and benchmarks).
+to it: with a ``scenario`` (the sim rig) the emulator's IMU renders the scenario's
+head motion, the same samples the ``imu`` node's sim source renders, so the sim
+rig's imu/data_raw crosses the real link code (framing, sequence, time sync).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class CoprocessorLinkNode(GlassesNode):
                                              min=0.0, max=100.0)
         self.emulate_drift_ppm = self.declare("emulate_drift_ppm", 50.0, "Emulator: MCU clock error (ppm).",
                                               min=-1000.0, max=1000.0)
+        self.emulate_touch = self.declare(
+            "emulate_touch", True, "Emulator with a scenario: its touch pad plays the scenario's touch entries.")
         config = LinkConfig(
             reconnect_s=self.declare("reconnect_s", 2.0, "Wait before reopening a missing port (s).", min=0.05, max=60.0),
             link_timeout_s=self.declare("link_timeout_s", 3.0, "MCU silent this long: handshake again (s).",
@@ -101,12 +105,17 @@ class CoprocessorLinkNode(GlassesNode):
         self.create_timer(0.01, self.tick)
 
     def _start_emulator(self) -> str:
-        from glasses_bringup.link.emulator import McuEmulator, PtyMcu
+        from glasses_bringup.link.emulator import McuEmulator, PtyMcu, scenario_emulator
+        from glasses_bringup.ros.sim_support import declare_scenario
 
-        emulator = McuEmulator(drift_ppm=self.emulate_drift_ppm, imu_rate_hz=self.emulate_imu_hz,
-                               gauge_rate_hz=self.emulate_gauge_hz)
+        scenario, start = declare_scenario(self, required=False)
+        common = dict(drift_ppm=self.emulate_drift_ppm, gauge_rate_hz=self.emulate_gauge_hz)
+        if scenario is not None:  # the scenario's head motion (and touches) as the MCU would see them
+            emulator = scenario_emulator(scenario, start, self.emulate_imu_hz, touch=self.emulate_touch, **common)
+        else:  # a still head
+            emulator = McuEmulator(imu_rate_hz=self.emulate_imu_hz, **common)
         link = Path(tempfile.mkdtemp(prefix="glasses_mcu_")) / "ttyMCU"
-        self.mcu = PtyMcu(emulator, link_path=link).start()
+        self.mcu = PtyMcu(emulator, link_path=link, period_s=0.005).start()
         self.get_logger().info(f"MCU emulator on {self.mcu.slave_name} ({link})")
         return str(link)
 
