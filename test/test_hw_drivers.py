@@ -20,7 +20,7 @@ from glasses_bringup.nodes.gnss_node import GnssNode
 from glasses_bringup.nodes.ring_node import RingNode
 from glasses_bringup.scenario import ScenarioError, load
 from glasses_bringup.sensors import gnss, microphone, ring
-from glasses_bringup.testing import wait_for
+from glasses_bringup.testing import latest_status, wait_for
 
 GGA = "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47"
 
@@ -31,13 +31,6 @@ def nmea(body: str) -> str:
         cs ^= ch
     return f"${body}*{cs:02X}\r\n"
 
-
-def status_of(diags, suffix):
-    for arr in reversed(diags):
-        for s in arr.status:
-            if s.name.endswith(suffix):
-                return s, {kv.key: kv.value for kv in s.values}
-    return None, {}
 
 
 # --- GNSS core ---------------------------------------------------------------------------
@@ -140,7 +133,7 @@ def test_gnss_node_sim_and_nmea_sources(ros, tmp_path):
         count = len(fixes)
         os.write(master, (GGA + "\r\n" + "noise\r\n").encode())
         assert wait_for(lambda: len(fixes) > count and fixes[-1].latitude == pytest.approx(48.1173), 5)
-        assert wait_for(lambda: status_of(diags, "/gnss")[1].get("rejected.not_nmea") == "1", 5)
+        assert wait_for(lambda: latest_status(diags, "/gnss")[1].get("rejected.not_nmea") == "1", 5)
     finally:
         os.close(master)
         os.close(slave)
@@ -151,8 +144,8 @@ def test_gnss_node_without_its_port_reports_an_error(ros):
         Parameter("source", value="nmea"), Parameter("port", value="/dev/glasses-no-gnss"),
         Parameter("diagnostics_period_s", value=0.2)]))
     diags = ros.collect("/diagnostics", DiagnosticArray)
-    assert wait_for(lambda: status_of(diags, "/gnss")[0] is not None and status_of(diags, "/gnss")[0].level == b"\x02", 5)
-    assert "/dev/glasses-no-gnss" in status_of(diags, "/gnss")[0].message
+    assert wait_for(lambda: latest_status(diags, "/gnss")[0] is not None and latest_status(diags, "/gnss")[0].level == b"\x02", 5)
+    assert "/dev/glasses-no-gnss" in latest_status(diags, "/gnss")[0].message
 
 
 # --- ring controller ---------------------------------------------------------------------
@@ -181,8 +174,8 @@ def test_ring_node_sim_and_ble_without_an_adapter(ros, tmp_path):
         Parameter("source", value="ble"), Parameter("address", value="AA:BB:CC:DD:EE:FF"),
         Parameter("reconnect_s", value=30.0), Parameter("diagnostics_period_s", value=0.2)]))
     diags = ros.collect("/diagnostics", DiagnosticArray)
-    assert wait_for(lambda: status_of(diags, "ring_ble")[0] is not None and status_of(diags, "ring_ble")[0].level == b"\x02", 15)
-    assert "ring not connected" in status_of(diags, "ring_ble")[0].message
+    assert wait_for(lambda: latest_status(diags, "ring_ble")[0] is not None and latest_status(diags, "ring_ble")[0].level == b"\x02", 15)
+    assert "ring not connected" in latest_status(diags, "ring_ble")[0].message
     assert not ble.ble.connected
 
 

@@ -13,15 +13,7 @@ from glasses_bringup import events as ev
 from glasses_bringup.link import protocol as p
 from glasses_bringup.nodes.battery_manager_node import BatteryManagerNode
 from glasses_bringup.nodes.coprocessor_link_node import CoprocessorLinkNode
-from glasses_bringup.testing import wait_for
-
-
-def status_of(diags, suffix):
-    for arr in reversed(diags):
-        for st in arr.status:
-            if st.name.endswith(suffix):
-                return st, {kv.key: kv.value for kv in st.values}
-    return None, {}
+from glasses_bringup.testing import latest_status, wait_for
 
 
 def link_node(**params):
@@ -62,8 +54,8 @@ def test_link_node_publishes_mcu_data_and_sends_commands(ros):
     ros.publisher("power/state", String).publish(String(data=ev.encode(state)))
     assert wait_for(lambda: mcu.settings.get("brightness_permille") == 400 and mcu.settings.get("privacy_led") == 1
                     and mcu.settings.get("power_mode") == 1 and mcu.settings.get("wake_offload") == 1, 10)
-    assert wait_for(lambda: status_of(diags, "coprocessor_link")[1].get("time_synced") == "True", 10)
-    st, kv = status_of(diags, "coprocessor_link")
+    assert wait_for(lambda: latest_status(diags, "coprocessor_link")[1].get("time_synced") == "True", 10)
+    st, kv = latest_status(diags, "coprocessor_link")
     assert st.level == b"\x00" and kv["state"] == "running" and kv["errors_total"] == "0"
 
 
@@ -87,8 +79,8 @@ def test_fuzzed_link_and_mcu_resets_never_stop_the_node(ros):
         time.sleep(0.02)
     count = len(imu)
     assert wait_for(lambda: len(imu) > count + 100, 10)  # still streaming
-    assert wait_for(lambda: int(status_of(diags, "coprocessor_link")[1].get("errors.mcu_resets", 0)) == 3, 10)
-    _, kv = status_of(diags, "coprocessor_link")
+    assert wait_for(lambda: int(latest_status(diags, "coprocessor_link")[1].get("errors.mcu_resets", 0)) == 3, 10)
+    _, kv = latest_status(diags, "coprocessor_link")
     wire = sum(int(kv.get(f"errors.{r}", 0)) for r in ("cobs", "crc", "short", "length", "overlong"))
     assert wire >= 30 and int(kv.get("errors.seq_replay", 0)) >= 2
     assert node.session.state == "running"
@@ -98,9 +90,9 @@ def test_missing_port_is_an_error_on_diagnostics_without_a_busy_loop(ros):
     node = ros.add(link_node(port="/dev/glasses-no-such-mcu", reconnect_s=0.5))
     diags = ros.collect("/diagnostics", DiagnosticArray)
     cpu0 = time.process_time()
-    assert wait_for(lambda: status_of(diags, "coprocessor_link")[0] is not None, 10)
+    assert wait_for(lambda: latest_status(diags, "coprocessor_link")[0] is not None, 10)
     time.sleep(2.0)
-    st, kv = status_of(diags, "coprocessor_link")
+    st, kv = latest_status(diags, "coprocessor_link")
     assert st.level == b"\x02" and "/dev/glasses-no-such-mcu" in st.message
     assert kv["state"] == "closed" and int(kv["errors.open_failures"]) >= 3
     assert node._thread.is_alive()
