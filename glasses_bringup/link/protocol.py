@@ -130,6 +130,11 @@ class FrameDecoder:
         self.bytes = 0
         self._discarding = False
 
+    def reset(self) -> None:
+        """Forget a half frame (the port was reopened: what follows does not continue it)."""
+        self.buffer.clear()
+        self._discarding = False
+
     def feed(self, data: bytes) -> list[Frame]:
         self.bytes += len(data)
         out: list[Frame] = []

@@ -144,8 +144,7 @@ class LinkSession:
             self.last_error = f"cannot open {self.url}: {exc}"
             self.port = None
             return False
-        self.decoder.buffer.clear()  # a half frame from before the reconnect is not continued
-        self.decoder._discarding = False
+        self.decoder.reset()  # a half frame from before the reconnect is not continued
         self.rx_seq = None
         self._enter_handshake(now)
         self.last_rx = now
