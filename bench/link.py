@@ -111,6 +111,7 @@ def bench_session() -> dict:
         "imu_arrival_lag_p90_ms": 1000 * percentile(lag, 90),
         "imu_arrival_lag_p99_ms": 1000 * percentile(lag, 99),  # scheduling on a loaded machine shows here
         "session_errors": session.error_total,
+        "session_counters": dict(session.decoder.errors + session.counters),
         "sync_uncertainty_ms": 1000 * session.sync.uncertainty_s,
         "sync_drift_ppm_estimated": session.sync.drift_ppm,
         "mcu_emulator_cpu_percent": 100.0 * mcu.report["mcu_cpu_s"] / (wall + 5.0),
@@ -139,12 +140,14 @@ def bench_node() -> dict:
         cpu, wall = time.process_time() - cpu0, time.time() - wall0
         published = node.health.rates["imu/data_raw"].total - published0
         errors = node.session.error_total
+        by_reason = dict(node.session.decoder.errors + node.session.counters)
         node.destroy_node()
         rclpy.shutdown()
     return {
         "node_process_cpu_percent": 100.0 * cpu / wall,  # node, its port thread and the executor
         "node_imu_published_per_s": published / wall,
         "node_link_errors": errors,
+        "node_link_counters": by_reason,  # from start-up on: what queued in the pty before the port opened shows here
     }
 
 
