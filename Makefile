@@ -25,7 +25,7 @@ DEMO_OUT ?= out/demo
 
 venv: $(STAMP)
 
-$(STAMP): setup.py package.xml Makefile
+$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py glasses_bringup/sensor_catalog.py
 	@for pair in $(SYSTEM_LIBS); do lib=$${pair%%:*}; pkg=$${pair##*:}; \
 	  if ! ldconfig -p | grep -q "$$lib"; then \
 	    echo "installing $$pkg (apt-get)"; \

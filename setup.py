@@ -61,6 +61,7 @@ setup(
         "soxr",
         "jiwer",
         "pycountry",
+        "iso4217",
         "price-parser",
         "pillow",
         "cn2an",

@@ -38,7 +38,7 @@ REGISTER_AND_CHECK = textwrap.dedent('''
     from glasses_bringup.rig import load_rig
 
     assert registry.NODES["thermometer"] == entry.node
-    assert "thermometer = glasses_bringup.nodes.gnss_node:main" in registry.console_scripts()
+    assert "thermometer = glasses_bringup.entry:thermometer" in registry.console_scripts()
     assert interfaces.lookup("/glasses/env/skin_temperature").producer == "thermometer"
     assert "| `env/skin_temperature` | sensor_msgs/msg/Temperature | sensor | thermometer |" in docgen.topics_table()
     ctx = {"scenario": "/s.yaml", "scenario_start": 5.0, "variant": "s1", "run_dir": "/tmp"}
