@@ -170,6 +170,52 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Reminder", "{task}", "Reminder: {task}."),
         "zh": ("提醒", "{task}", "提醒：{task}。"),
     }),
+    # -- navigation (turn cards are not spoken on S1: the HUD shows them; G1 speaks every reply)
+    "nav_start": ("navigation", 10, 6, True, {
+        "en": ("Navigating to {destination}", "{distance} · {minutes} min walk",
+               "Navigating to {destination}, {distance}, about {minutes} minutes on foot. {instruction}."),
+        "zh": ("导航到{destination}", "{distance} · 步行约{minutes}分钟", "开始导航到{destination}，{distance}，步行约{minutes}分钟。{instruction}。"),
+    }),
+    "nav_turn": ("navigation", 12, 6, False, {
+        "en": ("{arrow} {distance}", "{instruction}", "{instruction} in {distance}."),
+        "zh": ("{arrow} {distance}", "{instruction}", "{distance}后{instruction}。"),
+    }),
+    "nav_reroute": ("navigation", 10, 7, True, {
+        "en": ("Rerouting", "{distance} · {instruction}", "You left the route. New route, {distance}: {instruction}."),
+        "zh": ("重新规划路线", "{distance} · {instruction}", "您已偏离路线，已重新规划，{distance}：{instruction}。"),
+    }),
+    "nav_arrived": ("navigation", 8, 7, True, {
+        "en": ("◎ Arrived", "{destination}", "You have arrived at {destination}."),
+        "zh": ("◎ 已到达", "{destination}", "已到达{destination}。"),
+    }),
+    "nav_waiting": ("info", 8, 5, True, {
+        "en": ("Navigation to {destination}", "Waiting for the {what}…", "Finding the way to {destination}, waiting for the {what}."),
+        "zh": ("导航到{destination}", "正在等待{what}…", "正在规划去{destination}的路线，等待{what}。"),
+    }),
+    "nav_gps_lost": ("warning", 8, 6, True, {
+        "en": ("GPS signal lost", "Next: {instruction}", "GPS signal lost. Next: {instruction}."),
+        "zh": ("GPS信号丢失", "下一步：{instruction}", "GPS信号丢失。下一步：{instruction}。"),
+    }),
+    "nav_stopped": ("info", 4, 5, True, {
+        "en": ("Navigation ended", "{destination}", "Navigation ended."),
+        "zh": ("导航已结束", "{destination}", "导航已结束。"),
+    }),
+    "nav_no_position": ("error", 8, 6, True, {
+        "en": ("No GPS position", "Navigation needs a GPS fix", "I can't find your position, so I can't navigate."),
+        "zh": ("没有GPS定位", "导航需要GPS定位", "无法获取您的位置，不能导航。"),
+    }),
+    "nav_no_map": ("error", 8, 6, True, {
+        "en": ("Navigation: no map", "{reason}", "Navigation has no map for this area."),
+        "zh": ("导航：没有地图", "{reason}", "导航没有这个区域的地图。"),
+    }),
+    "nav_outside_area": ("error", 8, 6, True, {
+        "en": ("Outside the map", "Your position is not in the offline map", "You are outside the offline map."),
+        "zh": ("超出地图范围", "您的位置不在离线地图内", "您不在离线地图范围内。"),
+    }),
+    "nav_no_route": ("error", 8, 6, True, {
+        "en": ("No walking route", "{destination}", "I found no walking route to {destination}."),
+        "zh": ("没有步行路线", "{destination}", "没有找到去{destination}的步行路线。"),
+    }),
     "seen": ("info", 6, 5, True, {
         "en": ("{what}", "{detail}", "This looks like {what}."),
         "zh": ("{what}", "{detail}", "这看起来是{what}。"),
@@ -180,9 +226,11 @@ STATUS_WORDS = {
     "zh": {"confirmed": "已确认", "preparing": "制作中", "on_the_way": "配送中", "delivered": "已送达",
            "cancelled": "已取消", "driver_on_the_way": "司机正在赶来", "driver_arrived": "司机已到达",
            "on_trip": "行程中", "completed": "已到达", "standard": "经济型", "large": "大车", "small": "小份",
-           "medium": "中份", "regular": "", "limit_daily": "每日", "limit_per_payment": "单笔"},
+           "medium": "中份", "regular": "", "limit_daily": "每日", "limit_per_payment": "单笔",
+           "map": "地图", "position": "定位", "home": "家", "work": "公司"},
     "en": {"on_the_way": "on the way", "driver_on_the_way": "driver on the way", "driver_arrived": "driver arrived",
-           "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": ""},
+           "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": "",
+           "map": "map", "position": "GPS position"},
 }  # fmt: skip
 
 
@@ -203,3 +251,49 @@ def reply(message_id: str, lang: str = "en", **fields) -> Reply:
     fmt = lambda s: " ".join(s.format_map(values).split())  # noqa: E731 - collapse blanks left by empty fields
     return Reply(message_id, kind, fmt(title), fmt(body), fmt(speech), lang if lang in texts else "en",
                  [str(x) for x in fields.get("lines", [])], float(ttl), priority, speak)  # fmt: skip
+
+
+# -- navigation words ---------------------------------------------------------------------
+
+ARROW_TURN_AROUND = "↓"
+MANEUVER_WORDS = {  # kind -> (EN with street, EN bare, ZH with street, ZH bare)
+    "straight": ("continue on {street}", "continue straight", "沿{street}直行", "直行"),
+    "slight_right": ("bear right onto {street}", "bear right", "稍向右进入{street}", "稍向右"),
+    "right": ("turn right onto {street}", "turn right", "右转进入{street}", "右转"),
+    "sharp_right": ("turn sharp right onto {street}", "turn sharp right", "向右急转进入{street}", "向右急转"),
+    "slight_left": ("bear left onto {street}", "bear left", "稍向左进入{street}", "稍向左"),
+    "left": ("turn left onto {street}", "turn left", "左转进入{street}", "左转"),
+    "sharp_left": ("turn sharp left onto {street}", "turn sharp left", "向左急转进入{street}", "向左急转"),
+    "uturn": ("make a U-turn onto {street}", "make a U-turn", "掉头进入{street}", "掉头"),
+    "arrive": ("arrive at {street}", "arrive at the destination", "到达{street}", "到达目的地"),
+}
+COMPASS_WORDS = {"en": ("north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest"),
+                 "zh": ("北", "东北", "东", "东南", "南", "西南", "西", "西北")}  # fmt: skip
+
+
+def distance(metres: float, lang: str) -> str:
+    """Walking distance as shown and spoken: 5 m steps below 100 m, 10 m below 1 km, then km."""
+    m = max(0.0, float(metres))
+    if m >= 1000.0:
+        km = f"{m / 1000.0:.1f}"
+        return f"{km}公里" if lang == "zh" else f"{km} km"
+    value = int(round(m / (5.0 if m < 100.0 else 10.0)) * (5 if m < 100.0 else 10))
+    return f"{value}米" if lang == "zh" else f"{value} m"
+
+
+def nav_instruction(kind: str, street: str, compass: int | None, lang: str, turn_around: bool = False) -> str:
+    """Text of one maneuver: "turn left onto Mikonkatu" / "左转进入Mikonkatu"; depart uses the compass."""
+    zh = lang == "zh"
+    if kind == "depart":
+        direction = COMPASS_WORDS["zh" if zh else "en"][compass or 0]
+        if zh:
+            text = f"向{direction}走" + (f"，沿{street}" if street else "")
+            return ("先掉头，" + text) if turn_around else text
+        text = f"head {direction}" + (f" on {street}" if street else "")
+        text = ("turn around, then " + text) if turn_around else text
+        return text[0].upper() + text[1:]
+    with_street, bare, zh_street, zh_bare = MANEUVER_WORDS[kind]
+    if zh:
+        return zh_street.format(street=street) if street else zh_bare
+    text = with_street.format(street=street) if street else bare
+    return text[0].upper() + text[1:]

@@ -29,6 +29,7 @@ from glasses_agent.skills import simple
 from glasses_agent.skills.base import Outcome, Proposal
 from glasses_agent.skills.compare import CompareSkill, product_name
 from glasses_agent.skills.food import FoodSkill
+from glasses_agent.skills.navigate import NavigateSkill
 from glasses_agent.skills.pay import Limits, PaySkill
 from glasses_agent.skills.taxi import TaxiSkill
 
@@ -92,6 +93,7 @@ class DialogueManager:
         services: Services,
         config: AgentConfig | None = None,
         parser: Callable[[str, str | None], ParseResult] = intents.parse,
+        navigator: NavigateSkill | None = None,
     ):
         self.services = services
         self.config = config or AgentConfig()
@@ -101,6 +103,7 @@ class DialogueManager:
         self.compare = CompareSkill(services, limits)
         self.food = FoodSkill(services, limits)
         self.taxi = TaxiSkill(services, limits)
+        self.navigate = navigator  # None: no map configured, "navigate" says so
         self.turns = itertools.count(1)
         self.turn_id = 0
         self.pending: Pending | None = None
@@ -212,6 +215,24 @@ class DialogueManager:
             self.context["seen"] = {"what": lines[0][:60], "detail": " / ".join(lines[1:3])[:80]}
         return []
 
+    def on_fix(self, lat: float, lon: float, accuracy_m: float, stamp: float, now: float) -> list[Step]:
+        """A GNSS fix: drives turn-by-turn guidance and starts a navigation waiting for a position."""
+        if self.navigate is None:
+            return []
+        return self._nav_steps(self.navigate.on_fix(lat, lon, accuracy_m, stamp, now), stamp, now)
+
+    def on_imu_yaw(self, yaw_enu_rad: float, yaw_variance: float) -> None:
+        if self.navigate is not None:
+            self.navigate.on_imu_yaw(yaw_enu_rad, yaw_variance)
+
+    def _nav_steps(self, outcomes: list[Outcome], stamp: float, now: float) -> list[Step]:
+        steps = []
+        for outcome in outcomes:
+            step = Step(stamp, self.navigate.turn_id)
+            self._apply(step, outcome, stamp, now)
+            steps.append(step)
+        return steps
+
     def on_wake(self, stamp: float, now: float) -> list[Step]:
         return [Step(stamp, self.turn_id, replies=[cards.reply("listening", self.lang)])]
 
@@ -225,6 +246,8 @@ class DialogueManager:
                               replies=[cards.reply("expired", p.lang, what=p.proposal.what)]))  # fmt: skip
         if self.awaiting and now > self.awaiting.deadline:
             self.awaiting = None
+        if self.navigate is not None:
+            steps.extend(self._nav_steps(self.navigate.tick(now), now, now))
         if self._reminder_store is not None:
             due = self._reminder_store.due_reminders(now)
         else:
@@ -328,6 +351,9 @@ class DialogueManager:
             step.actions.extend(cancelled.actions)
             step.replies.extend(cancelled.replies)
             return
+        if self.navigate is not None and self.navigate.navigating and target is None:
+            self._apply(step, self.navigate.stop(lang), step.stamp, step.stamp)
+            return
         for track_id, t in list(self.tracked.items()):
             if t["kind"] == "ride" and target in (None, "ride"):
                 self._apply(step, self.taxi.cancel(track_id, t["info"]["key"], t["info"]["destination"], lang),
@@ -385,6 +411,11 @@ class DialogueManager:
             outcome = self.taxi.propose(slots, lang, stamp)
         elif intent == "remind":
             outcome = self._remind(slots, lang, now, step.turn_id)
+        elif intent == "navigate" and self.navigate is not None:
+            outcome = self.navigate.handle(slots, result.text, lang, now, step.turn_id)
+        elif intent == "navigate":
+            outcome = Outcome(replies=[cards.reply("nav_no_map", lang, reason="nav_area")],
+                              actions=[("navigate", "unavailable", {"reason": "no map configured"})], failed=True)  # fmt: skip
         else:
             outcome = simple.handle(intent, slots, lang, self.context)
         self._apply(step, outcome, stamp, now)

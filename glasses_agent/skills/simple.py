@@ -1,6 +1,7 @@
 """Intents that need no paid back-end: they become agent actions for the node that
 owns the feature (notes, media, teleprompter), a reminder the agent keeps, or an
-honest "not available offline" card where a service is missing."""
+honest "not available offline" card where a service is missing (navigation has its
+own skill, skills/navigate.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ ACTION_TITLES = {
     "volume": ("Volume {level}", "音量 {level}", "", ""),
 }
 NOT_OFFLINE = {
-    "navigate": ("Navigation", "导航", "Needs the maps service", "需要地图服务"),
     "translate": ("Translation", "翻译", "Configure an LLM endpoint (llm_url)", "请配置大模型接口 (llm_url)"),
     "call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
     "schedule": ("Calendar", "日历", "Needs the calendar service", "需要日历服务"),
