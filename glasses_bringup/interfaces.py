@@ -37,6 +37,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("audio/raw", "sensor_msgs/msg/Image", AUDIO, "microphone"),
     Topic("imu/data_raw", "sensor_msgs/msg/Imu", SENSOR, "imu"),
     Topic("imu/data", "sensor_msgs/msg/Imu", SENSOR, "orientation_filter"),
+    Topic("gnss/fix", "sensor_msgs/msg/NavSatFix", SENSOR, "gnss"),
     Topic("power/battery/left", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
     Topic("power/battery/right", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
     Topic("power/battery", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
