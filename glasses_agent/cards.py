@@ -27,6 +27,7 @@ class Reply:
     priority: int = 5
     speak: bool = False  # also spoken on S1
     card_id: str = ""
+    image: str = ""  # a thumbnail (JPEG path) the HUD draws beside the text
 
     def __post_init__(self) -> None:
         if not self.card_id:
@@ -170,6 +171,31 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Reminder", "{task}", "Reminder: {task}."),
         "zh": ("提醒", "{task}", "提醒：{task}。"),
     }),
+    # -- photo and video: "saved" and "recording" only from the media recorder's result
+    "capture_requested": ("info", 3, 5, False, {
+        "en": ("{what}…", "", "{what}."),
+        "zh": ("{what}…", "", "{what}。"),
+    }),
+    "video_recording": ("status", 4, 6, True, {
+        "en": ("● Recording", "Say \"stop video\" or tap to stop", "Recording."),
+        "zh": ("● 录像中", "说“停止录像”或轻触结束", "开始录像。"),
+    }),
+    "photo_saved": ("media", 6, 6, True, {
+        "en": ("Photo saved", "{size} · {name}", "Photo saved."),
+        "zh": ("照片已保存", "{size} · {name}", "照片已保存。"),
+    }),
+    "video_saved": ("media", 6, 6, True, {
+        "en": ("Video saved", "{seconds} s · {name} {reason}", "Video saved, {seconds} seconds."),
+        "zh": ("视频已保存", "{seconds}秒 · {name} {reason}", "视频已保存，{seconds}秒。"),
+    }),
+    "capture_refused": ("warning", 6, 7, True, {
+        "en": ("{what} refused", "{reason}", "I can't do that now: {reason}."),
+        "zh": ("无法{what}", "{reason}", "现在无法{what}：{reason}。"),
+    }),
+    "capture_failed": ("error", 6, 7, True, {
+        "en": ("{what} failed", "{reason}", "That did not work: {reason}. Nothing was saved."),
+        "zh": ("{what}失败", "{reason}", "没有成功：{reason}，没有保存。"),
+    }),
     # -- navigation (turn cards are not spoken on S1: the HUD shows them; G1 speaks every reply)
     "nav_start": ("navigation", 10, 6, True, {
         "en": ("Navigating to {destination}", "{distance} · {minutes} min walk",
@@ -227,10 +253,23 @@ STATUS_WORDS = {
            "cancelled": "已取消", "driver_on_the_way": "司机正在赶来", "driver_arrived": "司机已到达",
            "on_trip": "行程中", "completed": "已到达", "standard": "经济型", "large": "大车", "small": "小份",
            "medium": "中份", "regular": "", "limit_daily": "每日", "limit_per_payment": "单笔",
-           "map": "地图", "position": "定位", "home": "家", "work": "公司"},
+           "map": "地图", "position": "定位", "home": "家", "work": "公司",
+           "photo": "拍照", "video_start": "录像", "video_stop": "停止录像", "video": "录像", "photo_noun": "拍照", "video_noun": "录像",
+           "not_recording": "没有在录像",
+           "storage_low": "存储空间不足", "battery_critical": "电量严重不足", "camera_off": "摄像头已关闭",
+           "already_recording": "已经在录像", "busy": "正在拍照", "no_still": "摄像头没有返回照片",
+           "no_frames": "没有收到画面", "max_duration": "已达最长时长", "camera_capture_unavailable": "摄像头拍照服务不可用",
+           "bad_still": "照片无法解码", "write_failed": "写入失败"},
     "en": {"on_the_way": "on the way", "driver_on_the_way": "driver on the way", "driver_arrived": "driver arrived",
            "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": "",
-           "map": "map", "position": "GPS position"},
+           "map": "map", "position": "GPS position",
+           "photo": "Taking a photo", "video_start": "Starting a video", "video_stop": "Stopping the video",
+           "video": "video", "photo_noun": "Photo", "video_noun": "Video", "not_recording": "no video is recording", "storage_low": "storage is almost full",
+           "battery_critical": "the battery is critical", "camera_off": "the camera is off",
+           "already_recording": "a video is already recording", "busy": "a photo is being taken",
+           "no_still": "the camera sent no photo", "no_frames": "the camera sent no frames",
+           "max_duration": "(longest clip)", "camera_capture_unavailable": "the camera's capture service is not there",
+           "bad_still": "the photo could not be decoded", "write_failed": "writing failed"},
 }  # fmt: skip
 
 

@@ -27,6 +27,8 @@ from glasses_agent.cards import Reply
 from glasses_agent.intents import ParseResult
 from glasses_agent.skills import simple
 from glasses_agent.skills.base import Outcome, Proposal
+from glasses_agent.skills.capture import ACTIONS as CAPTURE_INTENTS
+from glasses_agent.skills.capture import CaptureSkill
 from glasses_agent.skills.compare import CompareSkill, product_name
 from glasses_agent.skills.food import FoodSkill
 from glasses_agent.skills.navigate import NavigateSkill
@@ -45,6 +47,7 @@ class AgentConfig:
     limits: Limits = field(default_factory=Limits)
     default_currency: str = "CNY"
     default_lang: str = "en"
+    capture_gesture: str = "tap"  # a touch that takes a photo (stops a clip while one records); "" = none
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Step:
     intent: ParseResult | None = None
     actions: list[tuple[str, str, dict]] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
+    outbox: list[tuple[str, Any]] = field(default_factory=list)  # (topic, event) for other nodes
 
 
 @dataclass
@@ -104,6 +108,7 @@ class DialogueManager:
         self.food = FoodSkill(services, limits)
         self.taxi = TaxiSkill(services, limits)
         self.navigate = navigator  # None: no map configured, "navigate" says so
+        self.capture = CaptureSkill()
         self.turns = itertools.count(1)
         self.turn_id = 0
         self.pending: Pending | None = None
@@ -154,7 +159,20 @@ class DialogueManager:
             return [self._confirm(stamp, now, "double_tap")]
         if gesture == "long_press" and self.pending:
             return [self._cancel_pending(stamp, "long_press")]
+        if gesture and gesture == self.config.capture_gesture and self.pending is None:
+            self.turn_id = next(self.turns)
+            self.rounds += 1
+            step = Step(stamp, self.turn_id)
+            intent = "stop_video" if self.capture.recording else "take_photo"
+            self._apply(step, self.capture.request(intent, self.lang, stamp, self.turn_id), stamp, now)
+            return [step]
         return []
+
+    def on_media_result(self, result, now: float) -> list[Step]:
+        """The media recorder's answer to a capture request (saved, recording, refused, failed)."""
+        step = Step(result.stamp, self.capture.turn_of(result.request_id))
+        self._apply(step, self.capture.on_result(result), result.stamp, now)
+        return [step]
 
     def on_head_gesture(self, gesture: str, confidence: float, stamp: float, now: float) -> list[Step]:
         if confidence < self.config.min_gesture_confidence:
@@ -301,6 +319,7 @@ class DialogueManager:
     def _apply(self, step: Step, outcome: Outcome, stamp: float, now: float) -> None:
         step.replies.extend(outcome.replies)
         step.actions.extend(outcome.actions)
+        step.outbox.extend(outcome.outbox)
         self.completions += int(outcome.completed)
         self.failures += int(outcome.failed)
         if outcome.proposal is not None:
@@ -411,6 +430,8 @@ class DialogueManager:
             outcome = self.taxi.propose(slots, lang, stamp)
         elif intent == "remind":
             outcome = self._remind(slots, lang, now, step.turn_id)
+        elif intent in CAPTURE_INTENTS:
+            outcome = self.capture.request(intent, lang, stamp, step.turn_id)
         elif intent == "navigate" and self.navigate is not None:
             outcome = self.navigate.handle(slots, result.text, lang, now, step.turn_id)
         elif intent == "navigate":

@@ -217,6 +217,32 @@ class Card(Event):
     ttl_s: float = Field(gt=0.0, default=5.0)
     priority: int = Field(ge=0, le=9, default=5)
     lang: str = "en"
+    image: str = Field(default="", description="path of a small JPEG (e.g. a photo's thumbnail) the HUD draws")
+
+
+@register
+class MediaRequest(Event):
+    """Ask the media recorder for a capture: the only way camera frames reach the disk."""
+
+    SCHEMA: ClassVar[str] = "media_request"
+    request_id: str = Field(min_length=1, max_length=64)
+    action: Literal["photo", "video_start", "video_stop"]
+
+
+@register
+class MediaResult(Event):
+    SCHEMA: ClassVar[str] = "media_result"
+    request_id: str
+    action: Literal["photo", "video_start", "video_stop"]
+    status: Literal["saved", "recording", "refused", "failed"]
+    reason: str = ""
+    path: str = ""
+    thumbnail: str = ""
+    bytes: int = Field(ge=0, default=0)
+    width: int = Field(ge=0, default=0)
+    height: int = Field(ge=0, default=0)
+    frames: int = Field(ge=0, default=0)
+    duration_s: float = Field(ge=0.0, default=0.0)
 
 
 @register

@@ -58,6 +58,8 @@ TOPICS: tuple[Topic, ...] = (
     Topic("display/card", STRING, EVENTS, "agent", "card"),
     Topic("display/image", "sensor_msgs/msg/Image", SENSOR, "display"),
     Topic("speaker/say", STRING, EVENTS, "agent", "say"),
+    Topic("media/request", STRING, EVENTS, "agent", "media_request"),
+    Topic("media/result", STRING, EVENTS, "media_recorder", "media_result"),
     Topic("speaker/state", STRING, EVENTS, "speaker", "speaker_state"),
     Topic("sim/scenario", STRING, EVENTS, "scenario_clock", "scenario_event"),
     Topic("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, "every node"),

@@ -379,7 +379,7 @@ def load_map(area: str = "helsinki", bbox: tuple[float, ...] | list[float] | Non
         data = read_extract(pbf, box)
         if use_cache:
             folder.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(".tmp.npz")
+            tmp = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npz")
             np.savez(tmp, **data)
             os.replace(tmp, cached)  # atomic: a concurrent reader never sees half a file
     info = LoadInfo(str(pbf), str(cached), from_cache, 0.0, len(data["lat"]), len(data["edge_u"]), len(data["place_name"]))

@@ -66,6 +66,8 @@ class AgentNode(GlassesNode):
             default_currency=self.declare("default_currency", "CNY", "Currency when neither code nor wearer says."),
             default_lang=self.declare("default_lang", "en", "Language of replies before anything was said.",
                                       choices=("en", "zh")),  # fmt: skip
+            capture_gesture=self.declare("capture_gesture", "tap", "Touch that takes a photo (stops a clip); empty = none.",
+                                         choices=("", "tap", "swipe_forward", "swipe_back")),  # fmt: skip
         )
         tick_s = self.declare("tick_period_s", 0.5, "Period of time-out and status checks (s).", min=0.05, max=10.0)
         navigator = self._declare_navigation(db_path, backend)
@@ -93,6 +95,7 @@ class AgentNode(GlassesNode):
         self.pub_metrics = self.event_publisher("agent/metrics")
         self.pub_card = self.event_publisher("display/card")
         self.pub_say = self.event_publisher("speaker/say")
+        self.outbox = {"media/request": self.event_publisher("media/request")}
         self.event_subscription("perception/transcript", ev.Transcript, self.on_transcript)
         self.event_subscription("perception/wake", ev.Wake, self.on_wake)
         self.event_subscription("input/touch", ev.Touch, self.on_touch)
@@ -100,6 +103,7 @@ class AgentNode(GlassesNode):
         self.event_subscription("perception/codes", ev.Code, self.on_code)
         self.event_subscription("perception/product", ev.Product, self.on_product)
         self.event_subscription("perception/text", ev.Text, self.on_text)
+        self.event_subscription("media/result", ev.MediaResult, self.on_media_result)
         if navigator is not None:
             from sensor_msgs.msg import Imu, NavSatFix
 
@@ -230,6 +234,9 @@ class AgentNode(GlassesNode):
     def on_text(self, msg: ev.Text) -> None:
         self.publish(self.dialogue.on_text([line.text for line in msg.lines], msg.stamp, self.now_s()))
 
+    def on_media_result(self, msg: ev.MediaResult) -> None:
+        self.publish(self.dialogue.on_media_result(msg, self.now_s()))
+
     def on_tick(self) -> None:
         try:
             self.publish(self.dialogue.tick(self.now_s()))
@@ -261,10 +268,12 @@ class AgentNode(GlassesNode):
                     ttl = self.dialogue.config.confirm_timeout_s if reply.kind == "confirm" else reply.ttl_s
                     self.pub_card.publish(ev.Card(stamp=stamp, card_id=reply.card_id, kind=reply.kind, title=reply.title,
                                                   body=reply.body, lines=reply.lines, ttl_s=ttl,
-                                                  priority=reply.priority, lang=reply.lang))  # fmt: skip
+                                                  priority=reply.priority, lang=reply.lang, image=reply.image))  # fmt: skip
                 if (self.variant == "g1" or reply.speak) and reply.speech:
                     self.pub_say.publish(ev.Say(stamp=stamp, text=reply.speech, lang=reply.lang, priority=reply.priority,
                                                 interrupt=reply.kind == "confirm"))  # fmt: skip
+            for topic, event in step.outbox:
+                self.outbox[topic].publish(event)
         if steps:
             self.publish_metrics(max(s.stamp for s in steps))
 
