@@ -66,6 +66,7 @@ setup(
         "pyrosm",
         "networkx",
         "scipy",
+        "mutagen",
     ],
     extras_require={"test": ["pytest", "pytest-timeout", "hypothesis", "ruff", "colcon-core", "colcon-ros", "colcon-python-setup-py", "colcon-package-selection"]},
     zip_safe=True,

@@ -171,6 +171,35 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Reminder", "{task}", "Reminder: {task}."),
         "zh": ("提醒", "{task}", "提醒：{task}。"),
     }),
+    # -- music: "Playing", "Volume" and "paused" only from the player's state after the command
+    "music_requested": ("info", 2, 3, False, {
+        "en": ("{what}…", "", "{what}."),
+        "zh": ("{what}…", "", "{what}。"),
+    }),
+    "music_playing": ("media", 5, 4, False, {
+        "en": ("♪ Playing {title}", "{artist}", "Playing {title}."),
+        "zh": ("♪ 正在播放{title}", "{artist}", "正在播放{title}。"),
+    }),
+    "music_paused": ("media", 3, 4, False, {
+        "en": ("Music paused", "{title}", "Music paused."),
+        "zh": ("音乐已暂停", "{title}", "音乐已暂停。"),
+    }),
+    "music_ended": ("media", 3, 4, False, {
+        "en": ("End of the queue", "", "That was the last track."),
+        "zh": ("播放列表已结束", "", "已经是最后一首了。"),
+    }),
+    "music_volume": ("media", 3, 4, False, {
+        "en": ("Volume {level}", "", "Volume {level}."),
+        "zh": ("音量 {level}", "", "音量{level}。"),
+    }),
+    "music_refused": ("warning", 5, 5, True, {
+        "en": ("Music", "{reason}", "Sorry, {reason}."),
+        "zh": ("音乐", "{reason}", "抱歉，{reason}。"),
+    }),
+    "music_no_player": ("error", 5, 5, True, {
+        "en": ("Music player not running", "The music_player node did not answer", "The music player is not running."),
+        "zh": ("音乐播放器未运行", "music_player 节点没有响应", "音乐播放器没有运行。"),
+    }),
     # -- photo and video: "saved" and "recording" only from the media recorder's result
     "capture_requested": ("info", 3, 5, False, {
         "en": ("{what}…", "", "{what}."),
@@ -259,7 +288,9 @@ STATUS_WORDS = {
            "storage_low": "存储空间不足", "battery_critical": "电量严重不足", "camera_off": "摄像头已关闭",
            "already_recording": "已经在录像", "busy": "正在拍照", "no_still": "摄像头没有返回照片",
            "no_frames": "没有收到画面", "max_duration": "已达最长时长", "camera_capture_unavailable": "摄像头拍照服务不可用",
-           "bad_still": "照片无法解码", "write_failed": "写入失败"},
+           "bad_still": "照片无法解码", "write_failed": "写入失败",
+           "music_play": "正在找音乐", "music_pause": "暂停", "music_next": "下一首", "music_volume": "调节音量",
+           "empty_library": "音乐库里没有歌曲", "no_match": "没有找到“{query}”", "not_playing": "现在没有在播放"},
     "en": {"on_the_way": "on the way", "driver_on_the_way": "driver on the way", "driver_arrived": "driver arrived",
            "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": "",
            "map": "map", "position": "GPS position",
@@ -269,7 +300,10 @@ STATUS_WORDS = {
            "already_recording": "a video is already recording", "busy": "a photo is being taken",
            "no_still": "the camera sent no photo", "no_frames": "the camera sent no frames",
            "max_duration": "(longest clip)", "camera_capture_unavailable": "the camera's capture service is not there",
-           "bad_still": "the photo could not be decoded", "write_failed": "writing failed"},
+           "bad_still": "the photo could not be decoded", "write_failed": "writing failed",
+           "music_play": "Finding the music", "music_pause": "Pausing", "music_next": "Next track",
+           "music_volume": "Volume", "empty_library": "the music library is empty",
+           "no_match": "nothing in the library matches \"{query}\"", "not_playing": "nothing is playing"},
 }  # fmt: skip
 
 

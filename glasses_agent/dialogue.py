@@ -31,6 +31,8 @@ from glasses_agent.skills.capture import ACTIONS as CAPTURE_INTENTS
 from glasses_agent.skills.capture import CaptureSkill
 from glasses_agent.skills.compare import CompareSkill, product_name
 from glasses_agent.skills.food import FoodSkill
+from glasses_agent.skills.music import COMMANDS as MUSIC_INTENTS
+from glasses_agent.skills.music import MusicSkill
 from glasses_agent.skills.navigate import NavigateSkill
 from glasses_agent.skills.pay import Limits, PaySkill
 from glasses_agent.skills.taxi import TaxiSkill
@@ -109,6 +111,7 @@ class DialogueManager:
         self.taxi = TaxiSkill(services, limits)
         self.navigate = navigator  # None: no map configured, "navigate" says so
         self.capture = CaptureSkill()
+        self.music = MusicSkill()
         self.turns = itertools.count(1)
         self.turn_id = 0
         self.pending: Pending | None = None
@@ -167,6 +170,16 @@ class DialogueManager:
             self._apply(step, self.capture.request(intent, self.lang, stamp, self.turn_id), stamp, now)
             return [step]
         return []
+
+    def on_music_state(self, state, now: float) -> list[Step]:
+        """The music player's state; answers a play / pause / next / volume request."""
+        turn = self.music.turn_of(state.request_id)
+        outcome = self.music.on_state(state)
+        if outcome is None:
+            return []
+        step = Step(state.stamp, turn)
+        self._apply(step, outcome, state.stamp, now)
+        return [step]
 
     def on_media_result(self, result, now: float) -> list[Step]:
         """The media recorder's answer to a capture request (saved, recording, refused, failed)."""
@@ -266,6 +279,10 @@ class DialogueManager:
             self.awaiting = None
         if self.navigate is not None:
             steps.extend(self._nav_steps(self.navigate.tick(now), now, now))
+        for turn, outcome in self.music.tick(now):
+            step = Step(now, turn)
+            self._apply(step, outcome, now, now)
+            steps.append(step)
         if self._reminder_store is not None:
             due = self._reminder_store.due_reminders(now)
         else:
@@ -430,6 +447,8 @@ class DialogueManager:
             outcome = self.taxi.propose(slots, lang, stamp)
         elif intent == "remind":
             outcome = self._remind(slots, lang, now, step.turn_id)
+        elif intent in MUSIC_INTENTS:
+            outcome = self.music.request(intent, slots, lang, stamp, now, step.turn_id)
         elif intent in CAPTURE_INTENTS:
             outcome = self.capture.request(intent, lang, stamp, step.turn_id)
         elif intent == "navigate" and self.navigate is not None:

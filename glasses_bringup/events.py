@@ -246,6 +246,31 @@ class MediaResult(Event):
 
 
 @register
+class MusicCommand(Event):
+    SCHEMA: ClassVar[str] = "music_command"
+    request_id: str = Field(min_length=1, max_length=64)
+    command: Literal["play", "pause", "next", "volume"]
+    query: str = ""
+    level: int | None = Field(default=None, ge=0, le=100)
+
+
+@register
+class MusicState(Event):
+    """The music player's state after a command (or a track change); latched."""
+
+    SCHEMA: ClassVar[str] = "music_state"
+    request_id: str = ""
+    state: Literal["playing", "paused", "stopped"]
+    title: str = ""
+    artist: str = ""
+    path: str = ""
+    volume: int = Field(ge=0, le=100)
+    ducked: bool = False
+    queue_left: int = Field(ge=0, default=0)
+    reason: str = Field(default="", description="why a command was refused (empty_library, no_match, ...)")
+
+
+@register
 class Say(Event):
     SCHEMA: ClassVar[str] = "say"
     text: str = Field(min_length=1)

@@ -27,6 +27,7 @@ NODES: dict[str, str] = {
     "product_recognizer": "glasses_perception.nodes.product_recognizer_node:ProductRecognizerNode",
     "agent": "glasses_agent.nodes.agent_node:AgentNode",
     "media_recorder": "glasses_agent.nodes.media_node:MediaRecorderNode",
+    "music_player": "glasses_agent.nodes.music_node:MusicPlayerNode",
 }
 
 # Executables that are not nodes (CLI tools).

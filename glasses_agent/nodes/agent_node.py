@@ -95,7 +95,8 @@ class AgentNode(GlassesNode):
         self.pub_metrics = self.event_publisher("agent/metrics")
         self.pub_card = self.event_publisher("display/card")
         self.pub_say = self.event_publisher("speaker/say")
-        self.outbox = {"media/request": self.event_publisher("media/request")}
+        self.outbox = {"media/request": self.event_publisher("media/request"),
+                       "music/command": self.event_publisher("music/command")}  # fmt: skip
         self.event_subscription("perception/transcript", ev.Transcript, self.on_transcript)
         self.event_subscription("perception/wake", ev.Wake, self.on_wake)
         self.event_subscription("input/touch", ev.Touch, self.on_touch)
@@ -104,6 +105,7 @@ class AgentNode(GlassesNode):
         self.event_subscription("perception/product", ev.Product, self.on_product)
         self.event_subscription("perception/text", ev.Text, self.on_text)
         self.event_subscription("media/result", ev.MediaResult, self.on_media_result)
+        self.event_subscription("music/state", ev.MusicState, self.on_music_state)
         if navigator is not None:
             from sensor_msgs.msg import Imu, NavSatFix
 
@@ -233,6 +235,9 @@ class AgentNode(GlassesNode):
 
     def on_text(self, msg: ev.Text) -> None:
         self.publish(self.dialogue.on_text([line.text for line in msg.lines], msg.stamp, self.now_s()))
+
+    def on_music_state(self, msg: ev.MusicState) -> None:
+        self.publish(self.dialogue.on_music_state(msg, self.now_s()))
 
     def on_media_result(self, msg: ev.MediaResult) -> None:
         self.publish(self.dialogue.on_media_result(msg, self.now_s()))
