@@ -171,6 +171,59 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Reminder", "{task}", "Reminder: {task}."),
         "zh": ("提醒", "{task}", "提醒：{task}。"),
     }),
+    # -- time, alarms, calendar, trips, weather, battery
+    "time_now": ("info", 5, 4, True, {
+        "en": ("{clock}", "{date}", "It's {clock}."),
+        "zh": ("{clock}", "{date}", "现在是{clock}。"),
+    }),
+    "alarm_ask_time": ("ask", 8, 6, True, {
+        "en": ("Alarm for when?", "e.g. \"wake me up at 6:30\"", "For what time?"),
+        "zh": ("闹钟定在几点？", "例如：“明天早上七点叫醒我”", "要定在几点？"),
+    }),
+    "alarm_set": ("info", 5, 5, True, {
+        "en": ("⏰ Alarm {clock}", "{day}", "Alarm set for {clock} {day}."),
+        "zh": ("⏰ 闹钟 {clock}", "{day}", "好的，闹钟定在{day}{clock}。"),
+    }),
+    "alarm_ring": ("warning", 30, 9, True, {
+        "en": ("⏰ {clock}", "{label} {late}", "It's {clock}. {label} {late}"),
+        "zh": ("⏰ {clock}", "{label} {late}", "{clock}了。{label} {late}"),
+    }),
+    "battery_status": ("info", 6, 5, True, {
+        "en": ("Battery {percent}%", "about {hours} h left · {packs} {mode}", "Battery {percent} percent, about {hours} hours left."),
+        "zh": ("电量 {percent}%", "约剩{hours}小时 · {packs} {mode}", "电量百分之{percent}，大约还能用{hours}小时。"),
+    }),
+    "battery_unknown": ("warning", 5, 5, True, {
+        "en": ("Battery: no reading yet", "The battery manager has not reported", "I have no battery reading yet."),
+        "zh": ("电量：暂无数据", "电池管理还没有上报", "还没有电量数据。"),
+    }),
+    "weather": ("info", 8, 5, True, {
+        "en": ("{city}: {condition}", "{day} · {high}° / {low}° · {source}", "{city} {day}: {condition}, high {high}, low {low} degrees."),
+        "zh": ("{city}：{condition}", "{day} · {high}° / {low}° · {source}", "{city}{day}{condition}，最高{high}度，最低{low}度。"),
+    }),
+    "no_trip": ("info", 5, 5, True, {
+        "en": ("No {what} booked", "", "You have no {what} coming up."),
+        "zh": ("没有{what}行程", "", "您近期没有{what}行程。"),
+    }),
+    "trip_status": ("info", 8, 6, True, {
+        "en": ("{number} to {destination}", "{clock} · {where} {gate} · {delay}", "{number} to {destination} leaves at {clock} from {where} {gate}, {delay}."),
+        "zh": ("{number} 去{destination}", "{clock} · {where}{gate} · {delay}", "{number}去{destination}，{clock}出发，{where}{gate}，{delay}。"),
+    }),
+    "trip_update": ("warning", 10, 7, True, {
+        "en": ("{number}: {status}", "{clock} · {where} {gate} · {delay}", "{number} to {destination}: {status}, {delay}, {where} {gate}."),
+        "zh": ("{number}：{status}", "{clock} · {where}{gate} · {delay}", "{number}去{destination}：{status}，{delay}，{where}{gate}。"),
+    }),
+    "schedule_added": ("info", 5, 5, True, {
+        "en": ("Added: {title}", "{day} {clock}", "Added {title} {day} at {clock}."),
+        "zh": ("已添加：{title}", "{day} {clock}", "已添加{day}{clock}的{title}。"),
+    }),
+    "schedule_empty": ("info", 5, 4, True, {
+        "en": ("Nothing {day}", "Your calendar is free", "Nothing on your calendar {day}."),
+        "zh": ("{day}没有安排", "日历是空的", "{day}没有安排。"),
+    }),
+    "schedule_list": ("info", 8, 5, True, {
+        "en": ("{day}: {count} on the calendar", "", "{day} you have {count}: first, {first}."),
+        "zh": ("{day}：{count}项安排", "", "{day}有{count}项安排，第一项：{first}。"),
+    }),
     # -- music: "Playing", "Volume" and "paused" only from the player's state after the command
     "music_requested": ("info", 2, 3, False, {
         "en": ("{what}…", "", "{what}."),
@@ -290,6 +343,10 @@ STATUS_WORDS = {
            "no_frames": "没有收到画面", "max_duration": "已达最长时长", "camera_capture_unavailable": "摄像头拍照服务不可用",
            "bad_still": "照片无法解码", "write_failed": "写入失败",
            "music_play": "正在找音乐", "music_pause": "暂停", "music_next": "下一首", "music_volume": "调节音量",
+           "late": "（晚了{min}分钟）", "flight": "航班", "train": "火车", "packs_both": "两块电池",
+           "packs_left_only": "只有左电池", "packs_right_only": "只有右电池", "packs_none": "无电池",
+           "mode_saver": "省电模式", "mode_critical": "电量危急", "scheduled": "按时", "delayed": "晚点",
+           "boarding": "正在登机", "departed": "已出发",
            "empty_library": "音乐库里没有歌曲", "no_match": "没有找到“{query}”", "not_playing": "现在没有在播放"},
     "en": {"on_the_way": "on the way", "driver_on_the_way": "driver on the way", "driver_arrived": "driver arrived",
            "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": "",
@@ -302,7 +359,9 @@ STATUS_WORDS = {
            "max_duration": "(longest clip)", "camera_capture_unavailable": "the camera's capture service is not there",
            "bad_still": "the photo could not be decoded", "write_failed": "writing failed",
            "music_play": "Finding the music", "music_pause": "Pausing", "music_next": "Next track",
-           "music_volume": "Volume", "empty_library": "the music library is empty",
+           "music_volume": "Volume", "late": "({min} min late)", "packs_both": "both packs",
+           "packs_left_only": "left pack only", "packs_right_only": "right pack only", "packs_none": "no pack",
+           "mode_saver": "· saver mode", "mode_critical": "· critical", "empty_library": "the music library is empty",
            "no_match": "nothing in the library matches \"{query}\"", "not_playing": "nothing is playing"},
 }  # fmt: skip
 

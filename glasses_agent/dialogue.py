@@ -30,6 +30,8 @@ from glasses_agent.skills.base import Outcome, Proposal
 from glasses_agent.skills.capture import ACTIONS as CAPTURE_INTENTS
 from glasses_agent.skills.capture import CaptureSkill
 from glasses_agent.skills.compare import CompareSkill, product_name
+from glasses_agent.skills.daily import INTENTS as DAILY_INTENTS
+from glasses_agent.skills.daily import DailySkill
 from glasses_agent.skills.food import FoodSkill
 from glasses_agent.skills.music import COMMANDS as MUSIC_INTENTS
 from glasses_agent.skills.music import MusicSkill
@@ -100,6 +102,7 @@ class DialogueManager:
         config: AgentConfig | None = None,
         parser: Callable[[str, str | None], ParseResult] = intents.parse,
         navigator: NavigateSkill | None = None,
+        daily: DailySkill | None = None,
     ):
         self.services = services
         self.config = config or AgentConfig()
@@ -112,6 +115,7 @@ class DialogueManager:
         self.navigate = navigator  # None: no map configured, "navigate" says so
         self.capture = CaptureSkill()
         self.music = MusicSkill()
+        self.daily = daily  # None: no alarm / calendar store (HTTP back-end); those intents say so
         self.turns = itertools.count(1)
         self.turn_id = 0
         self.pending: Pending | None = None
@@ -170,6 +174,11 @@ class DialogueManager:
             self._apply(step, self.capture.request(intent, self.lang, stamp, self.turn_id), stamp, now)
             return [step]
         return []
+
+    def on_power(self, state) -> None:
+        """The battery manager's power/state, for "how much battery is left"."""
+        if self.daily is not None:
+            self.daily.on_power(state)
 
     def on_music_state(self, state, now: float) -> list[Step]:
         """The music player's state; answers a play / pause / next / volume request."""
@@ -279,7 +288,8 @@ class DialogueManager:
             self.awaiting = None
         if self.navigate is not None:
             steps.extend(self._nav_steps(self.navigate.tick(now), now, now))
-        for turn, outcome in self.music.tick(now):
+        timed = self.music.tick(now) + (self.daily.tick(now, self.lang) if self.daily is not None else [])
+        for turn, outcome in timed:
             step = Step(now, turn)
             self._apply(step, outcome, now, now)
             steps.append(step)
@@ -447,6 +457,8 @@ class DialogueManager:
             outcome = self.taxi.propose(slots, lang, stamp)
         elif intent == "remind":
             outcome = self._remind(slots, lang, now, step.turn_id)
+        elif intent in DAILY_INTENTS and self.daily is not None:
+            outcome = self.daily.handle(intent, slots, result.text, lang, now, step.turn_id)
         elif intent in MUSIC_INTENTS:
             outcome = self.music.request(intent, slots, lang, stamp, now, step.turn_id)
         elif intent in CAPTURE_INTENTS:

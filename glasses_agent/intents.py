@@ -177,6 +177,17 @@ EN_RULES: list[tuple[str, re.Pattern, float]] = [
         ("compare_price", r"\bcompar\w*\b|\bcheaper\b|\bcheapest\b|\bbest (?:price|deal|offer)\b|\bprice\w*\b|"
          r"\bhow much (?:is|does|are|for)\b|\bcost\b|\bworth it\b|\bgood deal\b", 0.85),
         ("play_music", r"\bplay\b|\bput on\b|\bresume (?:the )?(?:music|song)\b|\bmusic\b", 0.85),
+        # --- daily skills (docs/skills.md): narrow rules until the parser's vocabulary covers these intents ---
+        ("take_photo", r"\btake (?:a |another )?(?:photo|picture|pic|snapshot)\b|\bsnap a (?:photo|picture)\b", 0.85),
+        ("record_video", r"\b(?:record|start) (?:a )?(?:video|clip)\b|\bstart (?:video )?recording\b", 0.85),
+        ("stop_video", r"\bstop (?:the )?(?:video|clip|filming)\b", 0.85),
+        ("time", r"\bwhat(?:'s| is) the time\b|\bwhat time is it\b|\bwhat(?:'s| is) the date\b|\bwhat day is (?:it|today)\b",
+         0.85),
+        ("set_alarm", r"\balarm\b|\bwake me(?: up)?\b", 0.85),
+        ("flight_status", r"\b(?:my |the )?(?:flight|train)\b(?! station)|\bboarding\b", 0.85),
+        ("weather", r"\bweather\b|\bforecast\b|\b(?:is it|will it) (?:rain|snow)\b|\bumbrella\b", 0.85),
+        ("battery_status", r"\bbattery\b|\bhow much (?:power|charge)\b|\bcharge left\b", 0.85),
+        # --- end of the daily skills block ---
     ]
 ]
 
@@ -485,6 +496,16 @@ ZH_RULES: list[tuple[str, re.Pattern, float]] = [
         ("pay", r"付款|支付|付钱|付了|扫码|买单|结账|付(?:[0-9" + ZH_NUM + r"]|给)|转账|转(?:[0-9" + ZH_NUM + r"])", 0.9),
         ("compare_price", r"比价|比(?:一)?下价|比较|哪(?:里|儿|家)(?:更)?便宜|便宜|价格|多少钱|划算|查(?:一)?下价", 0.85),
         ("play_music", r"播放|放(?:一)?首|放(?:点|些)?(?:音乐|歌)|听(?:歌|音乐)|来(?:一)?首|继续播放|放.+的歌", 0.85),
+        # --- daily skills (docs/skills.md): narrow rules until the parser's vocabulary covers these intents ---
+        ("take_photo", r"拍(?:张|个|一张)?(?:照|照片)|拍照", 0.85),
+        ("stop_video", r"(?:停止|结束)(?:录像|录视频|拍视频)", 0.85),
+        ("record_video", r"录像|录(?:个|段|一段)?视频|拍(?:个|段|一段)?视频", 0.85),
+        ("time", r"几点了|现在几点|现在时间|今天几号|今天星期几", 0.85),
+        ("set_alarm", r"闹钟|叫醒我", 0.85),
+        ("flight_status", r"航班|飞机|火车|高铁|登机", 0.85),
+        ("weather", r"天气|下雨|气温|带伞", 0.85),
+        ("battery_status", r"电量|还剩多少电|电池", 0.85),
+        # --- end of the daily skills block ---
     ]
 ]
 

@@ -85,7 +85,17 @@ class AgentNode(GlassesNode):
             self._llm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_llm")
             self._parsed: queue.SimpleQueue = queue.SimpleQueue()
             self._parsed_ready = self.create_guard_condition(self._on_parsed)
-        self.dialogue = DialogueManager(self.backend_services, config, intents.parse, navigator=navigator)
+        city = self.declare("weather_city", "Helsinki", "City of \"what's the weather\" when none is said.")
+        self._daily_store = None
+        daily = None
+        if backend == "sqlite":
+            from glasses_agent.backends import default_db_path
+            from glasses_agent.backends.daily import DailyStore, SandboxWeather
+            from glasses_agent.skills.daily import DailySkill
+
+            self._daily_store = DailyStore(db_path or default_db_path(), now=self.now_s())
+            daily = DailySkill(self._daily_store, SandboxWeather(), city)
+        self.dialogue = DialogueManager(self.backend_services, config, intents.parse, navigator=navigator, daily=daily)
         self.health.set("backend", backend)
         self.health.set("intent_backend", intent_backend)
 
@@ -106,6 +116,7 @@ class AgentNode(GlassesNode):
         self.event_subscription("perception/text", ev.Text, self.on_text)
         self.event_subscription("media/result", ev.MediaResult, self.on_media_result)
         self.event_subscription("music/state", ev.MusicState, self.on_music_state)
+        self.event_subscription("power/state", ev.PowerState, self.dialogue.on_power)
         if navigator is not None:
             from sensor_msgs.msg import Imu, NavSatFix
 
@@ -309,6 +320,8 @@ class AgentNode(GlassesNode):
     def destroy_node(self):
         if self.llm is not None:
             self._llm_worker.shutdown(wait=True, cancel_futures=True)
+        if getattr(self, "_daily_store", None) is not None:
+            self._daily_store.close()
         saved = getattr(self, "_saved_places", None)
         if saved is not None:
             saved.close()
