@@ -231,3 +231,31 @@ def test_no_frame_on_disk_without_a_capture_request(ros, tmp_path):
     time.sleep(1.0)  # frames keep flowing after the clip: none of them is kept
     kept = pixel_files(run)
     assert kept == sorted(Path(p) for p in (photo.path, photo.thumbnail, clip.path, clip.thumbnail))
+
+
+@pytest.mark.slow
+def test_capture_scenario_through_the_sim_rig(tmp_path):
+    """The sim rig (every node) streams for 5 s: nothing on disk; a tap: one photo and its thumbnail."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    bag = tmp_path / "bag"
+    media_dir = tmp_path / "media"
+    env = dict(os.environ, PYTHONPATH=str(repo), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+    cmd = [sys.executable, "-m", "glasses_bringup.cli", "up", "--rig", "sim", "--scenario",
+           str(repo / "config" / "scenarios" / "capture.yaml"), "--record", str(bag),
+           "--set", f"agent.db_path={tmp_path / 'agent.sqlite'}", "--set", f"media_recorder.media_dir={media_dir}",
+           "--set", "media_recorder.min_free_mb=0.0"]  # fmt: skip
+    proc = subprocess.run(cmd, env=env, cwd=repo, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    kept = [p for p in pixel_files(tmp_path) if bag not in p.parents]  # the bag is the tester's own recording
+    photos = sorted(media_dir.glob("IMG_*.jpg"))
+    assert len(photos) == 1 and kept == sorted([photos[0], media_dir / "thumbs" / f"{photos[0].stem}_thumb.jpg"])
+    from glasses_bringup.bag import read_messages
+
+    results = [ev.decode(m.data, ev.MediaResult) for _, _, _, m in read_messages(bag, topics=["/glasses/media/result"])]
+    cards = [ev.decode(m.data, ev.Card) for _, _, _, m in read_messages(bag, topics=["/glasses/display/card"])]
+    assert [(r.action, r.status) for r in results] == [("photo", "saved")]
+    assert any(c.title == "Photo saved" and c.image.endswith("_thumb.jpg") for c in cards)
