@@ -171,6 +171,59 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Reminder", "{task}", "Reminder: {task}."),
         "zh": ("提醒", "{task}", "提醒：{task}。"),
     }),
+    # -- calls and messages: "In call" only when the link reports it, "Sent" only after the confirmation
+    "call_ringing": ("confirm", 30, 9, True, {
+        "en": ("📞 {who} is calling", "Nod or double tap to answer · shake to decline", "{who} is calling. Nod to answer, shake to decline."),
+        "zh": ("📞 {who}来电", "点头或双击接听 · 摇头拒接", "{who}来电，点头接听，摇头拒接。"),
+    }),
+    "call_dialing": ("status", 10, 6, True, {
+        "en": ("📞 Calling {who}…", "Say \"hang up\" to end", "Calling {who}."),
+        "zh": ("📞 正在呼叫{who}…", "说“挂断”结束", "正在呼叫{who}。"),
+    }),
+    "call_active": ("status", 6, 6, False, {
+        "en": ("📞 In call with {who}", "Say \"hang up\" or long press to end", "Connected with {who}."),
+        "zh": ("📞 与{who}通话中", "说“挂断”或长按结束", "已接通{who}。"),
+    }),
+    "call_ended": ("info", 5, 6, True, {
+        "en": ("Call ended", "{who} · {duration}", "Call with {who} ended, {duration}."),
+        "zh": ("通话结束", "{who} · {duration}", "与{who}的通话已结束，{duration}。"),
+    }),
+    "call_declined": ("info", 4, 6, False, {
+        "en": ("Call declined", "{who}", "Declined."),
+        "zh": ("已拒接", "{who}", "已拒接。"),
+    }),
+    "call_missed": ("warning", 8, 6, True, {
+        "en": ("Missed call", "{who}", "You missed a call from {who}."),
+        "zh": ("未接来电", "{who}", "您有一个{who}的未接来电。"),
+    }),
+    "call_busy": ("warning", 5, 6, True, {
+        "en": ("Already in a call", "{who}", "You are already in a call with {who}."),
+        "zh": ("正在通话中", "{who}", "您正在与{who}通话。"),
+    }),
+    "no_call": ("info", 3, 4, False, {
+        "en": ("No call", "", "There is no call."),
+        "zh": ("没有通话", "", "现在没有通话。"),
+    }),
+    "ask_contact": ("ask", 8, 6, True, {
+        "en": ("Who?", "e.g. \"call Anna\"", "Who should I contact?"),
+        "zh": ("联系谁？", "例如：“给安娜打电话”", "要联系谁？"),
+    }),
+    "unknown_contact": ("warning", 6, 6, True, {
+        "en": ("Unknown contact", "{who}", "I can't find {who} in your contacts."),
+        "zh": ("找不到联系人", "{who}", "通讯录里没有{who}。"),
+    }),
+    "ask_message": ("ask", 10, 6, True, {
+        "en": ("Message to {who}", "What should it say?", "What should the message to {who} say?"),
+        "zh": ("发给{who}", "要说什么？", "要给{who}发什么内容？"),
+    }),
+    "confirm_message": ("confirm", 15, 8, True, {
+        "en": ("Send to {who}?", "“{text}”", "Send to {who}: {text}? Nod, double tap or say confirm."),
+        "zh": ("发送给{who}？", "“{text}”", "给{who}发送：{text}？点头、双击或说确认。"),
+    }),
+    "message_sent": ("info", 4, 6, True, {
+        "en": ("Message sent", "to {who}", "Message sent to {who}."),
+        "zh": ("消息已发送", "发给{who}", "消息已发给{who}。"),
+    }),
     # -- time, alarms, calendar, trips, weather, battery
     "time_now": ("info", 5, 4, True, {
         "en": ("{clock}", "{date}", "It's {clock}."),

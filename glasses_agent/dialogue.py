@@ -37,6 +37,8 @@ from glasses_agent.skills.music import COMMANDS as MUSIC_INTENTS
 from glasses_agent.skills.music import MusicSkill
 from glasses_agent.skills.navigate import NavigateSkill
 from glasses_agent.skills.pay import Limits, PaySkill
+from glasses_agent.skills.phone import INTENTS as PHONE_INTENTS
+from glasses_agent.skills.phone import PhoneSkill
 from glasses_agent.skills.taxi import TaxiSkill
 
 TERMINAL = {"order": ("delivered", "cancelled"), "ride": ("completed", "cancelled")}
@@ -103,6 +105,7 @@ class DialogueManager:
         parser: Callable[[str, str | None], ParseResult] = intents.parse,
         navigator: NavigateSkill | None = None,
         daily: DailySkill | None = None,
+        phone: PhoneSkill | None = None,
     ):
         self.services = services
         self.config = config or AgentConfig()
@@ -116,6 +119,7 @@ class DialogueManager:
         self.capture = CaptureSkill()
         self.music = MusicSkill()
         self.daily = daily  # None: no alarm / calendar store (HTTP back-end); those intents say so
+        self.phone = phone  # None: no phone link; call intents say so
         self.turns = itertools.count(1)
         self.turn_id = 0
         self.pending: Pending | None = None
@@ -162,6 +166,11 @@ class DialogueManager:
         return [step]
 
     def on_touch(self, gesture: str, stamp: float, now: float) -> list[Step]:
+        if self.phone is not None and self.pending is None and self.phone.call is not None:
+            if gesture == "double_tap" and self.phone.ringing:
+                return [self._phone_step(self.phone.answer(now, "double_tap"), stamp, now)]
+            if gesture == "long_press":
+                return [self._phone_step(self.phone.hang_up(now, "long_press"), stamp, now)]
         if gesture == "double_tap":
             return [self._confirm(stamp, now, "double_tap")]
         if gesture == "long_press" and self.pending:
@@ -174,6 +183,12 @@ class DialogueManager:
             self._apply(step, self.capture.request(intent, self.lang, stamp, self.turn_id), stamp, now)
             return [step]
         return []
+
+    def _phone_step(self, outcome: Outcome, stamp: float, now: float) -> Step:
+        self.rounds += 1
+        step = Step(stamp, self.phone.turn_id or self.turn_id)
+        self._apply(step, outcome, stamp, now)
+        return step
 
     def on_power(self, state) -> None:
         """The battery manager's power/state, for "how much battery is left"."""
@@ -199,6 +214,9 @@ class DialogueManager:
     def on_head_gesture(self, gesture: str, confidence: float, stamp: float, now: float) -> list[Step]:
         if confidence < self.config.min_gesture_confidence:
             return []
+        if self.phone is not None and self.pending is None and self.phone.ringing:
+            how = self.phone.answer if gesture == "nod" else self.phone.hang_up  # a shake declines
+            return [self._phone_step(how(now, gesture), stamp, now)]
         if gesture == "shake":
             return [self._cancel_pending(stamp, "shake")] if self.pending else []
         if self.pending:
@@ -289,6 +307,7 @@ class DialogueManager:
         if self.navigate is not None:
             steps.extend(self._nav_steps(self.navigate.tick(now), now, now))
         timed = self.music.tick(now) + (self.daily.tick(now, self.lang) if self.daily is not None else [])
+        timed += self.phone.tick(now) if self.phone is not None else []
         for turn, outcome in timed:
             step = Step(now, turn)
             self._apply(step, outcome, now, now)
@@ -457,6 +476,8 @@ class DialogueManager:
             outcome = self.taxi.propose(slots, lang, stamp)
         elif intent == "remind":
             outcome = self._remind(slots, lang, now, step.turn_id)
+        elif intent in PHONE_INTENTS and self.phone is not None:
+            outcome = self.phone.handle(intent, slots, result.text, lang, now, stamp, step.turn_id)
         elif intent in DAILY_INTENTS and self.daily is not None:
             outcome = self.daily.handle(intent, slots, result.text, lang, now, step.turn_id)
         elif intent in MUSIC_INTENTS:

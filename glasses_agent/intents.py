@@ -187,6 +187,9 @@ EN_RULES: list[tuple[str, re.Pattern, float]] = [
         ("flight_status", r"\b(?:my |the )?(?:flight|train)\b(?! station)|\bboarding\b", 0.85),
         ("weather", r"\bweather\b|\bforecast\b|\b(?:is it|will it) (?:rain|snow)\b|\bumbrella\b", 0.85),
         ("battery_status", r"\bbattery\b|\bhow much (?:power|charge)\b|\bcharge left\b", 0.85),
+        ("answer_call", r"^(?:answer|pick up|accept)(?: it| the phone)?$", 0.85),
+        ("hang_up", r"\bhang up\b|^(?:decline|reject)(?: it| the call)?$", 0.85),
+        ("send_message", r"\b(?:send|write) (?:a |an )?(?:message|text|sms)\b|^(?:text|message) [a-z]", 0.85),
         # --- end of the daily skills block ---
     ]
 ]
@@ -505,6 +508,9 @@ ZH_RULES: list[tuple[str, re.Pattern, float]] = [
         ("flight_status", r"航班|飞机|火车|高铁|登机", 0.85),
         ("weather", r"天气|下雨|气温|带伞", 0.85),
         ("battery_status", r"电量|还剩多少电|电池", 0.85),
+        ("answer_call", r"^接(?:电话|听|一下)?$|^接听", 0.85),
+        ("hang_up", r"挂(?:断|掉|了)(?:电话)?|^挂电话|拒接", 0.85),
+        ("send_message", r"发(?:个|条|一条)?(?:消息|短信|信息|微信)", 0.85),
         # --- end of the daily skills block ---
     ]
 ]

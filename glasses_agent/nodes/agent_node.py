@@ -95,7 +95,21 @@ class AgentNode(GlassesNode):
 
             self._daily_store = DailyStore(db_path or default_db_path(), now=self.now_s())
             daily = DailySkill(self._daily_store, SandboxWeather(), city)
-        self.dialogue = DialogueManager(self.backend_services, config, intents.parse, navigator=navigator, daily=daily)
+        ring_s = self.declare("sandbox_incoming_call_s", 0.0, "Sandbox phone: a call rings this long after start "
+                              "(0 = none).", min=0.0, max=86400.0)  # fmt: skip
+        caller = self.declare("sandbox_caller", "Anna", "Sandbox phone: who that call is from.")
+        self._phone = None
+        phone = None
+        if backend == "sqlite":
+            from glasses_agent.backends.phone import SandboxPhone
+            from glasses_agent.skills.phone import PhoneSkill
+
+            self._phone = SandboxPhone(db_path or default_db_path())
+            if ring_s > 0:
+                self._phone.ring_at(caller, self.now_s() + ring_s)
+            phone = PhoneSkill(self._phone)
+        self.dialogue = DialogueManager(self.backend_services, config, intents.parse, navigator=navigator, daily=daily,
+                                        phone=phone)  # fmt: skip
         self.health.set("backend", backend)
         self.health.set("intent_backend", intent_backend)
 
@@ -320,8 +334,9 @@ class AgentNode(GlassesNode):
     def destroy_node(self):
         if self.llm is not None:
             self._llm_worker.shutdown(wait=True, cancel_futures=True)
-        if getattr(self, "_daily_store", None) is not None:
-            self._daily_store.close()
+        for store in (getattr(self, "_daily_store", None), getattr(self, "_phone", None)):
+            if store is not None:
+                store.close()
         saved = getattr(self, "_saved_places", None)
         if saved is not None:
             saved.close()

@@ -19,6 +19,9 @@ ACTION_TITLES = {
 NOT_OFFLINE = {
     "translate": ("Translation", "翻译", "Configure an LLM endpoint (llm_url)", "请配置大模型接口 (llm_url)"),
     "call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
+    "answer_call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
+    "hang_up": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
+    "send_message": ("Messages", "消息", "Needs the paired phone", "需要连接手机"),
     "schedule": ("Calendar", "日历", "Needs the calendar service", "需要日历服务"),
 }
 
