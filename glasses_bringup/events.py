@@ -246,6 +246,16 @@ class MediaResult(Event):
 
 
 @register
+class CallState(Event):
+    """The phone call the glasses carry (latched): music ducks while one rings or is up."""
+
+    SCHEMA: ClassVar[str] = "call_state"
+    state: Literal["idle", "ringing", "dialing", "active"]
+    contact: str = ""
+    call_id: int = 0
+
+
+@register
 class MusicCommand(Event):
     SCHEMA: ClassVar[str] = "music_command"
     request_id: str = Field(min_length=1, max_length=64)

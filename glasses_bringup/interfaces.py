@@ -60,6 +60,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("speaker/say", STRING, EVENTS, "agent", "say"),
     Topic("media/request", STRING, EVENTS, "agent", "media_request"),
     Topic("media/result", STRING, EVENTS, "media_recorder", "media_result"),
+    Topic("phone/call", STRING, LATCHED, "agent", "call_state"),
     Topic("music/command", STRING, EVENTS, "agent", "music_command"),
     Topic("music/state", STRING, LATCHED, "music_player", "music_state"),
     Topic("speaker/music", "sensor_msgs/msg/Image", AUDIO, "music_player"),

@@ -35,7 +35,7 @@ def library_dir(tmp_path):
     """Three generated tracks: tagged FLAC (jazz, calm), tagged OGG Vorbis, untagged WAV; one broken file."""
     folder = tmp_path / "music"
     folder.mkdir()
-    write_tone(folder / "blue_tone.flac", 440.0, 3.0, 44100,
+    write_tone(folder / "blue_tone.flac", 440.0, 6.0, 44100,
                {"title": "Blue Tone", "artist": "Miles Tester", "genre": "Jazz", "mood": "calm"})  # fmt: skip
     write_tone(folder / "fast_beat.ogg", 660.0, 3.0, 48000,
                {"title": "Fast Beat", "artist": "DJ Probe", "genre": "Electronic", "mood": "energetic"},
@@ -63,7 +63,7 @@ def test_library_reads_tags_and_searches(library_dir):
         ("Blue Tone", "Miles Tester", "Jazz", "calm"), ("Fast Beat", "DJ Probe", "Electronic", "energetic"),
         ("rain song", "", "", "")]  # fmt: skip
     assert len(lib.skipped) == 1 and "broken.mp3" in lib.skipped[0]
-    assert lib.tracks[0].duration_s == pytest.approx(3.0)
+    assert lib.tracks[0].duration_s == pytest.approx(6.0)
     title = {q: [lib.tracks[k].title for k in lib.search(q)] for q in
              ("jazz", "some jazz", "miles tester", "blue tone by miles tester", "something calm", "energetic",
               "rain song", "爵士乐", "轻松的音乐", "polka")}  # fmt: skip
@@ -90,7 +90,7 @@ def test_player_queue_resume_volume_and_ducking(library_dir):
     at = player.played_samples
     player.play(None)  # resume where it paused
     assert player.played_samples == at and player.track.title == "Blue Tone"
-    _, events = player.render(3 * 22050)  # over the end of the track into the next one
+    _, events = player.render(6 * 22050)  # over the end of the track into the next one
     assert events == ["next"] and player.track.title == "Fast Beat"
     assert dominant_hz(player.render(11025)[0], 22050) == pytest.approx(660, abs=3)
     player.next()
@@ -195,9 +195,17 @@ def test_player_node_plays_the_library_on_the_speaker_topic(ros, tmp_path, libra
     ducked, _ = listen(0.4)
     assert rms(ducked) == pytest.approx(level_60 * 0.5 * 0.25, rel=0.1)  # ducked under the assistant's voice
     speaker.publish(String(data=ev.encode(ev.SpeakerState(stamp=time.time(), state="idle"))))
+    call = ros.publisher("phone/call", String)
+    assert wait_for(lambda: call.get_subscription_count() > 0, 10)
+    call.publish(String(data=ev.encode(ev.CallState(stamp=time.time(), state="active", contact="Anna"))))
+    time.sleep(0.15)
+    assert rms(listen(0.4)[0]) == pytest.approx(level_60 * 0.5 * 0.25, rel=0.1)  # ducked under a call
+    call.publish(String(data=ev.encode(ev.CallState(stamp=time.time(), state="idle"))))
+    time.sleep(0.15)
+    assert rms(listen(0.4)[0]) == pytest.approx(level_60 * 0.5, rel=0.08)  # and back after it
 
     say("pause the music")
-    assert wait_for(lambda: any(c.title == "Music paused" for c in cards), 10)
+    assert wait_for(lambda: any(c.title == "Music paused" for c in cards), 10), [c.title for c in cards]
     time.sleep(0.15)
     assert listen(0.4)[0].size == 0  # paused: silence on the speaker path
     say("play some jazz")

@@ -42,7 +42,10 @@ def test_incoming_call_answered_by_a_nod_then_hung_up(setup):
     answered = d.on_head_gesture("nod", 0.9, 11.0, 11.0)[0]
     assert answered.replies[0].title == "📞 In call with Anna" and answered.actions[0][:2] == ("answer_call", "active")
     assert phone._call(answered.actions[0][2]["call_id"]).state == "active"  # the link really has the call up
+    states = [e.state for s in [answered] for topic, e in s.outbox if topic == "phone/call"]
+    assert states == ["active"]  # for phone/call: the music player ducks on it
     ended = say(d, "hang up", 74.0)
+    assert [e.state for topic, e in ended.outbox if topic == "phone/call"] == ["idle"]
     assert (ended.replies[0].title, ended.replies[0].body) == ("Call ended", "Anna · 1:03")
     assert ended.actions[0][2]["duration_s"] == pytest.approx(63.0)
     assert say(d, "hang up", 75.0).replies[0].message_id == "no_call"

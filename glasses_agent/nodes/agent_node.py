@@ -120,7 +120,8 @@ class AgentNode(GlassesNode):
         self.pub_card = self.event_publisher("display/card")
         self.pub_say = self.event_publisher("speaker/say")
         self.outbox = {"media/request": self.event_publisher("media/request"),
-                       "music/command": self.event_publisher("music/command")}  # fmt: skip
+                       "music/command": self.event_publisher("music/command"),
+                       "phone/call": self.event_publisher("phone/call")}  # fmt: skip
         self.event_subscription("perception/transcript", ev.Transcript, self.on_transcript)
         self.event_subscription("perception/wake", ev.Wake, self.on_wake)
         self.event_subscription("input/touch", ev.Touch, self.on_touch)

@@ -1,7 +1,7 @@
 """Music player node: plays the wearer's local library through the speaker path.
 
-Subscribes music/command (from the agent) and speaker/state (the assistant speaking
-ducks the music). Renders the player's output in real time (a timer every
+Subscribes music/command (from the agent), speaker/state (the assistant speaking
+ducks the music) and phone/call (a call ringing, dialing or up ducks it too). Renders the player's output in real time (a timer every
 ``block_ms``, samples for the time that passed) and publishes it on speaker/music as
 audio chunks (the stack's audio convention, F32LE mono at ``output_rate``, reliable
 keep-last-50), to a PortAudio device too when ``output_device`` is set. Publishes
@@ -49,6 +49,7 @@ class MusicPlayerNode(GlassesNode):
         self.state_pub = self.event_publisher("music/state")
         self.event_subscription("music/command", ev.MusicCommand, self.on_command)
         self.event_subscription("speaker/state", ev.SpeakerState, self.on_speaker)
+        self.event_subscription("phone/call", ev.CallState, self.on_call)
         self._clock_origin: float | None = None
         self._samples_out = 0
         self.create_timer(self.block_s, self.on_block)
@@ -81,6 +82,12 @@ class MusicPlayerNode(GlassesNode):
     def on_speaker(self, msg: ev.SpeakerState) -> None:
         before = bool(self.player.ducked_by)
         self.player.duck("speech", msg.state == "speaking")
+        if before != bool(self.player.ducked_by):
+            self.publish_state("", "", msg.stamp)
+
+    def on_call(self, msg: ev.CallState) -> None:
+        before = bool(self.player.ducked_by)
+        self.player.duck("call", msg.state != "idle")
         if before != bool(self.player.ducked_by):
             self.publish_state("", "", msg.stamp)
 

@@ -15,6 +15,7 @@ import re
 from glasses_agent import cards
 from glasses_agent.backends.phone import Call, PhoneError, SandboxPhone
 from glasses_agent.skills.base import Outcome, Proposal
+from glasses_bringup import events as ev
 
 INTENTS = ("call", "answer_call", "hang_up", "send_message")
 ANSWER = re.compile(r"\b(?:answer|pick up|accept)\b|接(?:电话|听|一下)?$|接听")
@@ -62,6 +63,15 @@ class PhoneSkill:
         self.turn_id = 0
         self.sent = 0
 
+    def _state(self, outcome: Outcome, stamp: float) -> Outcome:
+        """Attach the call state for phone/call (music ducks on it) to an outcome that changed it."""
+        call = self.call
+        state = call.state if call is not None and call.state in ("ringing", "dialing", "active") else "idle"
+        outcome.outbox.append(("phone/call", ev.CallState(stamp=max(0.0, stamp), state=state,
+                                                          contact=call.contact if call else "",
+                                                          call_id=call.call_id if call else 0)))  # fmt: skip
+        return outcome
+
     @property
     def ringing(self) -> bool:
         return self.call is not None and self.call.state == "ringing"
@@ -90,15 +100,16 @@ class PhoneSkill:
                            actions=[("call", "refused", {"reason": "in_call"})], failed=True)  # fmt: skip
         self.call = self.phone.dial(contact, now)
         self.turn_id = turn_id
-        return Outcome(replies=[cards.reply("call_dialing", lang, who=self._name(self.call))],
-                       actions=[("call", "dialing", {"call_id": self.call.call_id, "contact": contact})])  # fmt: skip
+        return self._state(Outcome(replies=[cards.reply("call_dialing", lang, who=self._name(self.call))],
+                       actions=[("call", "dialing", {"call_id": self.call.call_id, "contact": contact})]), now)  # fmt: skip
 
     def answer(self, now: float, via: str) -> Outcome:
         if not self.ringing:
             return Outcome(replies=[cards.reply("no_call", self.lang)], actions=[("answer_call", "ignored", {"via": via})])
         self.call = self.phone.answer(self.call.call_id, now)
-        return Outcome(replies=[cards.reply("call_active", self.lang, who=self._name(self.call))],
-                       actions=[("answer_call", "active", {"call_id": self.call.call_id, "via": via})], completed=True)  # fmt: skip
+        return self._state(Outcome(replies=[cards.reply("call_active", self.lang, who=self._name(self.call))],
+                                   actions=[("answer_call", "active", {"call_id": self.call.call_id, "via": via})],
+                                   completed=True), now)  # fmt: skip
 
     def hang_up(self, now: float, via: str) -> Outcome:
         call = self.call
@@ -108,17 +119,19 @@ class PhoneSkill:
             if call.state == "ringing":
                 ended = self.phone.decline(call.call_id, now)
                 self.call = None
-                return Outcome(replies=[cards.reply("call_declined", self.lang, who=self._name(ended))],
-                               actions=[("answer_call", "declined", {"call_id": ended.call_id, "via": via})])  # fmt: skip
+                return self._state(Outcome(replies=[cards.reply("call_declined", self.lang, who=self._name(ended))],
+                                           actions=[("answer_call", "declined", {"call_id": ended.call_id, "via": via})]),
+                                   now)  # fmt: skip
             ended = self.phone.hang_up(call.call_id, now)
         except PhoneError as exc:
             self.call = None
             return Outcome(replies=[cards.reply("no_call", self.lang)], actions=[("hang_up", "ignored", {"reason": exc.reason})])
         self.call = None
         duration = ended.duration_s(now)
-        return Outcome(replies=[cards.reply("call_ended", self.lang, who=self._name(ended), duration=clock(duration))],
-                       actions=[("hang_up", "ended", {"call_id": ended.call_id, "duration_s": round(duration, 1),
-                                                      "via": via})], completed=True)  # fmt: skip
+        return self._state(Outcome(replies=[cards.reply("call_ended", self.lang, who=self._name(ended),
+                                                        duration=clock(duration))],
+                                   actions=[("hang_up", "ended", {"call_id": ended.call_id, "duration_s": round(duration, 1),
+                                                                  "via": via})], completed=True), now)  # fmt: skip
 
     def tick(self, now: float) -> list[tuple[int, Outcome]]:
         out = []
@@ -127,19 +140,21 @@ class PhoneSkill:
                 if self.call is not None and self.call.state in ("active", "dialing", "ringing"):
                     continue  # busy: the sandbox lets it time out as missed
                 self.call = call
-                out.append((0, Outcome(replies=[cards.reply("call_ringing", self.lang, who=self._name(call))],
-                                       actions=[("answer_call", "ringing", {"call_id": call.call_id,
-                                                                            "contact": call.contact})])))  # fmt: skip
+                out.append((0, self._state(Outcome(replies=[cards.reply("call_ringing", self.lang, who=self._name(call))],
+                                                   actions=[("answer_call", "ringing", {"call_id": call.call_id,
+                                                                                        "contact": call.contact})]),
+                                           now)))  # fmt: skip
             elif call.state == "missed":
                 if self.call is not None and self.call.call_id == call.call_id:
                     self.call = None
-                out.append((0, Outcome(replies=[cards.reply("call_missed", self.lang, who=self._name(call))],
-                                       actions=[("answer_call", "missed", {"call_id": call.call_id})])))  # fmt: skip
+                out.append((0, self._state(Outcome(replies=[cards.reply("call_missed", self.lang, who=self._name(call))],
+                                                   actions=[("answer_call", "missed", {"call_id": call.call_id})]),
+                                           now)))  # fmt: skip
             elif call.state == "active" and self.call is not None and call.call_id == self.call.call_id:
                 self.call = call
-                out.append((self.turn_id, Outcome(replies=[cards.reply("call_active", self.lang, who=self._name(call))],
-                                                  actions=[("call", "active", {"call_id": call.call_id})],
-                                                  completed=True)))  # fmt: skip
+                out.append((self.turn_id, self._state(Outcome(
+                    replies=[cards.reply("call_active", self.lang, who=self._name(call))],
+                    actions=[("call", "active", {"call_id": call.call_id})], completed=True), now)))  # fmt: skip
         return out
 
     def _message(self, slots: dict, text: str, lang: str, stamp: float) -> Outcome:
