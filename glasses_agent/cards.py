@@ -171,6 +171,21 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Reminder", "{task}", "Reminder: {task}."),
         "zh": ("提醒", "{task}", "提醒：{task}。"),
     }),
+    # -- proactive prompts
+    "leave_now": ("warning", 12, 7, True, {
+        "en": ("Time to leave", "{number} at {clock} · {minutes} min by {how} to the {place}",
+               "Time to leave: {number} goes at {clock}, {minutes} minutes by {how} to the {place}."),
+        "zh": ("该出发了", "{number} {clock} · {how}{minutes}分钟到{place}", "该出发了：{number}{clock}出发，{how}{minutes}分钟到{place}。"),
+    }),
+    "battery_short": ("warning", 10, 6, True, {
+        "en": ("Battery won't last", "until {title} at {clock} · {hours} h left · swap a pack",
+               "Your battery may not last until {title} at {clock}. Swap a pack."),
+        "zh": ("电量撑不到", "{clock}的{title} · 剩{hours}小时 · 请换电池", "电量可能撑不到{clock}的{title}，请更换电池。"),
+    }),
+    "proactive_dismissed": ("info", 2, 3, False, {
+        "en": ("Dismissed", "", "OK."),
+        "zh": ("已忽略", "", "好的。"),
+    }),
     # -- calls and messages: "In call" only when the link reports it, "Sent" only after the confirmation
     "call_ringing": ("confirm", 30, 9, True, {
         "en": ("📞 {who} is calling", "Nod or double tap to answer · shake to decline", "{who} is calling. Nod to answer, shake to decline."),
@@ -396,6 +411,7 @@ STATUS_WORDS = {
            "no_frames": "没有收到画面", "max_duration": "已达最长时长", "camera_capture_unavailable": "摄像头拍照服务不可用",
            "bad_still": "照片无法解码", "write_failed": "写入失败",
            "music_play": "正在找音乐", "music_pause": "暂停", "music_next": "下一首", "music_volume": "调节音量",
+           "walk": "步行", "taxi": "打车", "airport": "机场", "station": "车站",
            "late": "（晚了{min}分钟）", "flight": "航班", "train": "火车", "packs_both": "两块电池",
            "packs_left_only": "只有左电池", "packs_right_only": "只有右电池", "packs_none": "无电池",
            "mode_saver": "省电模式", "mode_critical": "电量危急", "scheduled": "按时", "delayed": "晚点",
@@ -412,7 +428,7 @@ STATUS_WORDS = {
            "max_duration": "(longest clip)", "camera_capture_unavailable": "the camera's capture service is not there",
            "bad_still": "the photo could not be decoded", "write_failed": "writing failed",
            "music_play": "Finding the music", "music_pause": "Pausing", "music_next": "Next track",
-           "music_volume": "Volume", "late": "({min} min late)", "packs_both": "both packs",
+           "music_volume": "Volume", "late": "({min} min late)", "station": "station", "packs_both": "both packs",
            "packs_left_only": "left pack only", "packs_right_only": "right pack only", "packs_none": "no pack",
            "mode_saver": "· saver mode", "mode_critical": "· critical", "empty_library": "the music library is empty",
            "no_match": "nothing in the library matches \"{query}\"", "not_playing": "nothing is playing"},

@@ -39,6 +39,7 @@ from glasses_agent.skills.navigate import NavigateSkill
 from glasses_agent.skills.pay import Limits, PaySkill
 from glasses_agent.skills.phone import INTENTS as PHONE_INTENTS
 from glasses_agent.skills.phone import PhoneSkill
+from glasses_agent.skills.proactive import Proactive
 from glasses_agent.skills.taxi import TaxiSkill
 
 TERMINAL = {"order": ("delivered", "cancelled"), "ride": ("completed", "cancelled")}
@@ -120,6 +121,7 @@ class DialogueManager:
         self.music = MusicSkill()
         self.daily = daily  # None: no alarm / calendar store (HTTP back-end); those intents say so
         self.phone = phone  # None: no phone link; call intents say so
+        self.proactive = Proactive()
         self.turns = itertools.count(1)
         self.turn_id = 0
         self.pending: Pending | None = None
@@ -217,8 +219,15 @@ class DialogueManager:
         if self.phone is not None and self.pending is None and self.phone.ringing:
             how = self.phone.answer if gesture == "nod" else self.phone.hang_up  # a shake declines
             return [self._phone_step(how(now, gesture), stamp, now)]
+        if gesture == "shake" and self.pending is None:
+            dismissed = self.proactive.dismiss(now, self.lang)
+            if dismissed is None:
+                return []
+            step = Step(stamp, self.turn_id)
+            self._apply(step, dismissed, stamp, now)
+            return [step]
         if gesture == "shake":
-            return [self._cancel_pending(stamp, "shake")] if self.pending else []
+            return [self._cancel_pending(stamp, "shake")]
         if self.pending:
             return [self._confirm(stamp, now, "nod")]
         # Look and pay by nod: a payment code in view and nothing pending -> show the confirm card.
@@ -295,7 +304,7 @@ class DialogueManager:
         return [Step(stamp, self.turn_id, replies=[cards.reply("listening", self.lang)])]
 
     def tick(self, now: float) -> list[Step]:
-        """Time-outs, due reminders and order / ride status changes."""
+        """Time-outs, due reminders and alarms, order / ride / trip / call status changes, proactive prompts."""
         steps: list[Step] = []
         if self.pending and now > self.pending.deadline:
             p, self.pending = self.pending, None
@@ -306,12 +315,6 @@ class DialogueManager:
             self.awaiting = None
         if self.navigate is not None:
             steps.extend(self._nav_steps(self.navigate.tick(now), now, now))
-        timed = self.music.tick(now) + (self.daily.tick(now, self.lang) if self.daily is not None else [])
-        timed += self.phone.tick(now) if self.phone is not None else []
-        for turn, outcome in timed:
-            step = Step(now, turn)
-            self._apply(step, outcome, now, now)
-            steps.append(step)
         if self._reminder_store is not None:
             due = self._reminder_store.due_reminders(now)
         else:
@@ -319,8 +322,23 @@ class DialogueManager:
             for reminder in due:
                 self.reminders.remove(reminder)
         for reminder in due:
-            steps.append(Step(now, reminder.get("turn_id", 0), actions=[("remind", "due", {"task": reminder["task"]})],
-                              replies=[cards.reply("reminder_due", reminder["lang"], task=reminder["task"])]))  # fmt: skip
+            key = f"reminder:{reminder.get('id', '')}:{reminder['due']}:{reminder['task']}"
+            self.proactive.offer("reminder", key, Outcome(actions=[("remind", "due", {"task": reminder["task"]})],
+                                 replies=[cards.reply("reminder_due", reminder["lang"], task=reminder["task"])]), now,
+                                 reminder.get("turn_id", 0))  # fmt: skip
+        if self.daily is not None:
+            offers = [("trip", *x) for x in self.daily.trip_changes(now, self.lang)]
+            offers += [("leave_now", *x) for x in self.daily.leave_now(now, self.lang, lambda k: self._travel_min(k, now))]
+            offers += [("battery", *x) for x in self.daily.battery_short(now, self.lang)]
+            for kind, key, outcome, expires in offers:
+                self.proactive.offer(kind, key, outcome, now, expires=expires)
+        timed = self.proactive.tick(now)
+        timed += self.music.tick(now) + (self.daily.tick(now, self.lang) if self.daily is not None else [])
+        timed += self.phone.tick(now) if self.phone is not None else []
+        for turn, outcome in timed:
+            step = Step(now, turn)
+            self._apply(step, outcome, now, now)
+            steps.append(step)
         for track_id, t in list(self.tracked.items()):
             if t["kind"] == "order":
                 status = self.services.food.order_status(track_id, now=None)
@@ -354,8 +372,27 @@ class DialogueManager:
             steps.append(step)
         return steps
 
-    def metrics(self) -> dict[str, int]:
-        return {"rounds": self.rounds, "completions": self.completions, "failures": self.failures}
+    def metrics(self) -> dict:
+        return {"rounds": self.rounds, "completions": self.completions, "failures": self.failures,
+                "proactive": dict(sorted(self.proactive.counts.items()))}  # fmt: skip
+
+    def _travel_min(self, kind: str, now: float) -> tuple[float, str] | None:
+        """Minutes to the station (walking, on the map from the wearer's fix) or the airport (taxi sandbox)."""
+        nav = self.navigate
+        if kind == "train" and nav is not None and nav.maps.map is not None and nav._position(now) is not None:
+            walk, fix = nav.maps.map, nav._position(now)
+            stations = walk.by_category(("railway=station",), (fix.lat, fix.lon), k=1)
+            if stations:
+                try:
+                    plan = walk.route((fix.lat, fix.lon), (stations[0].lat, stations[0].lon))
+                    return plan.length_m / nav.config.walk_speed_mps / 60.0, "walk"
+                except Exception:  # no route: fall back to the taxi estimate
+                    pass
+        try:
+            quote = self.services.rides.quote("airport" if kind == "flight" else "train station")
+        except Exception:
+            return None
+        return float(quote.trip_min + quote.pickup_eta_min), "taxi"
 
     # -- internals ----------------------------------------------------------------------
 

@@ -204,6 +204,7 @@ class AgentMetrics(Event):
     rounds: int = Field(ge=0)
     completions: int = Field(ge=0)
     failures: int = Field(ge=0, default=0)
+    proactive: dict[str, int] = Field(default_factory=dict, description="proactive prompts: <kind>.offered/shown/dismissed/expired")
 
 
 @register

@@ -314,7 +314,8 @@ class AgentNode(GlassesNode):
             self._metrics_sent = metrics
             self.pub_metrics.publish(ev.AgentMetrics(stamp=max(0.0, stamp), **metrics))
             for key, value in metrics.items():
-                self.health.set(key, value)
+                for k, v in (value.items() if isinstance(value, dict) else [("", value)]):
+                    self.health.set(f"{key}.{k}" if k else key, v)
 
     def diagnostics_values(self) -> dict:
         values = {"pending_confirmation": self.dialogue.pending is not None, "tracked": len(self.dialogue.tracked)}

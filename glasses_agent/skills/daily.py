@@ -104,6 +104,7 @@ class DailySkill:
         raise ValueError(f"not a daily intent: {intent}")
 
     def tick(self, now: float, lang: str = "en") -> list[tuple[int, Outcome]]:
+        """Alarms that are due (they ring at once, they are not proactive prompts)."""
         out = []
         for alarm in self.store.due_alarms(now):
             late = now - alarm["due"]
@@ -113,6 +114,11 @@ class DailySkill:
             out.append((self.alarm_turns.pop(alarm["id"], 0),
                         Outcome(replies=[reply], actions=[("set_alarm", "ringing", {"id": alarm["id"], "due": alarm["due"],
                                                                                     "late_s": round(late, 1)})])))  # fmt: skip
+        return out
+
+    def trip_changes(self, now: float, lang: str = "en") -> list[tuple[str, Outcome, float]]:
+        """(key, outcome) of each trip whose status, delay or gate changed since it was last told."""
+        out = []
         for trip in self.store.trips(now):
             key = f"{trip.status}|{trip.delay_min}|{trip.gate}"
             if trip.told == key:
@@ -120,9 +126,49 @@ class DailySkill:
             self.store.mark_told(trip.trip_id, key)
             if not trip.told and trip.status == "scheduled":
                 continue  # the first look at a trip on time is no news
-            out.append((0, Outcome(replies=[self._trip_card(trip, lang, "trip_update")],
-                                   actions=[("flight_status", "changed", self._trip_details(trip))])))  # fmt: skip
+            out.append((f"trip:{trip.trip_id}:{key}", Outcome(replies=[self._trip_card(trip, lang, "trip_update")],
+                                                             actions=[("flight_status", "changed",
+                                                                       self._trip_details(trip))]), float("inf")))  # fmt: skip
         return out
+
+    def leave_now(self, now: float, lang: str, travel_min, lead_min: float = 5.0) -> list[tuple[str, Outcome, float]]:
+        """Time-to-leave prompts: departure - buffer (flight 60 min, train 5) - travel time, ``lead_min`` ahead.
+
+        ``travel_min(kind)`` gives (minutes, "walk" | "taxi") to the station or airport, or None."""
+        out = []
+        for trip in self.store.trips(now):
+            if trip.status == "departed":
+                continue
+            travel = travel_min(trip.kind)
+            if travel is None:
+                continue
+            minutes, how = travel
+            buffer_min = 60 if trip.kind == "flight" else 5
+            leave_at = trip.expected - 60 * (buffer_min + minutes)
+            if leave_at - 60 * lead_min <= now < trip.expected - 60 * buffer_min:
+                out.append((f"leave:{trip.trip_id}:{round(trip.expected)}", Outcome(
+                    replies=[cards.reply("leave_now", lang, number=trip.number, clock=_clock(trip.expected),
+                                         minutes=round(minutes), how=cards.word(how, lang),
+                                         place=cards.word("airport" if trip.kind == "flight" else "station", lang))],
+                    actions=[("proactive_leave", "due", {"trip": trip.trip_id, "travel_min": round(minutes, 1),
+                                                         "how": how, "leave_at": leave_at})]),
+                    trip.expected - 60 * buffer_min))  # fmt: skip
+        return out
+
+    def battery_short(self, now: float, lang: str) -> list[tuple[str, Outcome, float]]:
+        """A warning when the battery will not last until the next calendar entry (within 12 h)."""
+        p = self.power
+        if p is None:
+            return []
+        for event in self.store.events_between(now, now + 12 * 3600):
+            if p.runtime_left_h * 3600.0 < event["start"] - now:
+                return [(f"battery:{event['id']}", Outcome(
+                    replies=[cards.reply("battery_short", lang, title=event["title"], clock=_clock(event["start"]),
+                                         hours=f"{p.runtime_left_h:.1f}")],
+                    actions=[("proactive_battery", "due", {"event": event["id"], "runtime_left_h": p.runtime_left_h})]),
+                    event["start"])]  # fmt: skip
+            return []
+        return []
 
     # -- internals ----------------------------------------------------------------------
 
