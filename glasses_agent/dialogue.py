@@ -41,6 +41,7 @@ from glasses_agent.skills.phone import INTENTS as PHONE_INTENTS
 from glasses_agent.skills.phone import PhoneSkill
 from glasses_agent.skills.proactive import Proactive
 from glasses_agent.skills.taxi import TaxiSkill
+from glasses_agent.tasks import TaskLog
 
 TERMINAL = {"order": ("delivered", "cancelled"), "ride": ("completed", "cancelled")}
 
@@ -122,6 +123,7 @@ class DialogueManager:
         self.daily = daily  # None: no alarm / calendar store (HTTP back-end); those intents say so
         self.phone = phone  # None: no phone link; call intents say so
         self.proactive = Proactive()
+        self.tasks = TaskLog()
         self.turns = itertools.count(1)
         self.turn_id = 0
         self.pending: Pending | None = None
@@ -149,6 +151,9 @@ class DialogueManager:
         self.turn_id = next(self.turns)
         self.lang = result.lang
         step = Step(stamp, self.turn_id, intent=result)
+        if result.intent in ("confirm", "cancel") and self.pending is not None:
+            self.tasks.input(self.pending.turn_id)  # a spoken answer to the waiting task
+        self.tasks.start(self.turn_id, result.intent, stamp)
         # A new request ends any wait for a code, product or amount: a code seen later must
         # not start a payment the wearer has moved on from.
         waiting, self.awaiting = self.awaiting, None
@@ -168,6 +173,8 @@ class DialogueManager:
         return [step]
 
     def on_touch(self, gesture: str, stamp: float, now: float) -> list[Step]:
+        if self.pending is not None and gesture in ("double_tap", "long_press"):
+            self.tasks.input(self.pending.turn_id, touch=True)
         if self.phone is not None and self.pending is None and self.phone.call is not None:
             if gesture == "double_tap" and self.phone.ringing:
                 return [self._phone_step(self.phone.answer(now, "double_tap"), stamp, now)]
@@ -182,6 +189,7 @@ class DialogueManager:
             self.rounds += 1
             step = Step(stamp, self.turn_id)
             intent = "stop_video" if self.capture.recording else "take_photo"
+            self.tasks.start(self.turn_id, intent, stamp, touch=True)
             self._apply(step, self.capture.request(intent, self.lang, stamp, self.turn_id), stamp, now)
             return [step]
         return []
@@ -216,6 +224,8 @@ class DialogueManager:
     def on_head_gesture(self, gesture: str, confidence: float, stamp: float, now: float) -> list[Step]:
         if confidence < self.config.min_gesture_confidence:
             return []
+        if self.pending is not None:
+            self.tasks.input(self.pending.turn_id)
         if self.phone is not None and self.pending is None and self.phone.ringing:
             how = self.phone.answer if gesture == "nod" else self.phone.hang_up  # a shake declines
             return [self._phone_step(how(now, gesture), stamp, now)]
@@ -235,6 +245,7 @@ class DialogueManager:
             self.turn_id = next(self.turns)
             self.rounds += 1
             step = Step(stamp, self.turn_id)
+            self.tasks.start(self.turn_id, "pay", stamp)
             self._apply(step, self.pay.propose(self.code.value, self.lang), stamp, now)
             return [step]
         return []
@@ -309,6 +320,7 @@ class DialogueManager:
         if self.pending and now > self.pending.deadline:
             p, self.pending = self.pending, None
             self.failures += 1
+            self.tasks.finish(p.turn_id, "failed", now)
             steps.append(Step(now, p.turn_id, actions=[(p.proposal.action, "expired", {"key": p.proposal.key})],
                               replies=[cards.reply("expired", p.lang, what=p.proposal.what)]))  # fmt: skip
         if self.awaiting and now > self.awaiting.deadline:
@@ -374,7 +386,7 @@ class DialogueManager:
 
     def metrics(self) -> dict:
         return {"rounds": self.rounds, "completions": self.completions, "failures": self.failures,
-                "proactive": dict(sorted(self.proactive.counts.items()))}  # fmt: skip
+                "proactive": dict(sorted(self.proactive.counts.items())), "tasks": self.tasks.summary()}  # fmt: skip
 
     def _travel_min(self, kind: str, now: float) -> tuple[float, str] | None:
         """Minutes to the station (walking, on the map from the wearer's fix) or the airport (taxi sandbox)."""
@@ -403,6 +415,12 @@ class DialogueManager:
         step.replies.extend(outcome.replies)
         step.actions.extend(outcome.actions)
         step.outbox.extend(outcome.outbox)
+        if outcome.completed:
+            self.tasks.finish(step.turn_id, "done", stamp)
+        elif outcome.failed:
+            self.tasks.finish(step.turn_id, "failed", stamp)
+        elif any(status == "cancelled" for _, status, _ in outcome.actions):
+            self.tasks.finish(step.turn_id, "cancelled", stamp)
         self.completions += int(outcome.completed)
         self.failures += int(outcome.failed)
         if outcome.proposal is not None:
@@ -432,6 +450,7 @@ class DialogueManager:
         self.pending = None
         if now > pending.deadline:
             self.failures += 1
+            self.tasks.finish(pending.turn_id, "failed", stamp)
             return Step(stamp, pending.turn_id, actions=[(pending.proposal.action, "expired", {"key": pending.proposal.key})],
                         replies=[cards.reply("expired", pending.lang, what=pending.proposal.what)])  # fmt: skip
         step = Step(stamp, pending.turn_id, actions=[(pending.proposal.action, "confirmed", {"via": via,
@@ -441,6 +460,7 @@ class DialogueManager:
 
     def _cancel_pending(self, stamp: float, via: str) -> Step:
         p, self.pending = self.pending, None
+        self.tasks.finish(p.turn_id, "cancelled", stamp)
         return Step(stamp, p.turn_id, actions=[(p.proposal.action, "cancelled", {"via": via, "key": p.proposal.key})],
                     replies=[cards.reply("cancelled", p.lang, what=p.proposal.what)])  # fmt: skip
 

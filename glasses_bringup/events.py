@@ -205,6 +205,8 @@ class AgentMetrics(Event):
     completions: int = Field(ge=0)
     failures: int = Field(ge=0, default=0)
     proactive: dict[str, int] = Field(default_factory=dict, description="proactive prompts: <kind>.offered/shown/dismissed/expired")
+    tasks: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="per intent: done, failed, cancelled, open, rounds_mean, time_s_mean, touches")
 
 
 @register
