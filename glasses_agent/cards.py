@@ -326,15 +326,15 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("{what}…", "", "{what}."),
         "zh": ("{what}…", "", "{what}。"),
     }),
-    "video_recording": ("status", 4, 6, True, {
+    "video_recording": ("status", 4, 6, False, {
         "en": ("● Recording", "Say \"stop video\" or tap to stop", "Recording."),
         "zh": ("● 录像中", "说“停止录像”或轻触结束", "开始录像。"),
     }),
-    "photo_saved": ("media", 6, 6, True, {
+    "photo_saved": ("media", 6, 6, False, {  # S1 shows the thumbnail; G1 says it
         "en": ("Photo saved", "{size} · {name}", "Photo saved."),
         "zh": ("照片已保存", "{size} · {name}", "照片已保存。"),
     }),
-    "video_saved": ("media", 6, 6, True, {
+    "video_saved": ("media", 6, 6, False, {
         "en": ("Video saved", "{seconds} s · {name} {reason}", "Video saved, {seconds} seconds."),
         "zh": ("视频已保存", "{seconds}秒 · {name} {reason}", "视频已保存，{seconds}秒。"),
     }),

@@ -33,6 +33,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy.spatial import cKDTree
 
+from glasses_agent.backends.base import BackendError
 from glasses_agent.skills.guidance import LocalPlane, Route, haversine_m
 
 CACHE_FORMAT = 2
@@ -45,12 +46,8 @@ NAME_TAGS = ("name:en", "name:zh", "name:zh-Hans", "alt_name", "alt_name:en", "o
              "loc_name", "name:fi", "name:sv")  # fmt: skip
 
 
-class MapError(RuntimeError):
+class MapError(BackendError):
     """The map cannot be loaded or a route cannot be found; ``reason`` is short and countable."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 def bundled_pbf(name: str = "helsinki") -> Path:

@@ -24,13 +24,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from glasses_agent.backends.base import BackendError
+
 MEDIA_SUFFIXES = (".jpg", ".jpeg", ".png", ".avi", ".mp4", ".mkv", ".npy", ".ppm", ".bmp", ".webp")
 
 
-class MediaError(RuntimeError):
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
+class MediaError(BackendError):
+    """A capture or a media file operation refused or failed."""
 
 
 @dataclass

@@ -23,6 +23,8 @@ import soundfile as sf
 import soxr
 from rapidfuzz import fuzz
 
+from glasses_agent.backends.base import BackendError
+
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3")
 FILLER = re.compile(r"\b(?:some|something|a bit of|a little|music|songs?|tracks?|by|the|me|please|play)\b|"
                     r"(?:放点|来点|播放|听|一首|一些|的|歌曲?|音乐|吧)")
@@ -32,10 +34,8 @@ ZH_TAGS = {"爵士乐": "jazz", "爵士": "jazz", "古典": "classical", "摇滚
            "快乐": "happy", "活力": "energetic", "动感": "energetic", "伤感": "sad"}  # fmt: skip
 
 
-class MusicError(RuntimeError):
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
+class MusicError(BackendError):
+    """A music command refused (empty library, no match, nothing playing) or a file undecodable."""
 
 
 @dataclass

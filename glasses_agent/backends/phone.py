@@ -18,6 +18,8 @@ from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
+from glasses_agent.backends.base import BackendError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS contacts (name TEXT PRIMARY KEY, name_zh TEXT NOT NULL DEFAULT '', number TEXT NOT NULL,
     aliases TEXT NOT NULL DEFAULT '');
@@ -30,10 +32,8 @@ CONTACTS = [("Anna", "安娜", "+358 40 555 0101", "anna"), ("Mom", "妈妈", "+
             ("Li Wei", "李伟", "+86 139 0000 0002", "wei|小李")]  # fmt: skip
 
 
-class PhoneError(RuntimeError):
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
+class PhoneError(BackendError):
+    """The phone link refused a request (no such call, not ringing, empty message)."""
 
 
 @dataclass

@@ -46,6 +46,9 @@ class MediaRecorderNode(GlassesNode):
         )
         self.recorder = MediaRecorder(store, self.declare("still_timeout_s", 3.0, "Wait for the camera's still (s).",
                                                           min=0.1, max=30.0))  # fmt: skip
+        self.still_source = self.declare("still_source", "capture", "Where a photo comes from: the camera's capture "
+                                         "service, or the next streamed frame (rigs without a camera node: replay).",
+                                         choices=("capture", "frames"))  # fmt: skip
         self.pub_result = self.event_publisher("media/result")
         self.event_subscription("media/request", ev.MediaRequest, self.on_request)
         self.event_subscription("power/state", ev.PowerState, self.on_power)
@@ -53,6 +56,7 @@ class MediaRecorderNode(GlassesNode):
         self.create_subscription(CompressedImage, "camera/still", self.on_still, gq.for_topic("camera/still"))
         self.capture_client = self.create_client(Trigger, "camera/capture")
         self.frames_sub = None
+        self.still_sub = None  # still_source frames: subscribed only while a photo waits for its frame
         self.create_timer(0.5, self.on_tick)
         self.health.set("media_dir", str(store.folder))
 
@@ -60,6 +64,11 @@ class MediaRecorderNode(GlassesNode):
 
     def on_request(self, msg: ev.MediaRequest) -> None:
         self.publish(self.recorder.request(msg.action, msg.request_id, self.now_s()), msg.stamp)
+        if msg.action == "photo" and self.recorder.photo is not None and self.still_source == "frames":
+            if self.still_sub is None:
+                self.still_sub = self.create_subscription(Image, "camera/image_raw", self.on_still_frame,
+                                                          gq.profile(interfaces.SENSOR))  # fmt: skip
+            return
         if msg.action == "photo" and self.recorder.photo is not None:
             if not self.capture_client.service_is_ready():
                 self.publish(self.recorder.on_still_refused("camera_capture_unavailable"), msg.stamp)
@@ -78,15 +87,33 @@ class MediaRecorderNode(GlassesNode):
             return
         self.publish(self.recorder.on_still(bytes(msg.data), self.now_s()), self.stamp_s(msg.header))
 
-    def on_frame(self, msg: Image) -> None:
+    def on_still_frame(self, msg: Image) -> None:
+        """still_source frames: the first frame after the request, JPEG-encoded as the camera's service would."""
+        import cv2
+
+        if self.still_sub is not None:
+            self.destroy_subscription(self.still_sub)
+            self.still_sub = None
+        rgb = self._rgb(msg)
+        if rgb is None:
+            return
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        if ok:
+            self.publish(self.recorder.on_still(jpeg.tobytes(), self.now_s()), self.stamp_s(msg.header))
+
+    def _rgb(self, msg: Image):
         import numpy as np
 
         if msg.encoding != "rgb8":
             self.health.reject("frame_not_rgb8")
-            return
-        rgb = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)[:, : msg.width * 3]
-        self.publish(self.recorder.on_frame(rgb.reshape(msg.height, msg.width, 3), self.stamp_s(msg.header)),
-                     self.stamp_s(msg.header))  # fmt: skip
+            return None
+        return np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)[:, : msg.width * 3].reshape(
+            msg.height, msg.width, 3)  # fmt: skip
+
+    def on_frame(self, msg: Image) -> None:
+        rgb = self._rgb(msg)
+        if rgb is not None:
+            self.publish(self.recorder.on_frame(rgb, self.stamp_s(msg.header)), self.stamp_s(msg.header))
 
     def on_led(self, msg: Bool) -> None:
         self.publish(self.recorder.on_led(msg.data), self.now_s())
@@ -96,6 +123,9 @@ class MediaRecorderNode(GlassesNode):
 
     def on_tick(self) -> None:
         self.publish(self.recorder.tick(self.now_s()), self.now_s())
+        if self.recorder.photo is None and self.still_sub is not None:  # timed out: stop listening for frames
+            self.destroy_subscription(self.still_sub)
+            self.still_sub = None
 
     # -- outputs ------------------------------------------------------------------------
 
