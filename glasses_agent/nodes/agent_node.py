@@ -68,7 +68,12 @@ class AgentNode(GlassesNode):
                                       choices=("en", "zh")),  # fmt: skip
             capture_gesture=self.declare("capture_gesture", "tap", "Touch that takes a photo (stops a clip); empty = none.",
                                          choices=("", "tap", "swipe_forward", "swipe_back")),  # fmt: skip
+            recovery_max_age_s=self.declare("recovery_max_age_s", 900.0, "A payment a crash left half done is "
+                                            "finished at start when younger than this (s), else undone.",
+                                            min=0.0, max=86400.0),  # fmt: skip
         )
+        self.recovery_retry_s = self.declare("recovery_retry_s", 30.0, "Retry period of a start-up recovery that "
+                                             "found the database busy or a service down (s).", min=1.0, max=3600.0)  # fmt: skip
         tick_s = self.declare("tick_period_s", 0.5, "Period of time-out and status checks (s).", min=0.05, max=10.0)
         navigator = self._declare_navigation(db_path, backend)
 
@@ -81,10 +86,11 @@ class AgentNode(GlassesNode):
 
             self.llm = LlmIntentParser(llm_url, llm_model, llm_key_env, llm_timeout)
             # The endpoint is asked on a worker thread, so nods, taps and time-outs are handled
-            # while it thinks; answers come back in order through a guard condition.
+            # while it thinks; answers come back in order as executor tasks (every executor,
+            # the EventsExecutor included, takes a task from another thread; it has no guard
+            # conditions), and the tick drains anything left should no executor be attached.
             self._llm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_llm")
             self._parsed: queue.SimpleQueue = queue.SimpleQueue()
-            self._parsed_ready = self.create_guard_condition(self._on_parsed)
         city = self.declare("weather_city", "Helsinki", "City of \"what's the weather\" when none is said.")
         self._daily_store = None
         daily = None
@@ -139,11 +145,8 @@ class AgentNode(GlassesNode):
             self.create_subscription(Imu, "imu/data", self.on_imu, gq.profile(interfaces.SENSOR))
         self.timer = self.create_timer(tick_s, self.on_tick)
         self._metrics_sent: dict | None = None
-        try:
-            self.publish(self.dialogue.recover(self.now_s()))
-        except Exception as exc:  # services down at start: pending rows stay and are retried next start
-            self.health.error(f"recovery of pending payments failed: {exc}")
-            self.get_logger().error(f"recovery of pending payments failed: {exc!r}")
+        self._recovery_due = 0.0  # monotonic time of the next recovery attempt; None once settled
+        self.recover()
         self.publish_metrics(self.now_s(), force=True)
 
     def _declare_navigation(self, db_path: str, backend: str) -> NavigateSkill | None:
@@ -194,6 +197,20 @@ class AgentNode(GlassesNode):
         self._maps = maps
         return NavigateSkill(maps, saved, config, heading)
 
+    def recover(self) -> None:
+        """Finish or undo the money tasks a crash left half done; retried while the back-end cannot answer."""
+        try:
+            steps = self.dialogue.recover(self.now_s())
+        except Exception as exc:  # services down at start: the rows stay and recovery is retried
+            self.health.error(f"recovery of half-done payments failed: {exc}")
+            self.get_logger().error(f"recovery of half-done payments failed: {exc!r}", throttle_duration_sec=30.0)
+            self._recovery_due = time.monotonic() + self.recovery_retry_s
+            return
+        self.publish(steps)
+        deferred = sum(1 for st in steps for _, status, _ in st.actions if status == "recovery_deferred")
+        self.health.set("recovery_deferred", deferred)
+        self._recovery_due = time.monotonic() + self.recovery_retry_s if deferred else None
+
     # -- inputs -------------------------------------------------------------------------
 
     def on_fix(self, msg) -> None:
@@ -230,11 +247,16 @@ class AgentNode(GlassesNode):
 
     def _llm_done(self, future: Future, msg: ev.Transcript, started: float) -> None:
         self._parsed.put((future, msg, started))
-        self._parsed_ready.trigger()
+        executor = self.executor
+        if executor is not None:
+            executor.create_task(self._on_parsed)
 
     def _on_parsed(self) -> None:
-        while not self._parsed.empty():
-            future, msg, started = self._parsed.get()
+        while True:
+            try:
+                future, msg, started = self._parsed.get_nowait()
+            except queue.Empty:
+                return
             try:
                 result = future.result()
             except Exception as exc:  # the client falls back by itself; this is a bug guard
@@ -269,6 +291,10 @@ class AgentNode(GlassesNode):
         self.publish(self.dialogue.on_media_result(msg, self.now_s()))
 
     def on_tick(self) -> None:
+        if self.llm is not None:
+            self._on_parsed()
+        if self._recovery_due is not None and time.monotonic() >= self._recovery_due:
+            self.recover()
         try:
             self.publish(self.dialogue.tick(self.now_s()))
         except Exception as exc:  # a back-end hiccup must not stop time-outs from firing next tick
