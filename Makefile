@@ -18,7 +18,7 @@ ROS_WHEELS := ros-rclpy==9.1.2 ros-rmw-fastrtps-cpp==9.3.3 \
 BENCH ?=
 DEMO_OUT ?= out/demo
 
-.PHONY: venv demo test test-fast bench lint clean
+.PHONY: venv demo test test-fast bench lint clean intents
 
 venv: $(STAMP)
 
@@ -41,6 +41,10 @@ test-fast: $(STAMP)
 # `make bench` runs every bench/*.py; `make bench BENCH=transport` runs one.
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH)
+
+# Intent model: expand the templates into the corpus and train (reproducible bit for bit).
+intents: $(STAMP)
+	$(PY) -m glasses_agent.intent_model build
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -189,7 +189,8 @@ class NavigateSkill:
 
     def handle(self, slots: dict, utterance: str, lang: str, now: float, turn_id: int) -> Outcome:
         """The ``navigate`` intent."""
-        destination = (slots.get("destination") or "").strip()
+        # the parser gives a named place as destination and "the nearest pharmacy" as category
+        destination = str(slots.get("destination") or slots.get("category") or "").strip()
         if not destination:
             if STOP_WORDS.search(utterance or ""):
                 return self.stop(lang)
