@@ -15,6 +15,9 @@ ROS_WHEELS := ros-rclpy==9.1.2 ros-rmw-fastrtps-cpp==9.3.3 \
 	ros-diagnostic-msgs==5.5.1 ros-std-srvs==5.5.1 ros-rosgraph-msgs==2.3.0 \
 	ros-lifecycle-msgs==2.3.0 ros-nav-msgs==5.5.1 ros-ament-index-python==1.11.0
 
+# Debian packages the product needs at run time (PortAudio: microphone and speaker drivers).
+SYSTEM_LIBS := libportaudio.so.2:libportaudio2
+
 BENCH ?=
 DEMO_OUT ?= out/demo
 
@@ -22,7 +25,13 @@ DEMO_OUT ?= out/demo
 
 venv: $(STAMP)
 
-$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py
+$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py glasses_bringup/sensor_catalog.py
+	@for pair in $(SYSTEM_LIBS); do lib=$${pair%%:*}; pkg=$${pair##*:}; \
+	  if ! ldconfig -p | grep -q "$$lib"; then \
+	    echo "installing $$pkg (apt-get)"; \
+	    (apt-get install -y -qq $$pkg || (apt-get update -qq && apt-get install -y -qq $$pkg)) >/dev/null \
+	      || echo "warning: could not install $$pkg; the ALSA/PortAudio drivers will report it missing"; \
+	  fi; done
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(ROS_WHEELS)
