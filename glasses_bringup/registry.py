@@ -31,6 +31,8 @@ NODES: dict[str, str] = {
     "text_reader": "glasses_perception.nodes.text_reader_node:TextReaderNode",
     "product_recognizer": "glasses_perception.nodes.product_recognizer_node:ProductRecognizerNode",
     "agent": "glasses_agent.nodes.agent_node:AgentNode",
+    "media_recorder": "glasses_agent.nodes.media_node:MediaRecorderNode",
+    "music_player": "glasses_agent.nodes.music_node:MusicPlayerNode",
 }
 
 
