@@ -47,7 +47,8 @@ from glasses_bringup.cpu import CpuSampler, node_processes  # noqa: E402
 SCENARIOS = ROOT / "config" / "scenarios"
 GLASSES = Path(sys.executable).parent / "glasses"
 STACK_CPU = ROOT / "glasses_bringup" / "power" / "stack_cpu.json"
-SIMULATOR = ("scenario_clock", "camera", "microphone", "imu", "touch", "battery_manager")
+# Sensor sources of the sim rig; coprocessor_link carries the emulated MCU (the IMU) and its link decoder.
+SIMULATOR = ("scenario_clock", "camera", "microphone", "imu", "coprocessor_link", "touch", "battery_manager")
 
 WAKE = {"text": "hey jarvis", "clip": "audio/hey_jarvis.wav"}
 QR = ("glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=E{n:03d}")
