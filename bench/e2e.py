@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -165,7 +166,7 @@ def run_rig(scenario: Path, out: Path, isolated: bool, record: bool) -> dict:
     recorder = None
     if record:
         recorder = subprocess.Popen([str(GLASSES), "record", "-o", str(out / "bag"),
-                                     *[f"/glasses/{t}" for t in RECORDED]],
+                                     *[f"/glasses/{t}" for t in RECORDED], "/diagnostics"],
                                     env=env(), stdout=open(out / "record.log", "w"), stderr=subprocess.STDOUT)  # fmt: skip
         time.sleep(2.0)  # the recorder's subscriptions exist before the rig starts
     log = open(out / "rig.log", "w")
@@ -189,6 +190,23 @@ def run_rig(scenario: Path, out: Path, isolated: bool, record: bool) -> dict:
         print((out / "rig.log").read_text()[-3000:], file=sys.stderr)
         raise SystemExit(f"e2e: glasses up exited with {code} on {scenario.name}")
     return {"sampler": sampler, "scenario_start": start}
+
+
+def earcon_delays_ms(bag: Path) -> list[float]:
+    """The speaker's reported earcon delays (wake event -> first earcon block to the sink), one per change."""
+    from rosbags.typesys import Stores, get_typestore
+
+    from glasses_bringup.bag import raw_messages
+
+    store, seen = get_typestore(Stores.ROS2_KILTED), []
+    for _, msgtype, _, data in raw_messages(bag, ["/diagnostics"]):
+        for status in store.deserialize_cdr(data, msgtype).status:
+            if status.name.endswith("/speaker"):
+                values = {kv.key: kv.value for kv in status.values}
+                played = values.get("earcons_played", "0")
+                if played != "0" and (not seen or seen[-1][0] != played):
+                    seen.append((played, float(values.get("earcon_delay_ms", "nan"))))
+    return [d for _, d in seen if np.isfinite(d)]
 
 
 def scenario_start(runner_pid: int) -> float | None:
@@ -223,6 +241,10 @@ def markdown(doc: dict) -> str:
         if f"{k}_p50_ms" in doc:
             lines.append(f"| {name} ({v.upper()}) | {doc[k + '_p50_ms']:.0f} ms | {doc[k + '_p95_ms']:.0f} ms | "
                          f"{doc[k + '_max_ms']:.0f} ms | {doc[k + '_n']} | {target} |")
+    if "g1_wake_phrase_end_to_earcon_p50_ms" in doc:
+        lines.append(f"| wake_phrase_end_to_earcon (G1: wake event + earcon play delay "
+                     f"{doc['g1_earcon_play_delay_ms_median']:.1f} ms) | {doc['g1_wake_phrase_end_to_earcon_p50_ms']:.0f} ms"
+                     f" | {doc['g1_wake_phrase_end_to_earcon_p95_ms']:.0f} ms | | | |")
     for v in ("s1", "g1"):
         b = doc.get(f"{v}_budget")
         if not b:
@@ -286,6 +308,15 @@ def main() -> int:
             figures["composed_process_cpu_pct"] = {s: v.get("rig_process") for s, v in composed.items()}
         else:
             figures["g1_budget"] = latency.budget(result, spoken=True)
+            # G1's cue is the earcon: the wake event plus the speaker's wait to play it (its diagnostics)
+            delays = earcon_delays_ms(d / "bag")
+            wake = [1000 * (u.marks["wake_event"] - u.end) for u in result["utterances"]
+                    if u.wake and "wake_event" in u.marks]  # fmt: skip
+            if delays and wake:
+                cue = [w + float(np.median(delays)) for w in wake]
+                figures["g1_wake_phrase_end_to_earcon_p50_ms"] = float(np.percentile(cue, 50))
+                figures["g1_wake_phrase_end_to_earcon_p95_ms"] = float(np.percentile(cue, 95))
+                figures["g1_earcon_play_delay_ms_median"] = float(np.median(delays))
         figures[f"{variant}_per_command"] = [
             {"said": u.text, "heard": u.detail.get("transcript"), "card": u.detail.get("card"),
              **{k: round(1000 * (v - u.end), 1) for k, v in u.marks.items()}}
@@ -318,6 +349,8 @@ def main() -> int:
             "what": "stack CPU per node (% of one core) per wear state, isolated sim rig, bench/e2e.py",
             "stack_cpu_pct": {state: v["stack"] for state, v in per_node.items()},
             "simulator_cpu_pct": {state: v["simulator"] for state, v in per_node.items()},
+            "camera_fps": yaml.safe_load((ROOT / "config" / "params" / "camera.yaml").read_text())
+            ["/**/camera"]["ros__parameters"]["fps"],
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "machine": machine(), "cpu_model": cpu()["cpu_model"],
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 from transcripts import assert_transcript
@@ -220,3 +221,21 @@ def test_speaker_node_speaks_and_barge_in_interrupts(ros):
     assert [s.state for s in got[2:4]] == ["speaking", "interrupted"]
     say.publish(String(data='{"schema": "say", "v": 1, "stamp": 1.0, "text": ""}'))  # empty text: rejected
     assert wait_for(lambda: node.health.rejects.get("invalid_fields", 0) == 1, 5)
+
+
+def test_speaker_plays_the_listening_earcon_on_a_wake_without_a_state_change(ros):
+    from glasses_bringup.nodes.speaker_node import SpeakerNode, listening_earcon
+
+    node = ros.add(SpeakerNode(namespace="/glasses"))
+    got = events_on(ros, "speaker/state", ev.SpeakerState)
+    wake = ros.publisher("perception/wake", String)
+    assert wait_for(lambda: wake.get_subscription_count() >= 1, 5)
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=1.0, reason="wake_word", phrase="hey jarvis"))))
+    assert wait_for(lambda: node.player.cues_played == 1, 20)  # after the voice warm-up
+    assert node.player.sink.played_s == pytest.approx(0.12, abs=0.021)
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=2.0, reason="follow_up"))))  # after an answer: no earcon
+    time.sleep(0.3)
+    assert node.player.cues_played == 1 and got == []  # not an answer: no speaking/idle, no follow-up window
+    earcon = listening_earcon(22050, 0.3)
+    assert earcon.size == int(0.06 * 22050) * 2 and float(abs(earcon).max()) <= 0.3
+    assert listening_earcon(22050, 0.0).size == 0

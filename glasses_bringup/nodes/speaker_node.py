@@ -5,10 +5,14 @@ and played on a PortAudio device when `output_device` is set, otherwise on a nul
 sink that consumes the audio in real time, so state timing is the same in
 simulation (G1 and S1 alike: both have the bone-conduction speaker).
 speaker/state reports speaking (stamped with the say event's stamp), then idle or
-interrupted (stamped when the sound stopped).
+interrupted (stamped when the sound stopped). A wake word or a long press
+(perception/wake) plays the listening earcon, rendered once at start and played
+from memory ahead of any queued sentence: the G1 has no HUD for "Listening…".
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from glasses_bringup import events as ev
 from glasses_bringup import health as hl
@@ -29,6 +33,8 @@ class SpeakerNode(GlassesNode):
         self.volume = self.declare("volume", 1.0, "Linear output gain.", min=0.0, max=4.0)
         self.barge_in = self.declare("barge_in", True, "Stop speaking when the wearer starts talking.")
         self.length_scale = self.declare("length_scale", 1.0, "Piper speaking pace (> 1 slower).", min=0.5, max=2.0)
+        self.earcon_volume = self.declare("earcon_volume", 0.3, "Listening earcon level on a wake (0 = none).",
+                                          min=0.0, max=1.0)  # fmt: skip
         self.synth = Synthesizer(
             engine=self.engine, piper_model=self.piper_model or None, length_scale=self.length_scale
         )
@@ -47,6 +53,13 @@ class SpeakerNode(GlassesNode):
         self.player = SpeechPlayer(self.synth, sink, self.on_state, volume=self.volume)
         self.event_subscription("speaker/say", ev.Say, self.on_say)
         self.event_subscription("perception/vad", ev.Vad, self.on_vad)
+        self.earcon = listening_earcon(self.output_rate, self.earcon_volume)
+        self.event_subscription("perception/wake", ev.Wake, self.on_wake)
+
+    def on_wake(self, wake: ev.Wake) -> None:
+        if self.earcon.size and wake.reason in ("wake_word", "touch"):
+            self.player.cue(self.earcon)
+            self.health.tick("earcons")
 
     def on_say(self, say: ev.Say) -> None:
         try:
@@ -76,11 +89,24 @@ class SpeakerNode(GlassesNode):
             "sink": self.sink_kind,
             "played_s": f"{self.player.sink.played_s:.1f}",
             "queue_dropped": self.player.dropped,
+            "earcons_played": self.player.cues_played,
+            "earcon_delay_ms": f"{self.player.last_cue_delay_ms:.1f}",
         }
 
     def destroy_node(self):
         self.player.close()
         return super().destroy_node()
+
+
+def listening_earcon(rate: int, level: float) -> np.ndarray:
+    """Two short rising tones (880 then 1320 Hz, 60 ms each, 5 ms fades): the "I'm listening" sound."""
+    if level <= 0:
+        return np.zeros(0, np.float32)
+    n = int(0.06 * rate)
+    t = np.arange(n) / rate
+    fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.005)
+    tones = [np.sin(2 * np.pi * f * t) * fade for f in (880.0, 1320.0)]
+    return (level * np.concatenate(tones)).astype(np.float32)
 
 
 def main(args=None):

@@ -10,9 +10,10 @@ What the software itself costs is measured: ``PowerModel.measured()`` reads the
 stack's CPU per wear state (worn idle, listening, busy; % of one core, per node)
 that bench/e2e.py measured on the full rig (``stack_cpu.json`` beside this file)
 and turns it into app-SoC draw at ``soc_mw_per_core``: the vision and full-ASR
-figures become the measured CPU of those nodes, and every activity carries the
-measured CPU of the rest of the stack in its state (and keeps the SoC awake when
-that is not zero). ``glasses power-day`` uses the measured model by default.
+figures become the largest measured CPU of those nodes, each activity runs them
+at the duty its state measured (the stack runs them in every state), carries the
+measured CPU of the rest of the stack in its state (which keeps the SoC awake)
+and streams the camera at the rate it streamed while measured. ``glasses power-day`` uses the measured model by default.
 
 Draw is at the battery (after regulator losses: ``regulator_efficiency``).
 """
@@ -94,20 +95,29 @@ class PowerModel:
         cpu = StackCpu.load(path)
         powers = powers or ComponentPowers()
         per_core = powers.soc_mw_per_core / 100.0  # mW per % of one core
-        vision = max(cpu.group("busy", VISION_NODES), cpu.group("listening", VISION_NODES))
-        asr = max(cpu.group("busy", ASR_NODES), cpu.group("listening", ASR_NODES))
+        states = ("worn_idle", "listening", "busy")
+        vision = max(cpu.group(s, VISION_NODES) for s in states)
+        asr = max(cpu.group(s, ASR_NODES) for s in states)
         from dataclasses import replace
 
         powers = replace(powers, vision_mw=vision * per_core, asr_full_mw=asr * per_core)
         activities = {}
         for name, a in ACTIVITIES.items():
             state = ACTIVITY_STATE[name]
-            rest = cpu.total(state) - cpu.group(state, VISION_NODES) - cpu.group(state, ASR_NODES)
-            # In worn idle the stack, as measured, keeps vision scanning and ASR loaded: their
-            # idle CPU belongs to that state's base cost, not to the on-demand duties.
-            if state == "worn_idle" and a.vision_duty == 0 and a.asr_full_duty == 0:
-                rest = cpu.total(state)
-            activities[name] = a.copy(stack_cpu_pct=max(rest, 0.0), soc_awake=a.soc_awake or rest > 0)
+            # The stack as measured runs in every state: vision on every camera frame and the
+            # ASR gated but loaded. Their CPU in the state is their duty (share of their largest
+            # measured cost), so the policy parking them still takes it off; the camera streams
+            # at the rig's rate throughout.
+            v, r = cpu.group(state, VISION_NODES), cpu.group(state, ASR_NODES)
+            rest = cpu.total(state) - v - r
+            activities[name] = a.copy(
+                stack_cpu_pct=max(rest, 0.0),
+                vision_duty=v / vision if vision > 0 else 0.0,
+                asr_full_duty=r / asr if asr > 0 else 0.0,
+                camera_fps=max(a.camera_fps, cpu.camera_fps),
+                camera_duty=1.0 if cpu.camera_fps > a.camera_fps else a.camera_duty,
+                soc_awake=a.soc_awake or rest > 0,
+            )
         return cls(powers, activities, f"stack CPU measured by bench/e2e.py ({cpu.source})")
 
     def breakdown_mw(self, a: ActiveSet) -> dict[str, float]:
@@ -180,6 +190,7 @@ class StackCpu:
 
     states: dict[str, dict[str, float]]
     source: str = ""
+    camera_fps: float = 0.0  # the rate the camera streamed at while measured
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> StackCpu:
@@ -188,7 +199,7 @@ class StackCpu:
         missing = {"worn_idle", "listening", "busy"} - set(states)
         if missing:
             raise ValueError(f"{path or MEASURED_CPU_FILE}: no measured CPU for states {sorted(missing)}")
-        return cls(states, f"{doc.get('date', '?')}, {doc.get('machine', '?')}")
+        return cls(states, f"{doc.get('date', '?')}, {doc.get('machine', '?')}", float(doc.get("camera_fps", 0.0)))
 
     def total(self, state: str) -> float:
         return sum(self.states[state].values())

@@ -8,6 +8,10 @@ changes go to ``on_state(state, text, request)`` with state in speaking / idle /
 interrupted, or "failed" when nothing could be synthesised (the reason is
 appended to ``errors``).
 
+``cue(samples)`` plays a short cached sound (the listening earcon) ahead of
+anything queued, with no state change: it is not an answer, so it neither
+reports speaking/idle nor opens a follow-up window.
+
 Sinks: ``NullSink`` consumes audio in real time (simulation, tests, devices
 without a speaker driver); ``SoundDeviceSink`` plays on a PortAudio device.
 """
@@ -105,6 +109,10 @@ class SpeechPlayer:
         self.dropped = 0
         self.errors: list[str] = []
         self.first_audio_ms: list[float] = []
+        self._cue: np.ndarray | None = None
+        self.cues_played = 0
+        self.last_cue_delay_ms = 0.0
+        self._cue_asked = 0.0
         self._thread = threading.Thread(target=self._run, name="speech_player", daemon=True)
         self._thread.start()
 
@@ -120,6 +128,24 @@ class SpeechPlayer:
             heapq.heappush(self._heap, _Item((-priority, next(self._seq)), text, lang, request))
             self._cv.notify()
         return True
+
+    def cue(self, samples: np.ndarray) -> None:
+        """Play a short sound at the sink rate next (a newer cue replaces one not yet played)."""
+        with self._cv:
+            self._cue = samples
+            self._cue_asked = time.perf_counter()
+            self._cv.notify()
+
+    def _play_cue(self) -> None:
+        with self._cv:
+            samples, self._cue = self._cue, None
+        if samples is None:
+            return
+        self.last_cue_delay_ms = (time.perf_counter() - self._cue_asked) * 1000.0
+        block = int(self.sink.rate * BLOCK_S)
+        for i in range(0, samples.size, block):
+            self.sink.write(samples[i : i + block] * self.volume)
+        self.cues_played += 1
 
     def barge_in(self) -> bool:
         """The wearer started talking: stop playback and drop the queue. True if something stopped."""
@@ -150,10 +176,17 @@ class SpeechPlayer:
             self.errors.append(f"voice warm-up failed: {exc}")
         while True:
             with self._cv:
-                while not self._heap and not self._closing:
+                while not self._heap and self._cue is None and not self._closing:
                     self._cv.wait()
                 if self._closing:
                     return
+                cue_waiting = self._cue is not None
+            if cue_waiting:
+                self._play_cue()
+                continue
+            with self._cv:
+                if not self._heap:
+                    continue
                 item = heapq.heappop(self._heap)
                 self.speaking = item
                 self._stop_current.clear()
