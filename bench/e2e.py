@@ -275,7 +275,7 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true", help="print the docs tables of bench/results/e2e.json")
     parser.add_argument("--write-scenarios", action="store_true", help="regenerate config/scenarios/e2e_*.yaml and exit")
     parser.add_argument("--out", default=str(ROOT / "out" / "bench_e2e"))
-    parser.add_argument("--skip", nargs="*", default=[], choices=("s1", "g1", "cpu"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=("s1", "g1", "cpu", "idle"))
     args = parser.parse_args()
     if args.write_scenarios:
         write_scenarios()
@@ -287,8 +287,16 @@ def main() -> int:
 
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
-    figures: dict = {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
-    commands = 0
+    # With parts skipped, the figures of the earlier run of those parts are kept.
+    result_file = HERE / "results" / "e2e.json"
+    previous = json.loads(result_file.read_text()) if args.skip and result_file.exists() else {}
+    figures: dict = {k: v for k, v in previous.items() if k not in ("machine", "date", "cpu_model", "cpu_simd_flags")}
+    if args.skip:
+        figures[f"load_average_at_start_of_{'_'.join(p for p in ('s1', 'g1', 'cpu', 'idle') if p not in args.skip)}"] = [
+            round(x, 2) for x in os.getloadavg()]
+    else:
+        figures["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    commands = 0 if not {"s1", "g1"} & set(args.skip) else previous.get("commands_total", 0)
 
     for variant in ("s1", "g1"):
         if variant in args.skip:
@@ -357,12 +365,23 @@ def main() -> int:
         }, indent=2) + "\n")  # fmt: skip
         figures["cpu_mode"] = "isolated: one process per node, user+system time from /proc, % of one core"
 
+    if "idle" not in args.skip:
+        from glasses_bringup.cpu import worn_idle_stack_cpu
+
+        idle = worn_idle_stack_cpu(out / "idle")
+        figures["composed_replay_worn_idle_stack_cpu_pct"] = idle["stack_pct"]
+        figures["composed_replay_worn_idle_rig_cpu_pct"] = idle["replay_rig_pct"]
+        figures["composed_replay_worn_idle_replayer_cpu_pct"] = idle["replayer_alone_pct"]
+
     figures["commands_total"] = commands
     figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     targets = {
         "speech_end_to_first_card_p95_ms < 600": figures.get("s1_speech_end_to_first_card_p95_ms", float("inf")) < 600,
         "wake_phrase_end_to_cue_p95_ms < 300": figures.get("s1_wake_phrase_end_to_cue_p95_ms", float("inf")) < 300,
-        "worn_idle_stack_cpu_pct < 25": figures.get("stack_cpu_worn_idle_pct", float("inf")) < 25,
+        # the composed rig (the product's mode), replay rig so the simulator does not count; the
+        # isolated per-node sum (stack_cpu_worn_idle_pct) carries one DDS participant per node
+        "worn_idle_stack_cpu_pct < 25 (composed replay rig)":
+            figures.get("composed_replay_worn_idle_stack_cpu_pct", float("inf")) < 25,
         "qr_in_view_to_confirm_card_p95_ms < 150": figures.get("s1_qr_in_view_to_confirm_card_p95_ms",
                                                                float("inf")) < 150,
     }  # fmt: skip

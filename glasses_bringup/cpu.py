@@ -119,3 +119,77 @@ class CpuSampler:
             return {}
         a, b = self.samples[i], self.samples[j]
         return {name: 100.0 * (b[name] - a.get(name, 0.0)) / span for name in b if name in a}
+
+
+def _glasses() -> str:
+    import sys
+
+    return str(Path(sys.executable).parent / "glasses")
+
+
+def _env() -> dict:
+    return dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+
+
+def record_idle_bag(out_dir: Path, seconds: float = 34.0) -> Path:
+    """Record `seconds` of worn idle (still head, nothing in view, room noise, both packs in) from the
+    sim rig: the sensor topics the replay rig replays, by a separate `glasses record` process."""
+    import signal
+    import subprocess
+
+    import yaml
+
+    from glasses_bringup.paths import share_path
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scenario = out_dir / "worn_idle.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "worn_idle", "duration_s": seconds, "seed": 5, "noise_snr_db": 30.0,
+        "batteries": {"left": {"soc": 0.8}, "right": {"soc": 0.8}},
+        "timeline": [{"at": 0.2, "motion": "still"}],
+    }))  # fmt: skip
+    topics = yaml.safe_load(share_path("config", "rigs", "replay.yaml").read_text())["replay"]["topics"]
+    bag = out_dir / "idle_bag"
+    recorder = subprocess.Popen([_glasses(), "record", "-o", str(bag), *[f"/glasses/{t}" for t in topics]],
+                                env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        time.sleep(2.0)  # the recorder's subscriptions exist before the sensors start
+        rig = subprocess.run([_glasses(), "up", "--rig", "sim", "--scenario", str(scenario)], env=_env(),
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+        if rig.returncode != 0:
+            raise RuntimeError(f"sim rig exited with {rig.returncode}: {rig.stderr[-2000:]}")
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=120)
+    return bag
+
+
+def replay_cpu_pct(bag: Path, rig: str, window_s: float = 30.0) -> float:
+    """CPU (% of one core) of a composed `glasses up --rig RIG --bag BAG` over the last `window_s` of the bag."""
+    import subprocess
+
+    proc = subprocess.Popen([_glasses(), "up", "--rig", rig, "--bag", str(bag)], env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    sampler = CpuSampler({"rig": proc.pid}, period_s=0.25).start()
+    out, _ = proc.communicate(timeout=300)
+    sampler.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"replay rig {rig} exited with {proc.returncode}: {out[-2000:]}")
+    end = sampler.times[-1] - 2.5  # the runner stops 1.5 s after the bag's last message
+    return sampler.usage(end - window_s, end)["rig"]
+
+
+def worn_idle_stack_cpu(work_dir: Path, window_s: float = 30.0) -> dict[str, float]:
+    """Worn-idle CPU of the composed replay rig, the replayer alone, and their difference (the stack)."""
+    import yaml
+
+    from glasses_bringup.paths import share_path
+
+    bag = record_idle_bag(Path(work_dir), window_s + 4.0)
+    replay_rig = yaml.safe_load(share_path("config", "rigs", "replay.yaml").read_text())
+    bare = Path(work_dir) / "replayer_only.yaml"
+    bare.write_text(yaml.safe_dump({**replay_rig, "name": "replayer_only", "nodes": []}))
+    replayer = replay_cpu_pct(bag, str(bare), window_s)
+    rig = replay_cpu_pct(bag, "replay", window_s)
+    return {"replay_rig_pct": rig, "replayer_alone_pct": replayer, "stack_pct": rig - replayer}
