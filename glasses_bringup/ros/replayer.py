@@ -24,6 +24,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy
 from rosgraph_msgs.msg import Clock
 
 from glasses_bringup.bag import BagError, raw_messages, topics_and_types
+from glasses_bringup.bag_profiles import ProfileError, add_remap_arguments, output_topic, prepare_remaps
 from glasses_bringup.interfaces import lookup
 from glasses_bringup.ros import qos as gq
 from glasses_bringup.ros.msgs import from_sec
@@ -45,9 +46,12 @@ STUCK_S = 2.0  # a reliable subscriber that takes nothing for this long costs on
 class Replayer(GlassesNode):
     def __init__(self, bag: str, topics: list[str] | None = None, rate: float = 1.0, loop: bool = False,
                  start_offset_s: float = 0.0, clock: bool = False, start_at: float | None = None,
-                 namespace: str | None = None, **kwargs):
+                 namespace: str | None = None, remap: dict[str, str] | None = None, **kwargs):
+        if namespace:  # relative remapping targets resolve in it
+            kwargs["namespace"] = namespace
         super().__init__("replayer", **kwargs)
         self.bag = bag
+        self.remap = dict(remap or {})
         self.filter = topics
         self.rate = rate
         self.loop = loop
@@ -67,7 +71,7 @@ class Replayer(GlassesNode):
         self._thread = threading.Thread(target=self._play, daemon=True)
         # Publishers exist before playback starts, so subscribers (and recorders) match in time.
         for topic, msgtype in topics_and_types(bag).items():
-            if not self.filter or topic_matches(topic, self.filter):
+            if self._wanted(topic):
                 self._publisher(topic, msgtype)
 
     def start(self) -> None:
@@ -84,7 +88,12 @@ class Replayer(GlassesNode):
     def exit_code(self) -> int:
         return 1 if self.error or self.dropped else 0
 
+    def _wanted(self, bag_topic: str) -> bool:
+        """The topic filter applies to the published (remapped) names."""
+        return not self.filter or topic_matches(output_topic(bag_topic, self.remap), self.filter)
+
     def _publisher(self, topic: str, msgtype: str):
+        """The publisher of bag topic ``topic`` (on its remapped name); None when its type is missing."""
         pub = self.publishers_by_topic.get(topic)
         if pub is None and topic not in self.skipped_topics:
             try:
@@ -97,11 +106,12 @@ class Replayer(GlassesNode):
             # Reliable: a reliable subscriber (recorder, test, tester) gets every message;
             # best-effort consumers still match. KEEP_ALL gives back-pressure instead of loss;
             # latched topics stay latched (a late joiner gets the last state, not the whole bag).
-            contract = lookup(topic)
+            name = output_topic(topic, self.remap)
+            contract = lookup(name)
             qos = gq.profile(contract.qos if contract else "default", depth=1000, reliable=True)
             if qos.durability != DurabilityPolicy.TRANSIENT_LOCAL:
                 qos.history = HistoryPolicy.KEEP_ALL
-            pub = self.publishers_by_topic[topic] = self.create_publisher(cls, topic, qos)
+            pub = self.publishers_by_topic[topic] = self.create_publisher(cls, name, qos)
         return pub
 
     def _play(self) -> None:
@@ -131,8 +141,7 @@ class Replayer(GlassesNode):
         for topic, msgtype, stamp, data in stream:
             pub = publishers.get(topic)
             if pub is None:
-                wanted = not self.filter or topic_matches(topic, self.filter)
-                pub = publishers[topic] = (self._publisher(topic, msgtype) if wanted else None) or False
+                pub = publishers[topic] = (self._publisher(topic, msgtype) if self._wanted(topic) else None) or False
             if pub is False:
                 continue
             if t0_bag is None:
@@ -180,6 +189,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--start", type=float, default=0.0, help="skip this many seconds from the bag start")
     parser.add_argument("--topics", nargs="+", help="replay only these topics (relative names match any namespace)")
     parser.add_argument("--clock", action="store_true", help="publish /clock from bag time (for use_sim_time)")
+    add_remap_arguments(parser)
+    parser.add_argument("--namespace", default="/glasses", help="namespace of relative remapping targets")
 
 
 def run(args) -> int:
@@ -188,9 +199,15 @@ def run(args) -> int:
 
     from glasses_bringup.ros.node_base import make_executor
 
+    try:
+        remap = prepare_remaps(args.bag, args.profile, args.remap, args.namespace)
+    except (ProfileError, BagError) as exc:
+        print(f"glasses replay: {exc}", file=sys.stderr)
+        return 2
     rclpy.init(args=[])
     node = Replayer(args.bag, topics=args.topics, rate=args.rate, loop=args.loop,
-                    start_offset_s=args.start, clock=args.clock, start_at=time.time() + 0.5)
+                    start_offset_s=args.start, clock=args.clock, start_at=time.time() + 0.5,
+                    namespace=args.namespace, remap=remap)
     executor = make_executor()
     executor.add_node(node)
     node.start()
@@ -206,5 +223,7 @@ def run(args) -> int:
             rclpy.shutdown()
     print(f"replayed {node.published} messages from {args.bag}"
           + (f"; dropped {node.dropped} (a subscriber stopped taking them)" if node.dropped else "")
-          + (f"; skipped {node.skipped_topics}" if node.skipped_topics else ""))
+          + (f"; skipped {len(node.skipped_topics)} topics" if node.skipped_topics else ""))
+    for topic, reason in sorted(node.skipped_topics.items()):
+        print(f"  skipped {topic}: {reason}")
     return node.exit_code()
