@@ -19,7 +19,6 @@ import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 
 from glasses_bringup.image_codec import CodecError, compressed_topic, decode_rgb
-
 from glasses_bringup.ros import qos as gq
 from glasses_bringup.ros.msgs import ImageError, image_array
 from glasses_bringup.ros.node_base import GlassesLifecycleNode
