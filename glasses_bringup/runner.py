@@ -239,6 +239,8 @@ class _RunBase:
         if self.replayer is not None:
             self.replayer.stop()
             code = code or self.replayer.exit_code()
+            for topic, reason in sorted(self.replayer.skipped_topics.items()):
+                print(f"glasses up: not replayed {topic}: {reason}", file=sys.stderr, flush=True)
         if self.recorder is not None:
             self.recorder.close()
         for node in nodes:

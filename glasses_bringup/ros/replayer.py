@@ -40,6 +40,14 @@ def topic_matches(bag_topic: str, wanted: list[str]) -> bool:
     return False
 
 
+def message_type_installed(msgtype: str) -> bool:
+    try:
+        message_class(msgtype)
+        return True
+    except (ImportError, AttributeError, ValueError):
+        return False
+
+
 STUCK_S = 2.0  # a reliable subscriber that takes nothing for this long costs one message
 
 
@@ -73,6 +81,8 @@ class Replayer(GlassesNode):
         for topic, msgtype in topics_and_types(bag).items():
             if self._wanted(topic):
                 self._publisher(topic, msgtype)
+            elif not message_type_installed(msgtype):  # listed even when filtered out
+                self.skipped_topics[topic] = f"message type {msgtype} is not installed"
 
     def start(self) -> None:
         self._thread.start()
