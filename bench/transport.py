@@ -7,7 +7,13 @@
 - Replay: raw CDR replay of an IMU bag (the real Jackal recording when
   ../shared/data is present, else a generated one) as fast as possible, as a
   ratio to the raw rosbags read rate of the same bag.
-Writes bench/results/transport.json.
+- Recording size: the demo scenario recorded the default way (camera as its JPEG
+  stream at 10 Hz, zstd MCAP chunks), scaled to MB per hour.
+- Compressed vs raw decode: bench/vision.py's simulated code scenes decoded from the
+  raw frame and from its JPEG (the camera's default quality); the detection-rate
+  difference in percentage points.
+Writes bench/results/transport.json; ``--only tooling`` reruns only the last two and
+merges them into the existing file.
 """
 
 from __future__ import annotations
@@ -209,7 +215,87 @@ def measure_cli_replay(bag: Path, topic: str, expected: int) -> int:
     return int((sink.communicate(timeout=200)[0].split() or ["0"])[0])
 
 
+def record_demo_bag(out: Path, fps: float = 10.0) -> Path:
+    """The demo scenario on the sim rig, recorded the default way (JPEG camera, zstd chunks)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    subprocess.run([sys.executable, "-m", "glasses_bringup.cli", "up", "--rig", "sim", "--scenario", str(SCENARIO),
+                    "--record", str(out), "--set", f"camera.fps={fps}"], env=env, check=True, timeout=600,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
+
+
+def bag_mb_per_hour(bag: Path) -> dict:
+    from glasses_bringup.bag import summarize
+
+    info = summarize(bag)
+    size = sum(f.stat().st_size for f in bag.rglob("*") if f.is_file())
+    return {"demo_bag_mb": size / 1e6, "demo_bag_duration_s": info["duration_s"],
+            "demo_bag_mb_per_hour_recorded": size / 1e6 / info["duration_s"] * 3600.0,
+            "demo_bag_camera_topic": "camera/image_raw/compressed (10 Hz JPEG)"}
+
+
+def compressed_vs_raw_decode(per_difficulty: int = 60, quality: int = 80) -> dict:
+    """Code detection rate on bench/vision.py's sim scenes: raw frame vs its JPEG (percentage points)."""
+    import numpy as np
+
+    from bench.vision import DIFFICULTY, PAYLOADS
+    from glasses_bringup.image_codec import decode_rgb, encode_jpeg
+    from glasses_bringup.scenario import Show
+    from glasses_bringup.sim.scene import SceneRenderer
+    from glasses_perception.vision.codes import CodeReader
+
+    reader = CodeReader()
+    kinds = list(PAYLOADS)
+    raw_hits = jpeg_hits = total = 0
+    figures = {}
+    for level, ranges in DIFFICULTY.items():
+        rng = np.random.default_rng(1000 + list(DIFFICULTY).index(level))  # the same scenes as bench/vision.py
+        level_raw = level_jpeg = 0
+        for i in range(per_difficulty):
+            kind = kinds[i % len(kinds)]
+            text = PAYLOADS[kind][int(rng.integers(len(PAYLOADS[kind])))]
+            knobs = {k: float(rng.uniform(*v)) for k, v in ranges.items()}
+            center = (float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7)))
+            frame = SceneRenderer(640, 480, seed=int(rng.integers(1 << 30))).render(
+                float(i), [Show(kind=kind, text=text, center=center, **knobs)])
+            expected = "0" + text if kind == "upca" else text
+            level_raw += expected in [c.gtin or c.text for c in reader.decode(frame)]
+            jpeg = decode_rgb(encode_jpeg(frame, quality), "jpeg")
+            level_jpeg += expected in [c.gtin or c.text for c in reader.decode(jpeg)]
+        figures[f"decode_rate_{level}_raw"] = level_raw / per_difficulty
+        figures[f"decode_rate_{level}_compressed"] = level_jpeg / per_difficulty
+        raw_hits, jpeg_hits, total = raw_hits + level_raw, jpeg_hits + level_jpeg, total + per_difficulty
+    figures["compressed_vs_raw_decode_rate_delta_pp"] = (jpeg_hits - raw_hits) / total * 100.0
+    figures["compressed_decode_scenes"] = total
+    figures["compressed_jpeg_quality"] = quality
+    return figures
+
+
+def tooling_figures() -> dict:
+    figures = compressed_vs_raw_decode()
+    print(f"compressed vs raw decode rate: {figures['compressed_vs_raw_decode_rate_delta_pp']:+.2f} pp", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        figures.update(bag_mb_per_hour(record_demo_bag(Path(tmp) / "demo")))
+    print(f"demo bag: {figures['demo_bag_mb_per_hour_recorded']:.0f} MB/h", flush=True)
+    return figures
+
+
+def merge_result(name: str, new: dict) -> None:
+    import json
+
+    from bench.common import RESULTS
+
+    path = RESULTS / f"{name}.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    old.pop("machine", None)
+    old.pop("date", None)
+    write_result(name, {**old, **new})
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--only", "tooling"]:
+        merge_result("transport", tooling_figures())
+        return 0
     figures: dict = {}
     for width, height in ((640, 480), (1280, 720)):
         for mode, fn in (("composed", measure_composed), ("isolated", measure_isolated)):
@@ -240,6 +326,7 @@ def main() -> int:
     for key in ("replay_imu_ratio_to_raw_read", "replay_imu_delivered_ratio_to_raw_read",
                 "replay_imu_no_subscriber_ratio_to_raw_read"):
         print(f"{key}: {figures[key]:.2f}", flush=True)
+    figures.update(tooling_figures())
     write_result("transport", figures)
     return 0
 
