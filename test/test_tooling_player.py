@@ -4,14 +4,15 @@ import threading
 import time
 
 import pytest
+from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu
 from std_srvs.srv import SetBool, Trigger
+from test_bringup_bags import write_imu_bag
 
 from glasses_bringup.playback import PlaybackControl
 from glasses_bringup.testing import wait_for
-from test_bringup_bags import write_imu_bag
 
 RELIABLE = QoSProfile(depth=1000, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
 T0_NS = 1_700_000_000_000_000_000
@@ -69,7 +70,7 @@ def test_paused_start_step_burst_and_resume_by_service(ros, imu_bag):
     reply = call(ros, Trigger, "/replayer/play_next")
     assert reply.success and wait_for(lambda: len(got) == 1, 5)
     assert got[0].angular_velocity.z == 0.0  # the first message of the bag
-    replayer.set_parameters([__import__("rclpy").parameter.Parameter("burst_size", value=10)])
+    replayer.set_parameters([Parameter("burst_size", value=10)])
     assert call(ros, Trigger, "/replayer/burst").success and wait_for(lambda: len(got) == 11, 5)
     assert [m.angular_velocity.z for m in got] == [float(i) for i in range(11)]
     assert not call(ros, Trigger, "/replayer/pause").success  # already paused
