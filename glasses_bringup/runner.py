@@ -208,7 +208,10 @@ class _RunBase:
             replayer = Replayer(
                 self.args.bag, topics=self.rig.replay.topics if self.rig.replay else None,
                 rate=self.args.rate, namespace=self.rig.namespace,
-                start_at=self.context["scenario_start"], remap=self.context.get("remap"),
+                # the nodes are built by now: give them the start-up time from here, so the first
+                # words of the bag are not played to a recognizer still loading its model
+                start_at=max(self.context["scenario_start"], time.time() + (self.args.startup or 1.0)),
+                remap=self.context.get("remap"),
             )
             executor_nodes.append(replayer)
         return recorder, replayer
