@@ -74,6 +74,17 @@ def plan(rig: Rig, variant: str, context: dict[str, Any], sets: dict[str, dict[s
     return planned
 
 
+def live_view_node(address: str) -> NodeSpec:
+    """The Foxglove bridge as a rig node, from HOST:PORT (or PORT)."""
+    host, _, port = address.rpartition(":")
+    try:
+        port_number = int(port)
+    except ValueError:
+        raise RigError(f"--live-view wants HOST:PORT, got {address!r}") from None
+    return NodeSpec(name="foxglove_bridge", executable="foxglove_bridge",
+                    parameters={"host": host or "127.0.0.1", "port": port_number})
+
+
 def replay_image_transport(bag: str, remap: dict[str, str]) -> str:
     """'compressed' when the replayed camera is only image_transport's JPEG stream."""
     from glasses_bringup.bag import topics_and_types
@@ -116,6 +127,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--record", metavar="OUT_DIR", help="record every topic into a rosbag2 MCAP bag")
     parser.add_argument("--record-raw", action="store_true",
                         help="with --record: also store raw camera frames (default: the JPEG stream only)")
+    parser.add_argument("--live-view", nargs="?", const="127.0.0.1:8765", metavar="HOST:PORT",
+                        help="add the Foxglove bridge (live view) to the rig; default 127.0.0.1:8765")
     parser.add_argument("--isolated", action="store_true", help="one process per node, with respawn")
     parser.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                         help="override a node parameter (repeatable)")
@@ -130,6 +143,8 @@ def run(args) -> int:
     # DDS environment: discovery on localhost and the stack's Fast DDS profile.
     try:
         rig = load_rig(args.rig)
+        if getattr(args, "live_view", None):
+            rig.nodes.append(live_view_node(args.live_view))
         variant = args.variant or rig.variant
         scenario_path = None
         duration = args.duration
