@@ -12,7 +12,11 @@
 - Compressed vs raw decode: bench/vision.py's simulated code scenes decoded from the
   raw frame and from its JPEG (the camera's default quality); the detection-rate
   difference in percentage points.
-Writes bench/results/transport.json; ``--only tooling`` reruns only the last two and
+- Demo bag replay: that bag replayed as fast as possible into another process with
+  a subscriber per topic: real-time factor (bag duration / time to deliver it) and MB/s.
+- Foxglove bridge: CPU of the bridge process while a websocket client watches every
+  channel of the demo bag replayed in a loop.
+Writes bench/results/transport.json; ``--only tooling`` reruns only the last four and
 merges them into the existing file.
 """
 
@@ -271,12 +275,155 @@ def compressed_vs_raw_decode(per_difficulty: int = 60, quality: int = 80) -> dic
     return figures
 
 
+SINK_ALL = """
+import json, sys, time, importlib, rclpy
+from rclpy.experimental import EventsExecutor
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+rclpy.init()
+node = Node("replay_sink_all")
+topics = json.loads(sys.argv[1])
+count, last = [0], [0.0]
+def take(_raw):
+    count[0] += 1
+    last[0] = time.time()
+for topic, msgtype in topics.items():  # one subscriber per topic
+    pkg, kind, name = msgtype.split("/")
+    cls = getattr(importlib.import_module(pkg + "." + kind), name)
+    node.create_subscription(cls, topic, take, QoSProfile(depth=1, history=HistoryPolicy.KEEP_ALL,
+                             reliability=ReliabilityPolicy.RELIABLE), raw=True)
+executor = EventsExecutor()
+executor.add_node(node)
+while any(node.count_publishers(t) == 0 for t in topics):
+    executor.spin_once(timeout_sec=0.02)
+print("ready", flush=True)
+expected, deadline = int(sys.argv[2]), time.time() + float(sys.argv[3])
+while count[0] < expected and time.time() < deadline:
+    executor.spin_once(timeout_sec=0.05)
+print(count[0], last[0], flush=True)
+"""
+
+
+def replay_realtime_factor(bag: Path, runs: int = 3) -> dict:
+    """The demo bag replayed as fast as possible into a process with a subscriber per topic (best of runs)."""
+    import json
+
+    from glasses_bringup.bag import raw_messages, topics_and_types
+    from glasses_bringup.ros.replayer import Replayer
+
+    types = {t: m for t, m in topics_and_types(bag).items() if m != "rosgraph_msgs/msg/Clock"}
+    stream = list(raw_messages(bag))
+    n = len(stream)
+    payload_mb = sum(len(m[3]) for m in stream) / 1e6
+    duration_s = (stream[-1][2] - stream[0][2]) * 1e-9
+    best = None
+    rclpy.init()
+    for _ in range(runs):
+        sink = subprocess.Popen([sys.executable, "-c", SINK_ALL, json.dumps(types), str(n), "120"],
+                                stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+        replayer = Replayer(str(bag), rate=0.0)
+        assert sink.stdout.readline().strip() == "ready"
+        replayer.wait_for_subscribers(10.0)
+        time.sleep(0.5)
+        t_start, _ = play_through(replayer)
+        wall = replayer.done_at - t_start
+        count, last = sink.communicate(timeout=180)[0].split()
+        replayer.destroy_node()
+        run = {"wall_s": wall, "delivered": int(count), "delivered_wall_s": max(float(last) - t_start, 1e-9)}
+        if best is None or run["delivered_wall_s"] < best["delivered_wall_s"]:
+            best = run
+    rclpy.shutdown()
+    return {
+        "replay_demo_bag_messages": n,
+        "replay_demo_bag_topics": len(types),
+        "replay_demo_bag_duration_s": duration_s,
+        "replay_demo_bag_delivered": best["delivered"],
+        "replay_demo_bag_realtime_factor": duration_s / best["delivered_wall_s"],
+        "replay_demo_bag_mb_per_s": payload_mb / best["delivered_wall_s"],
+        "target_replay_demo_bag_realtime_factor": 20.0,
+    }
+
+
+def proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def foxglove_bridge_cpu(bag: Path, seconds: float = 20.0) -> dict:
+    """CPU of the bridge process while a client watches every channel of a looping demo replay."""
+    import json
+    import socket
+
+    import websocket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    player = subprocess.Popen([sys.executable, "-m", "glasses_bringup.cli", "replay", str(bag), "--loop"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bridge = subprocess.Popen([sys.executable, "-c", "import sys; from glasses_bringup.nodes.foxglove_bridge_node "
+                               "import main; sys.exit(main())", "--ros-args", "-r", "__ns:=/glasses",
+                               "-p", f"port:={port}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    received = 0
+    try:
+        ws = None
+        deadline = time.time() + 30
+        while ws is None and time.time() < deadline:
+            try:
+                ws = websocket.create_connection(f"ws://127.0.0.1:{port}", subprotocols=["foxglove.sdk.v1"], timeout=5)
+            except OSError:
+                time.sleep(0.2)
+        channels = []
+        ws.settimeout(0.2)
+        end = time.time() + 2
+        while time.time() < end:
+            try:
+                frame = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                continue
+            if isinstance(frame, str) and json.loads(frame).get("op") == "advertise":
+                channels += json.loads(frame)["channels"]
+        ws.send(json.dumps({"op": "subscribe", "subscriptions": [{"id": i, "channelId": c["id"]}
+                                                                 for i, c in enumerate(channels)]}))
+        time.sleep(2.0)  # subscriptions made, streams flowing
+        cpu0, t0 = proc_cpu_s(bridge.pid), time.time()
+        per_channel: dict[str, int] = {}
+        while time.time() < t0 + seconds:
+            try:
+                frame = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                continue
+            if isinstance(frame, bytes) and frame[:1] == b"\x01":
+                received += 1
+                topic = channels[int.from_bytes(frame[1:5], "little")]["topic"]
+                per_channel[topic] = per_channel.get(topic, 0) + 1
+        cpu = (proc_cpu_s(bridge.pid) - cpu0) / (time.time() - t0) * 100.0
+        ws.close()
+    finally:
+        for proc in (bridge, player):
+            proc.terminate()
+            proc.wait(timeout=10)
+    rates = {topic: n / seconds for topic, n in per_channel.items()}
+    print("foxglove bridge channels (msg/s): " + ", ".join(f"{t} {r:.1f}" for t, r in sorted(rates.items())))
+    return {"foxglove_bridge_cpu_percent": cpu, "foxglove_bridge_messages_per_s": received / seconds,
+            "foxglove_bridge_camera_fps": rates.get("/glasses/camera/image_raw/compressed", 0.0),
+            "foxglove_bridge_hud_fps": rates.get("/glasses/display/image", 0.0),
+            "foxglove_bridge_setup": "demo bag replayed in a loop; one client subscribed to every channel; "
+                                     "percent of one core"}
+
+
 def tooling_figures() -> dict:
     figures = compressed_vs_raw_decode()
     print(f"compressed vs raw decode rate: {figures['compressed_vs_raw_decode_rate_delta_pp']:+.2f} pp", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        figures.update(bag_mb_per_hour(record_demo_bag(Path(tmp) / "demo")))
-    print(f"demo bag: {figures['demo_bag_mb_per_hour_recorded']:.0f} MB/h", flush=True)
+        bag = record_demo_bag(Path(tmp) / "demo")
+        figures.update(bag_mb_per_hour(bag))
+        print(f"demo bag: {figures['demo_bag_mb_per_hour_recorded']:.0f} MB/h", flush=True)
+        figures.update(replay_realtime_factor(bag))
+        print(f"demo bag replay: {figures['replay_demo_bag_realtime_factor']:.1f}x real time", flush=True)
+        figures.update(foxglove_bridge_cpu(bag))
+        print(f"foxglove bridge: {figures['foxglove_bridge_cpu_percent']:.1f} % CPU", flush=True)
     return figures
 
 
