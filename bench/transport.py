@@ -229,11 +229,18 @@ def record_demo_bag(out: Path, fps: float = 10.0) -> Path:
 
 
 def bag_mb_per_hour(bag: Path) -> dict:
-    from glasses_bringup.bag import summarize
+    from glasses_bringup.bag import raw_messages, summarize
 
     info = summarize(bag)
     size = sum(f.stat().st_size for f in bag.rglob("*") if f.is_file())
+    by_topic: dict[str, int] = {}
+    for topic, _, _, data in raw_messages(bag):
+        by_topic[topic] = by_topic.get(topic, 0) + len(data)
+    biggest = sorted(by_topic.items(), key=lambda kv: -kv[1])[:4]
+    camera = info["topics"].get("/glasses/camera/image_raw/compressed", {})
     return {"demo_bag_mb": size / 1e6, "demo_bag_duration_s": info["duration_s"],
+            "demo_bag_camera_frames": camera.get("count", 0),
+            "demo_bag_uncompressed_mb_by_topic": {t: round(n / 1e6, 2) for t, n in biggest},
             "demo_bag_mb_per_hour_recorded": size / 1e6 / info["duration_s"] * 3600.0,
             "demo_bag_camera_topic": "camera/image_raw/compressed (10 Hz JPEG)"}
 
@@ -434,9 +441,16 @@ def merge_result(name: str, new: dict) -> None:
 
     path = RESULTS / f"{name}.json"
     old = json.loads(path.read_text()) if path.exists() else {}
-    old.pop("machine", None)
-    old.pop("date", None)
+    old_date = old.get("date")
+    for key in ("machine", "cpu_model", "cpu_simd_flags", "date", "date_tooling_figures"):
+        old.pop(key, None)
     write_result(name, {**old, **new})
+    # the figures kept from the last full run keep its date; the new ones get their own
+    doc = json.loads(path.read_text())
+    doc["date_tooling_figures"] = doc["date"]
+    if old_date:
+        doc["date"] = old_date
+    path.write_text(json.dumps(doc, indent=2) + "\n")
 
 
 def main() -> int:
