@@ -14,7 +14,8 @@ endpoints (relative to ``base_url``):
     POST /rides/quote, /rides; GET /rides/{id}; POST /rides/{id}/cancel
 
 Amounts travel as decimal strings. The token comes from an environment variable and
-is sent only in the Authorization header.
+is sent only in the Authorization header, over https unless the services run on this
+machine, and never to another origin a redirect points to (``secure_http``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import urllib.parse
 import urllib.request
 from decimal import Decimal
 
+from glasses_agent import secure_http
 from glasses_agent.backends.base import (
     BackendError,
     MenuItem,
@@ -41,7 +43,7 @@ from glasses_agent.backends.base import (
 
 class HttpBackend:
     def __init__(self, base_url: str, token_env: str = "GLASSES_SERVICES_TOKEN", timeout_s: float = 5.0):
-        self.base_url = base_url.rstrip("/")
+        self.base_url = secure_http.require_secure_url(base_url.rstrip("/"), "services_url")
         self.token_env = token_env
         self.timeout_s = timeout_s
         self.catalog = self.payments = self.food = self.rides = self
@@ -60,7 +62,7 @@ class HttpBackend:
             headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(url, data, headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with secure_http.urlopen(request, timeout=self.timeout_s) as response:
                 return json.loads(response.read(4 << 20).decode("utf-8") or "null")
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
@@ -70,6 +72,8 @@ class HttpBackend:
             except Exception:
                 reason = f"http_{exc.code}"
             raise BackendError(str(reason)[:60], f"{method} {path}") from None
+        except secure_http.InsecureRedirect:
+            raise BackendError("insecure_redirect", f"{method} {path}") from None
         except (urllib.error.URLError, TimeoutError, OSError, json.JSONDecodeError) as exc:
             raise BackendError("service_unreachable", f"{method} {path}: {type(exc).__name__}") from None
 

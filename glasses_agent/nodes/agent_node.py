@@ -71,10 +71,11 @@ class AgentNode(GlassesNode):
 
             self.llm = LlmIntentParser(llm_url, llm_model, llm_key_env, llm_timeout)
             # The endpoint is asked on a worker thread, so nods, taps and time-outs are handled
-            # while it thinks; answers come back in order through a guard condition.
+            # while it thinks; answers come back in order as executor tasks (every executor,
+            # the EventsExecutor included, takes a task from another thread; it has no guard
+            # conditions), and the tick drains anything left should no executor be attached.
             self._llm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_llm")
             self._parsed: queue.SimpleQueue = queue.SimpleQueue()
-            self._parsed_ready = self.create_guard_condition(self._on_parsed)
         self.dialogue = DialogueManager(self.backend_services, config, intents.parse)
         self.health.set("backend", backend)
         self.health.set("intent_backend", intent_backend)
@@ -119,11 +120,16 @@ class AgentNode(GlassesNode):
 
     def _llm_done(self, future: Future, msg: ev.Transcript, started: float) -> None:
         self._parsed.put((future, msg, started))
-        self._parsed_ready.trigger()
+        executor = self.executor
+        if executor is not None:
+            executor.create_task(self._on_parsed)
 
     def _on_parsed(self) -> None:
-        while not self._parsed.empty():
-            future, msg, started = self._parsed.get()
+        while True:
+            try:
+                future, msg, started = self._parsed.get_nowait()
+            except queue.Empty:
+                return
             try:
                 result = future.result()
             except Exception as exc:  # the client falls back by itself; this is a bug guard
@@ -152,6 +158,8 @@ class AgentNode(GlassesNode):
         self.publish(self.dialogue.on_text([line.text for line in msg.lines], msg.stamp, self.now_s()))
 
     def on_tick(self) -> None:
+        if self.llm is not None:
+            self._on_parsed()
         try:
             self.publish(self.dialogue.tick(self.now_s()))
         except Exception as exc:  # a back-end hiccup must not stop time-outs from firing next tick

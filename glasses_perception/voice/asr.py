@@ -29,6 +29,20 @@ MAX_TOKENS_BASE, MAX_TOKENS_PER_S = 10, 8  # decode budget: base + per second of
 DITHER = 1e-4  # -80 dBFS, see GrammarRecognizer.recognize
 
 
+def decode_budget(n_samples: int) -> int:
+    """Most tokens a decode of ``n_samples`` of 16 kHz audio may produce.
+
+    Speech carries a few tokens per second; a decode that runs past this is a
+    repetition loop ("10.000.000.000..."), which would also cost seconds of latency.
+    """
+    return min(int(MAX_TOKENS_BASE + MAX_TOKENS_PER_S * n_samples / ASR_RATE), 220)
+
+
+def decode_looped(segments, budget: int, max_compression_ratio: float = 2.4) -> bool:
+    """True when a segment used the whole token budget or repeats itself (zlib ratio)."""
+    return any(len(s.tokens) >= budget or s.compression_ratio > max_compression_ratio for s in segments)
+
+
 class AsrError(RuntimeError):
     """A recognizer that cannot be built (missing model, language the model lacks)."""
 
@@ -109,11 +123,9 @@ class WhisperRecognizer:
             lang = "en"
         t0 = time.perf_counter()
         x = np.asarray(samples, dtype=np.float32).reshape(-1)
-        # Speech carries a few tokens per second; a decode that runs past this is a
-        # repetition loop ("10.000.000.000..."), which would also cost seconds of latency.
-        cap = min(int(MAX_TOKENS_BASE + MAX_TOKENS_PER_S * len(x) / ASR_RATE), 220)
+        cap = decode_budget(x.size)
         segments, info = self._decode(x, lang, cap)
-        if any(len(s.tokens) >= cap or s.compression_ratio > 2.4 for s in segments):
+        if decode_looped(segments, cap):
             # Deterministic second try: penalise repeats instead of sampling at a temperature.
             segments, info = self._decode(x, lang, cap, repetition_penalty=1.3, no_repeat_ngram_size=3)
             self.loops_retried += 1
