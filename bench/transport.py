@@ -242,7 +242,9 @@ def bag_mb_per_hour(bag: Path) -> dict:
             "demo_bag_camera_frames": camera.get("count", 0),
             "demo_bag_uncompressed_mb_by_topic": {t: round(n / 1e6, 2) for t, n in biggest},
             "demo_bag_mb_per_hour_recorded": size / 1e6 / info["duration_s"] * 3600.0,
-            "demo_bag_camera_topic": "camera/image_raw/compressed (10 Hz JPEG)"}
+            "demo_bag_camera_fps": camera.get("count", 0) / max(info["duration_s"], 1e-9),
+            "demo_bag_camera_topic": "camera/image_raw/compressed (JPEG q80; camera.fps=10 at start, "
+                                     "the power policy sets the rate while vision is active)"}
 
 
 def compressed_vs_raw_decode(per_difficulty: int = 60, quality: int = 80) -> dict:
