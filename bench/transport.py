@@ -123,25 +123,31 @@ def imu_bag() -> tuple[Path, str]:
     return path, "generated IMU bag (5000 msgs)"
 
 
+
+
+# A reader process with one subscriber per topic: raw + EventsExecutor, the fastest Python
+# consumer, so it measures the replayer, not itself. argv: {topic: type} JSON, expected count,
+# time-out, optionally --wait-publisher (report ready only once every topic has a publisher).
 SINK = """
-import sys, time, rclpy
+import json, sys, time, importlib, rclpy
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Imu
 rclpy.init()
-node = Node("replay_sink")
+node = Node("replay_sink_all")
+topics = json.loads(sys.argv[1])
 count, last = [0], [0.0]
 def take(_raw):
     count[0] += 1
     last[0] = time.time()
-# raw + EventsExecutor: the fastest Python consumer, so the sink measures the replayer, not itself
-node.create_subscription(Imu, sys.argv[1], take,
-                         QoSProfile(depth=1, history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE),
-                         raw=True)
+for topic, msgtype in topics.items():  # one subscriber per topic
+    pkg, kind, name = msgtype.split("/")
+    cls = getattr(importlib.import_module(pkg + "." + kind), name)
+    node.create_subscription(cls, topic, take, QoSProfile(depth=1, history=HistoryPolicy.KEEP_ALL,
+                             reliability=ReliabilityPolicy.RELIABLE), raw=True)
 executor = EventsExecutor()
 executor.add_node(node)
-while sys.argv[4:] == ["--wait-publisher"] and node.count_publishers(sys.argv[1]) == 0:
+while sys.argv[4:] == ["--wait-publisher"] and any(node.count_publishers(t) == 0 for t in topics):
     executor.spin_once(timeout_sec=0.02)
 print("ready", flush=True)
 expected, deadline = int(sys.argv[2]), time.time() + float(sys.argv[3])
@@ -149,6 +155,12 @@ while count[0] < expected and time.time() < deadline:
     executor.spin_once(timeout_sec=0.05)
 print(count[0], last[0], flush=True)
 """
+
+
+def imu_topic(topic: str) -> str:
+    import json
+
+    return json.dumps({topic: "sensor_msgs/msg/Imu"})
 
 
 def raw_read_rate(bag: Path) -> tuple[float, int, str]:
@@ -185,7 +197,8 @@ def measure_replay(bag: Path, runs: int = 5) -> dict:
     delivered = published = 0
     rclpy.init()
     for _ in range(runs):
-        sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(n), "30", "--wait-publisher"], stdout=subprocess.PIPE, text=True,
+        sink = subprocess.Popen([sys.executable, "-c", SINK, imu_topic(topic), str(n), "30", "--wait-publisher"],
+                                stdout=subprocess.PIPE, text=True,
                                 env=dict(os.environ, PYTHONPATH=str(REPO)))
         replayer = Replayer(str(bag), topics=[topic], rate=0.0)
         assert sink.stdout.readline().strip() == "ready"
@@ -213,7 +226,8 @@ def measure_replay(bag: Path, runs: int = 5) -> dict:
 def measure_cli_replay(bag: Path, topic: str, expected: int) -> int:
     """`glasses replay BAG` at the original timing into a sink process: messages delivered."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(expected), "180"], stdout=subprocess.PIPE, text=True, env=env)
+    sink = subprocess.Popen([sys.executable, "-c", SINK, imu_topic(topic), str(expected), "180"], stdout=subprocess.PIPE,
+                            text=True, env=env)
     assert sink.stdout.readline().strip() == "ready"
     subprocess.run([sys.executable, "-m", "glasses_bringup.cli", "replay", str(bag), "--topics", topic], env=env, check=True, timeout=300)
     return int((sink.communicate(timeout=200)[0].split() or ["0"])[0])
@@ -284,33 +298,6 @@ def compressed_vs_raw_decode(per_difficulty: int = 60, quality: int = 80) -> dic
     return figures
 
 
-SINK_ALL = """
-import json, sys, time, importlib, rclpy
-from rclpy.experimental import EventsExecutor
-from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-rclpy.init()
-node = Node("replay_sink_all")
-topics = json.loads(sys.argv[1])
-count, last = [0], [0.0]
-def take(_raw):
-    count[0] += 1
-    last[0] = time.time()
-for topic, msgtype in topics.items():  # one subscriber per topic
-    pkg, kind, name = msgtype.split("/")
-    cls = getattr(importlib.import_module(pkg + "." + kind), name)
-    node.create_subscription(cls, topic, take, QoSProfile(depth=1, history=HistoryPolicy.KEEP_ALL,
-                             reliability=ReliabilityPolicy.RELIABLE), raw=True)
-executor = EventsExecutor()
-executor.add_node(node)
-while any(node.count_publishers(t) == 0 for t in topics):
-    executor.spin_once(timeout_sec=0.02)
-print("ready", flush=True)
-expected, deadline = int(sys.argv[2]), time.time() + float(sys.argv[3])
-while count[0] < expected and time.time() < deadline:
-    executor.spin_once(timeout_sec=0.05)
-print(count[0], last[0], flush=True)
-"""
 
 
 def replay_realtime_factor(bag: Path, runs: int = 3) -> dict:
@@ -328,7 +315,7 @@ def replay_realtime_factor(bag: Path, runs: int = 3) -> dict:
     best = None
     rclpy.init()
     for _ in range(runs):
-        sink = subprocess.Popen([sys.executable, "-c", SINK_ALL, json.dumps(types), str(n), "120"],
+        sink = subprocess.Popen([sys.executable, "-c", SINK, json.dumps(types), str(n), "120", "--wait-publisher"],
                                 stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
         replayer = Replayer(str(bag), rate=0.0)
         assert sink.stdout.readline().strip() == "ready"

@@ -85,7 +85,10 @@ def output_topic(bag_topic: str, remap: dict[str, str]) -> str:
 def image_transport_for(topics: list[str]) -> str:
     """'compressed' when the camera comes only as image_transport's JPEG stream, else 'raw'."""
     names = [t.rstrip("/") for t in topics]
-    has = lambda suffix: any(n == suffix or n.endswith("/" + suffix) for n in names)  # noqa: E731
+
+    def has(suffix: str) -> bool:
+        return any(n == suffix or n.endswith("/" + suffix) for n in names)
+
     return "compressed" if has("camera/image_raw/compressed") and not has("camera/image_raw") else "raw"
 
 

@@ -167,15 +167,23 @@ def add_arguments(parser) -> None:
     parser.add_argument("--keep", metavar="DIR", help="keep the replayed bag in DIR (a new directory)")
 
 
-def run(args) -> int:
-    bag = Path(args.bag)
+def _read(bag: Path, which: str) -> RunDecisions | None:
+    """The decisions of a bag, warning about damage; None (after saying why) when it cannot be read."""
     try:
-        recorded_run = decisions(bag)
+        run_decisions = decisions(bag)
     except BagError as exc:
         print(f"glasses replay-check: {exc}", file=sys.stderr)
+        return None
+    if run_decisions.error:
+        print(f"warning: {which} bag: {run_decisions.error}", file=sys.stderr)
+    return run_decisions
+
+
+def run(args) -> int:
+    bag = Path(args.bag)
+    recorded_run = _read(bag, "recorded")
+    if recorded_run is None:
         return 2
-    if recorded_run.error:
-        print(f"warning: recorded bag: {recorded_run.error}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="glasses_replay_check_") as tmp:
         if args.replayed:
             replayed_bag = Path(args.replayed)
@@ -186,13 +194,9 @@ def run(args) -> int:
                 print(f"glasses replay-check: the replay rig failed (exit {result.returncode}):\n"
                       f"{result.stderr[-2000:]}", file=sys.stderr)
                 return 2
-        try:
-            replayed_run = decisions(replayed_bag)
-        except BagError as exc:
-            print(f"glasses replay-check: {exc}", file=sys.stderr)
+        replayed_run = _read(replayed_bag, "replayed")
+        if replayed_run is None:
             return 2
-    if replayed_run.error:
-        print(f"warning: replayed bag: {replayed_run.error}", file=sys.stderr)
     # The replay runs on after the recording stopped; what it decides then, the recording cannot show.
     replayed = [d for d in replayed_run.decisions if d.t_s <= recorded_run.end_s]
     for extra in replayed_run.decisions[len(replayed):]:
