@@ -62,7 +62,7 @@ def register(cls: type[Event]) -> type[Event]:
 class Touch(Event):
     SCHEMA: ClassVar[str] = "touch"
     gesture: Literal["tap", "double_tap", "long_press", "swipe_forward", "swipe_back"]
-    side: Literal["right", "left"] = "right"
+    side: Literal["right", "left", "ring"] = "right"
 
 
 @register
@@ -70,6 +70,19 @@ class HeadGesture(Event):
     SCHEMA: ClassVar[str] = "head_gesture"
     gesture: Literal["nod", "shake"]
     confidence: float = Field(ge=0.0, le=1.0, default=1.0)
+
+
+@register
+class Button(Event):
+    SCHEMA: ClassVar[str] = "button"
+    button: int = Field(ge=0, le=255, default=0, description="button id on the frame (0: the temple button)")
+    action: Literal["press", "release", "long_press"]
+
+
+@register
+class Hinge(Event):
+    SCHEMA: ClassVar[str] = "hinge"
+    state: Literal["folded", "open"]
 
 
 # --- perception --------------------------------------------------------------------
