@@ -230,8 +230,8 @@ def test_gate_closed_means_no_transcript_until_listening(repo_root, whisper):
 
 
 def test_english_only_model_refuses_other_languages():
-    with pytest.raises(asr.AsrError):
-        asr.WhisperRecognizer(lang="zh")
+    with pytest.raises(asr.AsrError, match="English-only"):
+        asr.WhisperRecognizer(asr.default_whisper_model(), lang="zh")
     with pytest.raises(asr.AsrError):
         asr.WhisperRecognizer(model_path="/nonexistent/model")
 

@@ -82,11 +82,13 @@ def find_cjk_font() -> tuple[str, int] | None:
 
 
 def _has_glyph(path: str, index: int, ch: str) -> bool:
+    """Whether the font draws ``ch`` as something other than its missing-glyph box."""
     try:
         font = ImageFont.truetype(path, 16, index=index)
     except OSError:
         return False
-    return font.getmask(ch).getbbox() is not None and font.getmask(ch).getbbox() != font.getmask("\uffff").getbbox()
+    glyph, missing = font.getmask(ch), font.getmask("\uffff")
+    return glyph.getbbox() is not None and (glyph.size != missing.size or bytes(glyph) != bytes(missing))
 
 
 def wrap_text(text: str, fits) -> list[str]:

@@ -28,9 +28,10 @@ from glasses_perception.voice.wake import ListenGate
 ENGINES = ("whisper", "grammar")
 LANGS = ("en", "zh", "auto")
 # Short vocabulary prompts per language: tiny.en otherwise hears an isolated "pay"
-# as "hey"; the Chinese one also steers Whisper toward simplified script.
+# as "hey"; the Chinese one names the commands (Whisper base otherwise writes "比价"
+# as "B-C-I" or "皮鸡") in simplified script, which also steers its output there.
 DEFAULT_PROMPT = "pay, confirm, cancel."
-DEFAULT_PROMPTS = {"en": DEFAULT_PROMPT, "zh": "付款，确认，取消。"}
+DEFAULT_PROMPTS = {"en": DEFAULT_PROMPT, "zh": "付款，比价，叫车去机场，确认，取消。"}
 MAX_TOKENS_BASE, MAX_TOKENS_PER_S = 10, 8  # decode budget: base + per second of audio
 MAX_TOKENS_PER_S_ZH = 12  # Mandarin: about 4-6 characters per second, one token each or more
 DITHER = 1e-4  # -80 dBFS, see GrammarRecognizer.recognize

@@ -107,7 +107,7 @@ def espeak_voice_installed(voice: str) -> bool:
     """Whether espeak-ng knows ``voice`` (binary present and voice data installed)."""
     if not espeak_available():
         return False
-    return _espeak_voices_output(voice)
+    return _espeak_voices_output(voice.split("+")[0])  # "+f2": a variant, any voice takes it
 
 
 @functools.lru_cache(maxsize=16)
