@@ -211,7 +211,7 @@ def test_lines_break_between_chinese_characters_not_before_punctuation():
     fits = lambda line: len(line) <= 8  # noqa: E731
     out = wrap_text("向星光咖啡支付十二元五角？点头、双击或说确认。", fits)
     assert "".join(out) == "向星光咖啡支付十二元五角？点头、双击或说确认。"
-    assert all(not line[0] in "，。、？" for line in out) and len(out) >= 3
+    assert all(line[0] not in "，。、？" for line in out) and len(out) >= 3
     assert wrap_text("Pay 12.50 CNY to Cafe Lumi", lambda line: len(line) <= 14) == ["Pay 12.50 CNY", "to Cafe Lumi"]
     assert wrap_text("付款 Cafe Lumi", lambda line: len(line) <= 8) == ["付款 Cafe", "Lumi"]
 
