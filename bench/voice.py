@@ -429,6 +429,9 @@ def zh_cer_figures(figures: dict) -> None:
         figures[f"cer_zh_{name}_clean_percent"] = cer
         figures[f"cer_zh_{name}_clips"] = len(clips)
         print(f"zh {name} clean: CER {cer:.1f} %; errors {errors[:6]}", flush=True)
+        cer, _, errors = _cer_run(recognizer, clips, "clean", "zh")
+        figures[f"cer_zh_{name}_clean_lang_zh_percent"] = cer
+        print(f"zh {name} clean lang=zh: CER {cer:.1f} %; errors {errors[:6]}", flush=True)
     no_prompt = asr.WhisperRecognizer(lang="auto", prompts={"zh": ""})
     for name, clips in (("real", real), ("synthetic", synthetic), ("scenario", scenario)):
         if clips:

@@ -232,3 +232,11 @@ def test_hud_draws_chinese_glyphs_not_missing_glyph_boxes():
     # without a CJK font both would be the same box
     latin_only = CardRenderer(font_path=str(Path(__import__("matplotlib").get_data_path()) / "fonts/ttf/DejaVuSans.ttf"))
     assert not latin_only.cjk
+
+
+def test_g1_speaks_a_chinese_card_as_chinese_sentences():
+    from glasses_bringup.sensors.display import spoken_text
+
+    card = ev.Card(stamp=0.0, card_id="c", kind="info", title="已支付 12.50 CNY", body="收款方：星光咖啡", lang="zh")
+    assert spoken_text(card) == "已支付 12.50 CNY。收款方：星光咖啡。"
+    assert tts.spoken_form(spoken_text(card), "zh") == "已支付 十二点五元。收款方：星光咖啡。"

@@ -172,4 +172,6 @@ class CardRenderer:
 def spoken_text(card) -> str:
     """What the G1 (no display) says instead of showing a card."""
     parts = [card.title] + ([card.body] if card.body else []) + list(card.lines[:3])
+    if getattr(card, "lang", "en") == "zh":
+        return "。".join(p.strip().rstrip("。.") for p in parts if p.strip()) + "。"
     return ". ".join(p.strip().rstrip(".") for p in parts if p.strip()) + "."
