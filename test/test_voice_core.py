@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from transcripts import assert_transcript, assert_transcripts
 
 from glasses_perception.voice import asr, wer
 from glasses_perception.voice.audio_io import AudioReadError, add_noise, read_audio, resample
@@ -195,23 +198,67 @@ def test_whisper_transcribes_commands_in_a_stream(repo_root, whisper):
     tr = asr.Transcriber(whisper)
     results = feed_chunks(tr, x, stamp=200.0) + tr.finish()
     finals = [r for r in results if r.final]
-    assert [wer.normalize(r.text) for r in finals] == [
-        "navigate to the train station",
-        "order a large beef noodle from the usual place",
-    ]
+    assert_transcripts(
+        [r.text for r in finals],
+        ["navigate to the train station", "order a large beef noodle from the usual place"],
+    )
     assert finals[0].audio_start >= 200.0 and finals[0].audio_end < finals[1].audio_start
     assert all(r.latency_ms > 0 and r.engine == "whisper" for r in finals)
     partials = [r for r in results if not r.final]
     assert partials and all(p.utterance_id in (1, 2) for p in partials)
 
 
-def test_whisper_repetition_loop_is_cut_and_redone(repo_root, whisper):
-    """A clip on which greedy tiny.en loops ("10.000.000.000..." for 400+ characters, 1.4 s)."""
+class LoopingWhisper(asr.WhisperRecognizer):
+    """A recognizer double: the greedy decode loops, a penalised one does not.
+
+    Real int8 kernels differ by CPU, so whether a given clip loops is not a stable
+    oracle; this double makes the guard's control flow deterministic.
+    """
+
+    def __init__(self):  # no model: only the decode is replaced
+        self.multilingual, self.lang, self.english, self.main = False, "en", None, None
+        self.no_speech_threshold, self.loops_retried = 0.6, 0
+        self.calls: list[dict] = []
+
+    def _encode(self, model, x):
+        return None
+
+    def _generate(self, model, encoded, lang, task, max_new, **options):
+        self.calls.append({"max_new_tokens": max_new, **options})
+        if "repetition_penalty" in options:
+            return asr.Decoded("Send 10 dollars to Kevin.", [1] * 8, 1.1, -0.2, 0.01)
+        return asr.Decoded("10" + ".000" * 100, [2] * max_new, 9.0, -0.1, 0.01)
+
+
+def test_decode_budget_grows_with_audio_and_is_capped():
+    assert asr.decode_budget(0) == asr.MAX_TOKENS_BASE
+    assert asr.decode_budget(3 * RATE) == asr.MAX_TOKENS_BASE + 3 * asr.MAX_TOKENS_PER_S
+    assert asr.decode_budget(600 * RATE) == 220
+
+
+def test_decode_looped_on_budget_or_compression():
+    ok = SimpleNamespace(tokens=[0] * 5, compression_ratio=1.2)
+    assert not asr.decode_looped([ok], budget=34)
+    assert asr.decode_looped([ok, SimpleNamespace(tokens=[0] * 34, compression_ratio=1.2)], budget=34)
+    assert asr.decode_looped([SimpleNamespace(tokens=[0] * 5, compression_ratio=3.0)], budget=34)
+
+
+def test_whisper_repetition_loop_is_cut_and_redone():
+    rec = LoopingWhisper()
+    result = rec.recognize(np.zeros(3 * RATE, np.float32))
+    assert rec.loops_retried == 1 and len(rec.calls) == 2
+    assert rec.calls[0]["max_new_tokens"] == asr.decode_budget(3 * RATE)
+    assert "repetition_penalty" not in rec.calls[0]
+    assert rec.calls[1]["repetition_penalty"] > 1.0 and rec.calls[1]["no_repeat_ngram_size"] >= 2
+    assert result.text == "Send 10 dollars to Kevin."
+
+
+def test_whisper_real_loop_prone_clip_stays_short(repo_root, whisper):
+    """On some CPUs greedy tiny.en loops on this clip ("10.000.000..."); whatever it does, the
+    budget keeps the answer short. Whether the retry ran depends on the CPU's int8 kernels."""
     x = read_audio(repo_root / "test" / "fixtures" / "voice" / "loop_prone_send_ten_dollars.flac")
-    before = whisper.loops_retried
     result = whisper.recognize(x)
-    assert whisper.loops_retried == before + 1
-    assert len(result.text) < 40 and "kevin" in result.text.lower()
+    assert len(result.text) < 60 and "kevin" in result.text.lower()
 
 
 def test_gate_closed_means_no_transcript_until_listening(repo_root, whisper):
@@ -226,7 +273,7 @@ def test_gate_closed_means_no_transcript_until_listening(repo_root, whisper):
     tr2 = asr.Transcriber(whisper, stream2, partials=False)
     audio = np.concatenate([wake, clip(repo_root, "what_is_this"), silence(0.6)])
     results = feed_with_wake(tr2, stream2, audio, hit.stamp)
-    assert [wer.normalize(r.text) for r in results] == ["what is this"]
+    assert_transcripts([r.text for r in results], ["what is this"])
 
 
 def test_english_only_model_refuses_other_languages():
@@ -239,7 +286,7 @@ def test_english_only_model_refuses_other_languages():
 def test_grammar_recognizer_on_commands(repo_root):
     grammar = asr.GrammarRecognizer()
     for name, text in [("navigate_train_station", "navigate to the train station"), ("what_is_this", "what is this")]:
-        assert grammar.recognize(clip(repo_root, name)).text == text
+        assert_transcript(grammar.recognize(clip(repo_root, name)).text, text)
     with pytest.raises(asr.AsrError):
         asr.GrammarRecognizer("/nonexistent.gram")
 
@@ -275,7 +322,7 @@ def test_wake_word_inside_an_open_utterance_is_not_transcribed(repo_root, whispe
     tr = asr.Transcriber(whisper, stream, partials=False)
     audio = np.concatenate([wake, clip(repo_root, "what_is_this"), silence(0.6)])
     results = feed_with_wake(tr, stream, audio, hit.stamp)
-    assert [wer.normalize(r.text) for r in results] == ["what is this"]
+    assert_transcripts([r.text for r in results], ["what is this"])
     assert stream.dropped_short == 1
 
 

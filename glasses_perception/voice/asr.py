@@ -39,6 +39,31 @@ MAX_WINDOW_S = 30.0  # Whisper's encoder window
 CJK_END = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]$")
 
 
+def decode_budget(n_samples: int, per_s: int = MAX_TOKENS_PER_S) -> int:
+    """Most tokens a decode of ``n_samples`` of 16 kHz audio may produce.
+
+    Speech carries a few tokens per second; a decode that runs past this is a
+    repetition loop ("10.000.000.000..."), which would also cost seconds of latency.
+    """
+    return min(int(MAX_TOKENS_BASE + per_s * n_samples / ASR_RATE), 220)
+
+
+def decode_looped(segments, budget: int, max_compression_ratio: float = 2.4) -> bool:
+    """True when a segment used the whole token budget or repeats itself (zlib ratio)."""
+    return any(len(s.tokens) >= budget or s.compression_ratio > max_compression_ratio for s in segments)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One greedy/beam decode: the fields of a faster-whisper segment the guards use."""
+
+    text: str
+    tokens: list[int]
+    compression_ratio: float
+    avg_logprob: float
+    no_speech_prob: float
+
+
 class AsrError(RuntimeError):
     """A recognizer that cannot be built (missing model, language the model lacks)."""
 
@@ -206,7 +231,10 @@ class WhisperRecognizer:
         ids = [t for t in res.sequences_ids[0] if t < tok.eot]
         text = tok.decode(ids).strip()
         ratio = get_compression_ratio(text) if text else 0.0
-        return text, len(ids), ratio, float(res.scores[0]) if res.scores else 0.0, float(res.no_speech_prob)
+        return Decoded(text, ids, ratio, float(res.scores[0]) if res.scores else 0.0, float(res.no_speech_prob))
+
+    def _encode(self, model: _Model, x: np.ndarray):
+        return model.encode(self._features(model, x))
 
     def _detect(self, encoded) -> tuple[str, float]:
         ranked = self.main.fw.model.detect_language(encoded)[0]  # [(token, prob)] best first
@@ -228,26 +256,22 @@ class WhisperRecognizer:
         if not self.multilingual:
             lang = "en"
         model = self.main
-        encoded = self.main.encode(self._features(self.main, x))
+        encoded = self._encode(self.main, x)
         if lang == "auto":
             lang, lang_prob = self._detect(encoded)
         if lang == "en" and task == "transcribe" and self.english is not None:
             model = self.english
-            encoded = model.encode(self._features(model, x))
-        # Speech carries a few tokens per second; a decode that runs past this is a
-        # repetition loop ("10.000.000.000..."), which would also cost seconds of latency.
-        per_s = MAX_TOKENS_PER_S_ZH if lang == "zh" else MAX_TOKENS_PER_S
-        cap = min(int(MAX_TOKENS_BASE + per_s * x.size / ASR_RATE), 220)
-        text, n, ratio, score, no_speech = self._generate(model, encoded, lang, task, cap)
-        if n >= cap or ratio > 2.4:
+            encoded = self._encode(model, x)
+        cap = decode_budget(x.size, MAX_TOKENS_PER_S_ZH if lang == "zh" else MAX_TOKENS_PER_S)
+        out = self._generate(model, encoded, lang, task, cap)
+        if decode_looped([out], cap):
             # Deterministic second try: penalise repeats instead of sampling at a temperature.
-            text, n, ratio, score, no_speech = self._generate(
-                model, encoded, lang, task, cap, repetition_penalty=1.3, no_repeat_ngram_size=3
-            )
+            out = self._generate(model, encoded, lang, task, cap, repetition_penalty=1.3, no_repeat_ngram_size=3)
             self.loops_retried += 1
         # A decode Whisper itself thinks is not speech is its typical hallucination
         # on noise ("you", "thank you"): drop it.
-        if no_speech >= self.no_speech_threshold and score <= -0.5:
+        text, no_speech = out.text, out.no_speech_prob
+        if no_speech >= self.no_speech_threshold and out.avg_logprob <= -0.5:
             text = ""
         if lang == "zh" and task == "transcribe":
             text = to_simplified(text)
