@@ -20,6 +20,13 @@ Figures (bench/results/voice.json):
   go; process CPU time / audio time = percent of one core at the real-time rate.
   Also the vad + wake nodes on rclpy fed 30 s in real time, minus the CPU of the
   same run with only the publisher.
+- Chinese (zh_main; alone with VOICE_BENCH_PARTS=zh, merged into voice.json):
+  character error rate of Whisper base on the real AISHELL-1 clips of
+  test/fixtures/voice/zh (clean, 20/10/5 dB, lang auto and zh, short and stock
+  encoder window, with and without the prompt) and on espeak-ng Mandarin as an
+  extra condition; language detection on a mixed English/Chinese clip set;
+  English WER on base (is tiny.en the better English path?); end of speech ->
+  final latency of 2-5 s Chinese commands through the asr node with lang auto.
 """
 
 from __future__ import annotations
