@@ -35,7 +35,7 @@ system-packages:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(STAMP): setup.py package.xml Makefile | system-packages
+$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py | system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(ROS_WHEELS)

@@ -62,6 +62,7 @@ setup(
         "soxr",
         "jiwer",
         "pycountry",
+        "iso4217",
         "price-parser",
         "pillow",
         "cn2an",

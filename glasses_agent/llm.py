@@ -4,7 +4,8 @@
 OpenAI-compatible API, vLLM, llama.cpp server, Ollama ...) with one tool,
 ``set_intent``, whose arguments are the intent name and slots. The key is read from
 the environment variable named by ``api_key_env`` at call time and sent only in the
-Authorization header; it is never logged or put in an event. Any failure (time-out,
+Authorization header (https unless the endpoint is on this machine; never to another
+origin a redirect points to: ``secure_http``); it is never logged or put in an event. Any failure (time-out,
 connection refused, HTTP error, no tool call, unknown intent, malformed arguments)
 falls back to the offline parser, and the reason is counted.
 """
@@ -20,7 +21,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 
-from glasses_agent import intents
+from glasses_agent import intents, secure_http
 from glasses_agent.intents import INTENTS, ParseResult
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class LlmIntentParser:
         timeout_s: float = 3.0,
         fallback: Callable[[str, str | None], ParseResult] = intents.parse,
     ):
-        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.url = secure_http.require_secure_url(base_url.rstrip("/") + "/chat/completions", "llm_url")
         self.model = model
         self.api_key_env = api_key_env
         self.timeout_s = timeout_s
@@ -102,12 +103,14 @@ class LlmIntentParser:
             headers["Authorization"] = f"Bearer {key}"
         request = urllib.request.Request(self.url, json.dumps(body).encode("utf-8"), headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with secure_http.urlopen(request, timeout=self.timeout_s) as response:
                 doc = json.loads(response.read(1 << 20).decode("utf-8"))
         except urllib.error.HTTPError as exc:
             raise LlmError(f"http_{exc.code}") from None
         except TimeoutError:
             raise LlmError("timeout") from None
+        except secure_http.InsecureRedirect:
+            raise LlmError("insecure_redirect") from None
         except urllib.error.URLError as exc:
             raise LlmError("timeout" if isinstance(exc.reason, (TimeoutError, socket.timeout)) else "unreachable") from None
         except (json.JSONDecodeError, UnicodeDecodeError, OSError):

@@ -59,7 +59,12 @@ class AgentNode(GlassesNode):
             default_currency=self.declare("default_currency", "CNY", "Currency when neither code nor wearer says."),
             default_lang=self.declare("default_lang", "en", "Language of replies before anything was said.",
                                       choices=("en", "zh")),  # fmt: skip
+            recovery_max_age_s=self.declare("recovery_max_age_s", 900.0, "A payment a crash left half done is "
+                                            "finished at start when younger than this (s), else undone.",
+                                            min=0.0, max=86400.0),  # fmt: skip
         )
+        self.recovery_retry_s = self.declare("recovery_retry_s", 30.0, "Retry period of a start-up recovery that "
+                                             "found the database busy or a service down (s).", min=1.0, max=3600.0)  # fmt: skip
         tick_s = self.declare("tick_period_s", 0.5, "Period of time-out and status checks (s).", min=0.05, max=10.0)
 
         self.backend_services = make_services(backend, db_path, services_url, speed)
@@ -71,10 +76,11 @@ class AgentNode(GlassesNode):
 
             self.llm = LlmIntentParser(llm_url, llm_model, llm_key_env, llm_timeout)
             # The endpoint is asked on a worker thread, so nods, taps and time-outs are handled
-            # while it thinks; answers come back in order through a guard condition.
+            # while it thinks; answers come back in order as executor tasks (every executor,
+            # the EventsExecutor included, takes a task from another thread; it has no guard
+            # conditions), and the tick drains anything left should no executor be attached.
             self._llm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_llm")
             self._parsed: queue.SimpleQueue = queue.SimpleQueue()
-            self._parsed_ready = self.create_guard_condition(self._on_parsed)
         self.dialogue = DialogueManager(self.backend_services, config, intents.parse)
         self.health.set("backend", backend)
         self.health.set("intent_backend", intent_backend)
@@ -94,12 +100,23 @@ class AgentNode(GlassesNode):
         self.event_subscription("perception/text", ev.Text, self.on_text)
         self.timer = self.create_timer(tick_s, self.on_tick)
         self._metrics_sent: dict | None = None
-        try:
-            self.publish(self.dialogue.recover(self.now_s()))
-        except Exception as exc:  # services down at start: pending rows stay and are retried next start
-            self.health.error(f"recovery of pending payments failed: {exc}")
-            self.get_logger().error(f"recovery of pending payments failed: {exc!r}")
+        self._recovery_due = 0.0  # monotonic time of the next recovery attempt; None once settled
+        self.recover()
         self.publish_metrics(self.now_s(), force=True)
+
+    def recover(self) -> None:
+        """Finish or undo the money tasks a crash left half done; retried while the back-end cannot answer."""
+        try:
+            steps = self.dialogue.recover(self.now_s())
+        except Exception as exc:  # services down at start: the rows stay and recovery is retried
+            self.health.error(f"recovery of half-done payments failed: {exc}")
+            self.get_logger().error(f"recovery of half-done payments failed: {exc!r}", throttle_duration_sec=30.0)
+            self._recovery_due = time.monotonic() + self.recovery_retry_s
+            return
+        self.publish(steps)
+        deferred = sum(1 for st in steps for _, status, _ in st.actions if status == "recovery_deferred")
+        self.health.set("recovery_deferred", deferred)
+        self._recovery_due = time.monotonic() + self.recovery_retry_s if deferred else None
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -119,11 +136,16 @@ class AgentNode(GlassesNode):
 
     def _llm_done(self, future: Future, msg: ev.Transcript, started: float) -> None:
         self._parsed.put((future, msg, started))
-        self._parsed_ready.trigger()
+        executor = self.executor
+        if executor is not None:
+            executor.create_task(self._on_parsed)
 
     def _on_parsed(self) -> None:
-        while not self._parsed.empty():
-            future, msg, started = self._parsed.get()
+        while True:
+            try:
+                future, msg, started = self._parsed.get_nowait()
+            except queue.Empty:
+                return
             try:
                 result = future.result()
             except Exception as exc:  # the client falls back by itself; this is a bug guard
@@ -152,6 +174,10 @@ class AgentNode(GlassesNode):
         self.publish(self.dialogue.on_text([line.text for line in msg.lines], msg.stamp, self.now_s()))
 
     def on_tick(self) -> None:
+        if self.llm is not None:
+            self._on_parsed()
+        if self._recovery_due is not None and time.monotonic() >= self._recovery_due:
+            self.recover()
         try:
             self.publish(self.dialogue.tick(self.now_s()))
         except Exception as exc:  # a back-end hiccup must not stop time-outs from firing next tick
