@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCH ?=
 DEMO_OUT ?= out/demo
 
-.PHONY: venv system-packages demo test test-fast bench lint clean
+.PHONY: venv system-packages demo test test-fast bench lint clean intents
 
 venv: $(STAMP)
 
@@ -54,6 +54,10 @@ test-fast: system-packages $(STAMP)
 # `make bench` runs every bench/*.py; `make bench BENCH=transport` runs one.
 bench: system-packages $(STAMP)
 	$(PY) bench/run.py $(BENCH)
+
+# Intent model: expand the templates into the corpus and train (reproducible bit for bit).
+intents: $(STAMP)
+	$(PY) -m glasses_agent.intent_model build
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -24,7 +24,7 @@ setup(
     version="0.1.0",
     packages=find_packages(include=["glasses_bringup*", "glasses_perception*", "glasses_agent*"]),
     include_package_data=True,
-    package_data={"": ["*.yaml", "*.wav", "*.json", "*.csv", "*.gram", "*.png", "*.sql"]},
+    package_data={"": ["*.yaml", "*.wav", "*.json", "*.csv", "*.gram", "*.png", "*.sql", "*.tsv", "*.json.gz"]},
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),

@@ -48,6 +48,15 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
                "Sorry, I didn't understand. Could you say it another way?"),
         "zh": ("没听明白", "试试：“付款”、“比价”、“点外卖”、“带我去…”", "抱歉，我没听明白，可以换个说法吗？"),
     }),
+    "clarify": ("ask", 10, 6, True, {
+        "en": ("Did you mean…?", "① {first}   ② {second}",
+               "Did you mean {first}, or {second}? Say first or second, or tap for the first, swipe for the second."),
+        "zh": ("您是想…？", "① {first}   ② {second}", "您是想{first}，还是{second}？请说第一个或第二个，或轻点选第一个、滑动选第二个。"),
+    }),
+    "clarify_one": ("ask", 10, 6, True, {
+        "en": ("Did you mean {first}?", "yes: say yes or tap · no: long press", "Did you mean {first}? Say yes or no."),
+        "zh": ("您是想{first}吗？", "是：说“是”或轻点 · 不是：长按", "您是想{first}吗？请说是或不是。"),
+    }),
     "look_at_code": ("ask", 10, 6, True, {
         "en": ("Look at the payment code", "Hold the QR code in view", "Please look at the payment code."),
         "zh": ("请看向付款码", "把二维码放在视野中", "请看向付款码。"),

@@ -16,12 +16,13 @@ a nod or a spoken "confirm" that happened after the card was shown. A shake or
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from glasses_agent import cards, intents
+from glasses_agent import cards, intent_registry, intents
 from glasses_agent.backends.base import BackendError, Services
 from glasses_agent.cards import Reply
 from glasses_agent.intents import ParseResult
@@ -79,6 +80,21 @@ class Awaiting:
 
 
 @dataclass
+class Clarifying:
+    """A question back with the best guesses, waiting for a choice by voice or touch."""
+
+    options: list[str]  # intents, best first (one or two)
+    result: ParseResult  # the utterance asked about
+    turn_id: int
+    deadline: float
+    lang: str
+
+
+FIRST = re.compile(r"\b(?:first|1|one|former|the first one|option 1|yes|yeah|yep|right)\b|第一|前者|^一$|^1$|^是|^对|^嗯对")
+SECOND = re.compile(r"\b(?:second|2|two|latter|the other one|option 2|the other)\b|第二|后者|^二$|^2$|另一个")
+
+
+@dataclass
 class Seen:
     kind: str  # payment_code, product, text
     value: str
@@ -106,6 +122,7 @@ class DialogueManager:
         self.turn_id = 0
         self.pending: Pending | None = None
         self.awaiting: Awaiting | None = None
+        self.clarifying: Clarifying | None = None
         self.code: Seen | None = None
         self.product: Seen | None = None
         self.last_compared: str | None = None
@@ -140,6 +157,15 @@ class DialogueManager:
             if said is not None:
                 self._apply(step, self.pay.propose(waiting.code_text, result.lang, said[0], said[1]), stamp, now)
                 return [step]
+        asked, self.clarifying = self.clarifying, None
+        if asked is not None and now <= asked.deadline:
+            if self._answer_clarifying(step, asked, result, text, stamp, now):
+                return [step]
+        if intents.needs_clarifying(result):
+            self._ask_back(step, result, now)
+            if live:
+                self.awaiting = waiting
+            return [step]
         if live and result.intent == "unknown":
             self.awaiting = waiting  # noise or a stray word keeps the wait (ASR hallucinates on noise)
         if live and result.intent == "cancel" and self.pending is None:
@@ -150,6 +176,10 @@ class DialogueManager:
         return [step]
 
     def on_touch(self, gesture: str, stamp: float, now: float) -> list[Step]:
+        if self.clarifying is not None and self.pending is None and now <= self.clarifying.deadline:
+            choice = {"tap": 0, "double_tap": 0, "swipe_forward": 1, "swipe_back": 1, "long_press": -1}.get(gesture)
+            if choice is not None:
+                return [self._choose(self.clarifying, choice, stamp, now, gesture)]
         if gesture == "double_tap":
             return [self._confirm(stamp, now, "double_tap")]
         if gesture == "long_press" and self.pending:
@@ -159,6 +189,8 @@ class DialogueManager:
     def on_head_gesture(self, gesture: str, confidence: float, stamp: float, now: float) -> list[Step]:
         if confidence < self.config.min_gesture_confidence:
             return []
+        if self.clarifying is not None and self.pending is None and now <= self.clarifying.deadline:
+            return [self._choose(self.clarifying, 0 if gesture == "nod" else -1, stamp, now, gesture)]
         if gesture == "shake":
             return [self._cancel_pending(stamp, "shake")] if self.pending else []
         if self.pending:
@@ -295,6 +327,52 @@ class DialogueManager:
             kind, track_id, info = outcome.track
             self.tracked[track_id] = {"kind": kind, "status": "confirmed" if kind == "order" else "driver_on_the_way",
                                       "info": info, "lang": self.lang, "turn_id": step.turn_id}  # fmt: skip
+
+    def _ask_back(self, step: Step, result: ParseResult, now: float) -> None:
+        """A short question with the one or two best guesses; nothing is done until the wearer picks."""
+        options = [intent for intent, _ in result.candidates if intent != "unknown"][:2]
+        if not options:
+            options = [result.intent]
+        names = [intent_registry.label(o, result.lang) for o in options]
+        if len(options) == 1:
+            step.replies.append(cards.reply("clarify_one", result.lang, first=names[0]))
+        else:
+            step.replies.append(cards.reply("clarify", result.lang, first=names[0], second=names[1]))
+        step.actions.append(("clarify", "asked", {"options": options, "utterance": result.text[:120]}))
+        self.clarifying = Clarifying(options, result, step.turn_id, now + self.config.await_timeout_s, result.lang)
+
+    def _answer_clarifying(self, step: Step, asked: Clarifying, result: ParseResult, text: str, stamp: float,
+                           now: float) -> bool:  # fmt: skip
+        """Handle a spoken answer to the question back; False when it is a new request instead."""
+        said = text.strip().lower()
+        if result.intent == "cancel" or re.fullmatch(r"(?:no|nope|neither|none|不是|都不是|不对|不)[.!。！]?", said):
+            choice = -1
+        elif SECOND.search(said) and len(asked.options) > 1:
+            choice = 1
+        elif FIRST.search(said) or result.intent == "confirm":
+            choice = 0
+        elif result.intent in asked.options and result.ambiguous:  # the wearer repeated one of the guesses
+            choice = asked.options.index(result.intent)
+        else:
+            return False
+        chosen = self._choose(asked, choice, stamp, now, "speech")
+        step.intent = chosen.intent or step.intent
+        step.actions.extend(chosen.actions)
+        step.replies.extend(chosen.replies)
+        return True
+
+    def _choose(self, asked: Clarifying, choice: int, stamp: float, now: float, via: str) -> Step:
+        self.clarifying = None
+        step = Step(stamp, asked.turn_id)
+        if choice < 0 or choice >= len(asked.options):
+            step.actions.append(("clarify", "dropped", {"via": via}))
+            step.replies.append(cards.reply("cancelled", asked.lang, what=""))
+            return step
+        result = intents.reinterpret(asked.result, asked.options[choice])
+        step.intent = result
+        step.actions.append(("clarify", "chosen", {"intent": result.intent, "via": via}))
+        self._dispatch(step, result, stamp, now)
+        return step
 
     def _confirm(self, stamp: float, now: float, via: str) -> Step:
         pending = self.pending

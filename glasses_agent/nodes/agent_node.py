@@ -41,6 +41,7 @@ class AgentNode(GlassesNode):
         llm_key_env = self.declare("llm_api_key_env", "GLASSES_LLM_API_KEY", "Environment variable holding the key.")
         llm_timeout = self.declare("llm_timeout_s", 3.0, "LLM time-out before the offline fall-back (s).",
                                    min=0.1, max=30.0)  # fmt: skip
+        intent_model = self.declare("intent_model", "", "Intent model file (make intents); empty = the one shipped.")
         config = AgentConfig(
             confirm_timeout_s=self.declare("confirm_timeout_s", 15.0, "Time to confirm a spending request (s).",
                                            min=2.0, max=120.0),  # fmt: skip
@@ -68,6 +69,8 @@ class AgentNode(GlassesNode):
         tick_s = self.declare("tick_period_s", 0.5, "Period of time-out and status checks (s).", min=0.05, max=10.0)
 
         self.backend_services = make_services(backend, db_path, services_url, speed)
+        intents.use_model(intent_model or None)
+        intents.warm_up()  # load the model now, not on the first transcript
         self.llm = None
         if intent_backend == "llm":
             if not llm_url:

@@ -88,4 +88,8 @@ def handle(intent: str, slots: dict, lang: str, context: dict) -> Outcome:
                                                 else "视野中没有识别到物体")], failed=True)  # fmt: skip
         return Outcome(replies=[cards.reply("seen", lang, what=seen["what"], detail=seen.get("detail", ""))],
                        actions=[("what_is_this", "done", dict(seen))], completed=True)  # fmt: skip
-    return Outcome(replies=[cards.reply("did_not_understand", lang)], actions=[(intent, "unsupported", {})], failed=True)
+    # Understood, but no skill here yet: say so plainly instead of "didn't understand".
+    from glasses_agent.intent_registry import label
+
+    return Outcome(replies=[cards.reply("not_offline", lang, feature=label(intent, lang), hint="")],
+                   actions=[(intent, "unsupported", dict(slots))], failed=True)  # fmt: skip
