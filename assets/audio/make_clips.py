@@ -42,10 +42,11 @@ WAKE = {
 # variant at 150 words per minute. Whisper base understands little of espeak-ng's
 # Mandarin; these phrasings and this voice were picked (4 voices x 3 speeds x 17
 # phrasings, 3 lead-ins x clean/30/20 dB each) as the ones it turned into the
-# right command 9 times of 9 (docs/voice.md).
+# right command 9 times of 9 (docs/voice.md); "请帮我比价" replaced "请比价", which
+# the prompt sometimes turned into "车去机场，比价" (a taxi request) in the sim rig.
 ZH_COMMANDS = {
     "pay": "请帮我付款",
-    "compare": "请比价",
+    "compare": "请帮我比价",
     "taxi_airport": "叫车去机场",
 }
 ZH_VOICE, ZH_SPEED_WPM = "cmn-latn-pinyin+f2", 150
