@@ -20,6 +20,8 @@ ROS_WHEELS := ros-rclpy==9.1.2 ros-rmw-fastrtps-cpp==9.3.3 \
 # the HUD. Installed with apt-get when missing (sudo when not root).
 SYSTEM_PACKAGES := espeak-ng fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the product needs at run time (PortAudio: microphone and speaker drivers).
+SYSTEM_LIBS := libportaudio.so.2:libportaudio2
 
 BENCH ?=
 DEMO_OUT ?= out/demo
@@ -35,7 +37,13 @@ system-packages:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py | system-packages
+$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py glasses_bringup/sensor_catalog.py | system-packages
+	@for pair in $(SYSTEM_LIBS); do lib=$${pair%%:*}; pkg=$${pair##*:}; \
+	  if ! ldconfig -p | grep -q "$$lib"; then \
+	    echo "installing $$pkg (apt-get)"; \
+	    (apt-get install -y -qq $$pkg || (apt-get update -qq && apt-get install -y -qq $$pkg)) >/dev/null \
+	      || echo "warning: could not install $$pkg; the ALSA/PortAudio drivers will report it missing"; \
+	  fi; done
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(ROS_WHEELS)

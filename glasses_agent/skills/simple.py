@@ -1,6 +1,7 @@
 """Intents that need no paid back-end: they become agent actions for the node that
-owns the feature (notes, media, teleprompter), a reminder the agent keeps, or an
-honest "not available offline" card where a service is missing."""
+owns the feature (notes, teleprompter), a reminder the agent keeps, or an
+honest "not available offline" card where a service is missing (navigation has its
+own skill, skills/navigate.py; music skills/music.py; photo and video skills/capture.py)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,14 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 ACTION_TITLES = {
     "start_notes": ("Taking notes", "记录中", "Say \"stop notes\" to finish", "说“停止记录”结束"),
     "stop_notes": ("Notes saved", "笔记已保存", "", ""),
-    "play_music": ("Playing {query}", "播放{query}", "", ""),
-    "pause_music": ("Music paused", "音乐已暂停", "", ""),
-    "next_track": ("Next track", "下一首", "", ""),
     "teleprompter": ("Teleprompter on", "提词器已打开", "Swipe to scroll", "滑动翻页"),
-    "volume": ("Volume {level}", "音量 {level}", "", ""),
 }
 NOT_OFFLINE = {
-    "navigate": ("Navigation", "导航", "Needs the maps service", "需要地图服务"),
     "translate": ("Translation", "翻译", "Configure an LLM endpoint (llm_url)", "请配置大模型接口 (llm_url)"),
     "call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
+    "answer_call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
+    "hang_up": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
+    "send_message": ("Messages", "消息", "Needs the paired phone", "需要连接手机"),
     "schedule": ("Calendar", "日历", "Needs the calendar service", "需要日历服务"),
 }
 
@@ -68,17 +67,9 @@ def handle(intent: str, slots: dict, lang: str, context: dict) -> Outcome:
             actions=[(intent, "unavailable", details)],
             failed=True,
         )
-    if intent == "volume":
-        level = slots.get("level")
-        if level is None:
-            step = 10 if slots.get("direction", "up") == "up" else -10
-            level = min(100, max(0, int(context.get("volume", 60)) + step))
-        context["volume"] = int(level)
-        slots = {**slots, "level": int(level)}
     if intent in ACTION_TITLES:
         en_t, zh_t, en_b, zh_b = ACTION_TITLES[intent]
-        fields = {"query": slots.get("query", "music" if not zh else "音乐"), "level": slots.get("level", "")}
-        title = (zh_t if zh else en_t).format(**fields)
+        title = zh_t if zh else en_t
         return Outcome(replies=[cards.reply("action", lang, title=title, body=zh_b if zh else en_b)],
                        actions=[(intent, "requested", dict(slots))], completed=True)  # fmt: skip
     if intent == "what_is_this":
