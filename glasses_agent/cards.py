@@ -95,6 +95,10 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Payment failed", "{reason}", "The payment failed: {reason}. Nothing was charged."),
         "zh": ("支付失败", "{reason}", "支付失败：{reason}，没有扣款。"),
     }),
+    "service_failed": ("error", 8, 7, True, {
+        "en": ("Not done", "{reason} · try again later", "That did not work: the service answered {reason}. Nothing was done."),
+        "zh": ("未完成", "{reason} · 请稍后再试", "没有完成：服务返回{reason}，什么都没有做。"),
+    }),
     "payment_retry": ("error", 10, 8, True, {
         "en": ("Not paid yet", "{reason} · confirm again to retry",
                "The payment did not go through ({reason}). Confirm again to retry; it is charged at most once."),

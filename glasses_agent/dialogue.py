@@ -617,6 +617,14 @@ class DialogueManager:
         return False
 
     def _dispatch(self, step: Step, result: ParseResult, stamp: float, now: float) -> None:
+        try:
+            self._dispatch_intent(step, result, stamp, now)
+        except BackendError as exc:  # a catalog or service down: say so, never leave the wearer without an answer
+            step.replies.append(cards.reply("service_failed", result.lang, reason=exc.reason))
+            step.actions.append((result.intent, "failed", {"reason": exc.reason}))
+            self.failures += 1
+
+    def _dispatch_intent(self, step: Step, result: ParseResult, stamp: float, now: float) -> None:
         intent, slots, lang = result.intent, result.slots, result.lang
         if intent == "confirm":
             confirmed = self._confirm(stamp, now, "speech")

@@ -17,7 +17,7 @@ from glasses_bringup.paths import share_path
 
 # What a healthy demo bag must hold (relative names under the rig namespace).
 REQUIRED_TOPICS = (
-    "camera/image_raw",
+    "camera/image_raw/compressed",  # the recorder keeps the JPEG stream, not raw frames
     "camera/camera_info",
     "camera/privacy_led",
     "audio/raw",

@@ -31,6 +31,7 @@ STRING = "std_msgs/msg/String"
 
 TOPICS: tuple[Topic, ...] = (
     Topic("camera/image_raw", "sensor_msgs/msg/Image", SENSOR, "camera"),
+    Topic("camera/image_raw/compressed", "sensor_msgs/msg/CompressedImage", SENSOR, "camera"),
     Topic("camera/camera_info", "sensor_msgs/msg/CameraInfo", SENSOR, "camera"),
     Topic("camera/still", "sensor_msgs/msg/CompressedImage", STILL, "camera"),
     Topic("camera/privacy_led", "std_msgs/msg/Bool", LATCHED, "camera"),
@@ -38,6 +39,8 @@ TOPICS: tuple[Topic, ...] = (
     Topic("imu/data_raw", "sensor_msgs/msg/Imu", SENSOR, "imu / coprocessor_link"),
     Topic("imu/data", "sensor_msgs/msg/Imu", SENSOR, "orientation_filter"),
     Topic("gnss/fix", "sensor_msgs/msg/NavSatFix", SENSOR, "gnss"),
+    Topic("imu/mag", "sensor_msgs/msg/MagneticField", SENSOR, "replay (bag profile)"),
+    Topic("imu/pressure", "sensor_msgs/msg/FluidPressure", SENSOR, "replay (bag profile)"),
     Topic("power/battery/left", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
     Topic("power/battery/right", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
     Topic("power/battery", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),

@@ -22,6 +22,7 @@ NODES: dict[str, str] = {
     "scenario_clock": "glasses_bringup.nodes.scenario_node:ScenarioNode",
     "battery_manager": "glasses_bringup.nodes.battery_manager_node:BatteryManagerNode",
     "power_policy": "glasses_bringup.nodes.power_policy_node:PowerPolicyNode",
+    "foxglove_bridge": "glasses_bringup.nodes.foxglove_bridge_node:FoxgloveBridgeNode",
     "coprocessor_link": "glasses_bringup.nodes.coprocessor_link_node:CoprocessorLinkNode",
     "vad": "glasses_perception.nodes.vad_node:VadNode",
     "wake": "glasses_perception.nodes.wake_node:WakeNode",

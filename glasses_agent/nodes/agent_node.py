@@ -95,6 +95,9 @@ class AgentNode(GlassesNode):
             self._llm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_llm")
             self._parsed: queue.SimpleQueue = queue.SimpleQueue()
         city = self.declare("weather_city", "Helsinki", "City of \"what's the weather\" when none is said.")
+        # Seeded trips announce delays unasked: only a simulated rig may invent them.
+        sandbox_trips = self.declare("sandbox_trips", False, "Seed the sandbox with a flight and a train whose "
+                                     "status changes (simulated rigs and demos only).")  # fmt: skip
         self._daily_store = None
         daily = None
         if backend == "sqlite":
@@ -102,7 +105,7 @@ class AgentNode(GlassesNode):
             from glasses_agent.backends.daily import DailyStore, SandboxWeather
             from glasses_agent.skills.daily import DailySkill
 
-            self._daily_store = DailyStore(db_path or default_db_path(), now=self.now_s())
+            self._daily_store = DailyStore(db_path or default_db_path(), seed_trips=sandbox_trips, now=self.now_s())
             daily = DailySkill(self._daily_store, SandboxWeather(), city)
         ring_s = self.declare("sandbox_incoming_call_s", 0.0, "Sandbox phone: a call rings this long after start "
                               "(0 = none).", min=0.0, max=86400.0)  # fmt: skip
