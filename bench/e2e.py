@@ -44,12 +44,15 @@ sys.path.insert(0, str(ROOT))
 from bench.common import write_result  # noqa: E402
 from glasses_bringup import latency  # noqa: E402
 from glasses_bringup.cpu import CpuSampler, node_processes  # noqa: E402
+from glasses_bringup.sensor_catalog import SENSORS  # noqa: E402
 
 SCENARIOS = ROOT / "config" / "scenarios"
 GLASSES = Path(sys.executable).parent / "glasses"
 STACK_CPU = ROOT / "glasses_bringup" / "power" / "stack_cpu.json"
 # Sensor sources of the sim rig; coprocessor_link carries the emulated MCU (the IMU) and its link decoder.
-SIMULATOR = ("scenario_clock", "camera", "microphone", "imu", "coprocessor_link", "touch", "battery_manager")
+# Catalog sensors (gnss, ring_controller, ...) run their simulated sources in the sim rig too.
+SIMULATOR = ("scenario_clock", "camera", "microphone", "imu", "coprocessor_link", "touch", "battery_manager",
+             *(s.name for s in SENSORS))
 
 WAKE = {"text": "hey jarvis", "clip": "audio/hey_jarvis.wav"}
 QR = ("glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=E{n:03d}")
