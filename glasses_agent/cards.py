@@ -174,15 +174,116 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("{what}", "{detail}", "This looks like {what}."),
         "zh": ("{what}", "{detail}", "这看起来是{what}。"),
     }),
+
+    # -- meeting notes, captions, teleprompter, what is this, read aloud --------------
+    "notes_started": ("info", 5, 5, True, {
+        "en": ("Taking notes", "Every sentence is saved as it is heard · say \"stop notes\" to finish",
+               "Taking notes. Say stop notes to finish."),
+        "zh": ("正在记录会议", "每句话听到即保存 · 说“停止记录”结束", "开始记录会议，说“停止记录”结束。"),
+    }),
+    "notes_already": ("info", 4, 4, False, {
+        "en": ("Already taking notes", "{segments} segments so far", "I'm already taking notes."),
+        "zh": ("已在记录", "已记录{segments}段", "已经在记录了。"),
+    }),
+    "notes_not_running": ("info", 4, 4, False, {
+        "en": ("Not taking notes", "Say \"take notes\" to start", "I'm not taking notes."),
+        "zh": ("没有在记录", "说“开始记录”开始", "现在没有在记录。"),
+    }),
+    "notes_saved": ("info", 6, 6, True, {
+        "en": ("Notes saved", "{segments} segments · meeting {meeting_id}", "Notes saved, {segments} segments."),
+        "zh": ("笔记已保存", "共{segments}段 · 会议{meeting_id}", "笔记已保存，共{segments}段。"),
+    }),
+    "no_notes": ("warning", 5, 5, True, {
+        "en": ("No notes yet", "Say \"take notes\" during a meeting", "There are no notes yet."),
+        "zh": ("还没有笔记", "开会时说“开始记录”", "还没有会议笔记。"),
+    }),
+    "notes_summary": ("info", 15, 6, True, {
+        "en": ("Summary: {decisions} decisions, {actions} action items", "{backend} summary",
+               "The meeting had {decisions} decisions and {actions} action items."),
+        "zh": ("总结：{decisions}项决定，{actions}项待办", "{backend}总结", "会议有{decisions}项决定，{actions}项待办。"),
+    }),
+    "captions_on": ("info", 4, 5, False, {
+        "en": ("Live captions on", "Other people's speech appears here", "Live captions on."),
+        "zh": ("实时字幕已打开", "其他人说的话会显示在这里", "实时字幕已打开。"),
+    }),
+    "captions_no_display": ("info", 5, 5, True, {
+        "en": ("Captions need a display", "G1 has no display; say \"read captions aloud\" to hear them",
+               "This model has no display. Say read captions aloud to hear them."),
+        "zh": ("字幕需要显示屏", "G1 没有显示屏；说“朗读字幕”可以听字幕", "这款眼镜没有显示屏，说“朗读字幕”可以听字幕。"),
+    }),
+    "captions_off": ("info", 3, 4, False, {
+        "en": ("Live captions off", "", "Captions off."),
+        "zh": ("实时字幕已关闭", "", "字幕已关闭。"),
+    }),
+    "captions_not_running": ("info", 3, 3, False, {
+        "en": ("Captions are not on", "", "Captions are not on."),
+        "zh": ("字幕没有打开", "", "字幕没有打开。"),
+    }),
+    "captions_translated": ("info", 5, 5, False, {
+        "en": ("Captions in {target}", "translated by {backend}", "Captions will be in {target}."),
+        "zh": ("字幕翻译为{target}", "翻译：{backend}", "字幕将翻译为{target}。"),
+    }),
+    "translation_unavailable": ("warning", 8, 6, True, {
+        "en": ("Can't translate {pair} offline", "Needs an LLM endpoint (llm_url); offline only speech → English",
+               "I can't translate {pair} offline. Configure an LLM endpoint."),
+        "zh": ("离线无法翻译 {pair}", "需要大模型接口 (llm_url)；离线只支持语音译成英文", "离线无法翻译{pair}，请配置大模型接口。"),
+    }),
+    "translation": ("info", 12, 6, True, {
+        "en": ("{text}", "{target} translation", "{text}"),
+        "zh": ("{text}", "{target}翻译", "{text}"),
+    }),
+    "look_at_text": ("ask", 8, 5, True, {
+        "en": ("Look at the text", "No text in view yet", "Please look at the text."),
+        "zh": ("请看向文字", "视野中还没有文字", "请看向要读的文字。"),
+    }),
+    "read_text": ("info", 12, 6, True, {
+        "en": ("Reading", "", "{text}"),
+        "zh": ("朗读", "", "{text}"),
+    }),
+    "subtitle": ("subtitle", 6, 4, False, {
+        "en": ("", "", "{text}"),
+        "zh": ("", "", "{text}"),
+    }),
+    "teleprompter": ("teleprompter", 3600, 4, False, {
+        "en": ("Line {line}/{total} {state}", "", ""),
+        "zh": ("第{line}/{total}行 {state}", "", ""),
+    }),
+    "teleprompter_no_display": ("warning", 5, 5, True, {
+        "en": ("No display", "G1 has no display for a teleprompter", "This model has no display, so there is no teleprompter."),
+        "zh": ("没有显示屏", "G1 没有显示屏，无法使用提词器", "这款眼镜没有显示屏，无法使用提词器。"),
+    }),
+    "teleprompter_no_script": ("warning", 6, 5, True, {
+        "en": ("No script loaded", "Set teleprompter_script or load one with the service", "There is no script to show."),
+        "zh": ("没有提词稿", "设置 teleprompter_script 或通过服务加载", "没有可显示的提词稿。"),
+    }),
+    "teleprompter_bad_script": ("error", 6, 5, True, {
+        "en": ("Script not loaded", "{reason}", "The script could not be loaded."),
+        "zh": ("提词稿加载失败", "{reason}", "提词稿无法加载。"),
+    }),
+    "teleprompter_closed": ("info", 3, 4, False, {
+        "en": ("Teleprompter closed", "", "Teleprompter closed."),
+        "zh": ("提词器已关闭", "", "提词器已关闭。"),
+    }),
+    "cannot_tell_offline": ("info", 5, 5, True, {
+        "en": ("I can't tell offline", "No code, product or text recognized in view",
+               "I can't tell what this is offline."),
+        "zh": ("离线无法识别", "视野中没有识别到码、商品或文字", "离线无法识别这是什么。"),
+    }),
+    "vision_answer": ("info", 10, 6, True, {
+        "en": ("{answer}", "", "{answer}"),
+        "zh": ("{answer}", "", "{answer}"),
+    }),
 }
 
 STATUS_WORDS = {
     "zh": {"confirmed": "已确认", "preparing": "制作中", "on_the_way": "配送中", "delivered": "已送达",
            "cancelled": "已取消", "driver_on_the_way": "司机正在赶来", "driver_arrived": "司机已到达",
            "on_trip": "行程中", "completed": "已到达", "standard": "经济型", "large": "大车", "small": "小份",
-           "medium": "中份", "regular": "", "limit_daily": "每日", "limit_per_payment": "单笔"},
+           "medium": "中份", "regular": "", "limit_daily": "每日", "limit_per_payment": "单笔",
+           "paused": "（已暂停）"},
     "en": {"on_the_way": "on the way", "driver_on_the_way": "driver on the way", "driver_arrived": "driver arrived",
-           "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": ""},
+           "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": "",
+           "paused": "(paused)"},
 }  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from glasses_agent.skills import simple
 from glasses_agent.skills.base import Outcome, Proposal
 from glasses_agent.skills.compare import CompareSkill, product_name
 from glasses_agent.skills.food import FoodSkill
+from glasses_agent.skills.meeting import MEETING_INTENTS, MeetingSkill
 from glasses_agent.skills.pay import Limits, PaySkill
 from glasses_agent.skills.taxi import TaxiSkill
 
@@ -92,6 +93,7 @@ class DialogueManager:
         services: Services,
         config: AgentConfig | None = None,
         parser: Callable[[str, str | None], ParseResult] = intents.parse,
+        meeting: MeetingSkill | None = None,
     ):
         self.services = services
         self.config = config or AgentConfig()
@@ -101,6 +103,11 @@ class DialogueManager:
         self.compare = CompareSkill(services, limits)
         self.food = FoodSkill(services, limits)
         self.taxi = TaxiSkill(services, limits)
+        if meeting is None:
+            from glasses_agent.notes import NotesStore
+
+            meeting = MeetingSkill(NotesStore(":memory:"))
+        self.meeting = meeting  # notes, captions, teleprompter, what is this, read aloud
         self.turns = itertools.count(1)
         self.turn_id = 0
         self.pending: Pending | None = None
@@ -151,6 +158,11 @@ class DialogueManager:
             return [self._confirm(stamp, now, "double_tap")]
         if gesture == "long_press" and self.pending:
             return [self._cancel_pending(stamp, "long_press")]
+        if gesture == "tap":  # pauses / resumes the teleprompter
+            return [Step(stamp, self.turn_id, replies=replies)] if (replies := self.meeting.on_tap(self.lang)) else []
+        if gesture in ("swipe_forward", "swipe_back"):
+            replies = self.meeting.on_swipe(1 if gesture == "swipe_forward" else -1, self.lang)
+            return [Step(stamp, self.turn_id, replies=replies)] if replies else []
         return []
 
     def on_head_gesture(self, gesture: str, confidence: float, stamp: float, now: float) -> list[Step]:
@@ -183,9 +195,9 @@ class DialogueManager:
             product = self.services.catalog.product_by_ean(text)
             if product is not None:
                 return self.on_product(product.product_id, product.name, True, stamp, now)
-            self.context["seen"] = {"what": text, "detail": "barcode (not in catalog)"}
+            self.meeting.saw("code", {"kind": "product", "text": text}, now)
             return []
-        self.context["seen"] = {"what": text[:60], "detail": "code"}
+        self.meeting.saw("code", {"kind": kind, "text": text}, now)
         return []
 
     def on_product(self, product_id: str, name: str, accepted: bool, stamp: float, now: float) -> list[Step]:
@@ -194,7 +206,7 @@ class DialogueManager:
         product = self.services.catalog.product_by_id(product_id)
         label = product_name(product, self.lang) if product else name
         self.product = Seen("product", product_id, label, stamp, now)
-        self.context["seen"] = {"what": label, "detail": product_id}
+        self.meeting.saw("product", {"name": label, "detail": product_id}, now)
         if self.awaiting and self.awaiting.what == "product" and now <= self.awaiting.deadline and product:
             waiting, self.awaiting = self.awaiting, None
             step = Step(stamp, waiting.turn_id)
@@ -209,8 +221,14 @@ class DialogueManager:
 
     def on_text(self, lines: list[str], stamp: float, now: float) -> list[Step]:
         if lines:
-            self.context["seen"] = {"what": lines[0][:60], "detail": " / ".join(lines[1:3])[:80]}
+            self.meeting.saw("text", {"lines": list(lines)}, now)
         return []
+
+    def on_caption(self, text: str, final: bool, speaker: str, lang: str, utterance_id: int, audio_start: float,
+                   audio_end: float, stamp: float, task: str = "transcribe") -> list[Step]:  # fmt: skip
+        """Continuous transcript (captions node): notes, subtitles, teleprompter; never a command."""
+        replies = self.meeting.on_caption(text, final, speaker, lang, utterance_id, audio_start, audio_end, task)
+        return [Step(stamp, self.turn_id, replies=replies)] if replies else []
 
     def on_wake(self, stamp: float, now: float) -> list[Step]:
         return [Step(stamp, self.turn_id, replies=[cards.reply("listening", self.lang)])]
@@ -234,6 +252,8 @@ class DialogueManager:
         for reminder in due:
             steps.append(Step(now, reminder.get("turn_id", 0), actions=[("remind", "due", {"task": reminder["task"]})],
                               replies=[cards.reply("reminder_due", reminder["lang"], task=reminder["task"])]))  # fmt: skip
+        if replies := self.meeting.tick(now, self.lang):
+            steps.append(Step(now, self.turn_id, replies=replies))
         for track_id, t in list(self.tracked.items()):
             if t["kind"] == "order":
                 status = self.services.food.order_status(track_id, now=None)
@@ -385,6 +405,8 @@ class DialogueManager:
             outcome = self.taxi.propose(slots, lang, stamp)
         elif intent == "remind":
             outcome = self._remind(slots, lang, now, step.turn_id)
+        elif intent in MEETING_INTENTS:
+            outcome = self.meeting.handle(intent, slots, lang, now)
         else:
             outcome = simple.handle(intent, slots, lang, self.context)
         self._apply(step, outcome, stamp, now)

@@ -719,3 +719,30 @@ def _parse_zh(raw: str) -> ParseResult:
         if pattern.search(t):
             return ParseResult(intent, _slots_zh(intent, t), confidence, "zh", t)
     return ParseResult("unknown", {}, 0.0, "zh", t)
+
+
+# ==================== meeting skills: captions, notes summary, read aloud ==========
+# Narrow rules appended after the tables (first match wins, so they only catch what no
+# rule above understood); the intent names join the fixed vocabulary.
+MEETING_INTENTS = ("start_subtitles", "stop_subtitles", "summarize_notes", "read_text")
+INTENTS = (*INTENTS[:-1], *(i for i in MEETING_INTENTS if i not in INTENTS), "unknown")
+EN_RULES += [
+    (i, re.compile(p), c)
+    for i, p, c in [
+        ("stop_subtitles", r"\b(?:stop|end|hide|close|turn off|switch off|disable)\b (?:the |live )*(?:subtitles?|captions?|captioning)\b", 0.9),
+        ("start_subtitles", r"\b(?:subtitles?|captions?|captioning)\b", 0.85),
+        ("summarize_notes", r"\b(?:summari[sz]e|summary|recap|minutes|read back|read me)\b.*\b(?:notes|meeting|minutes|discussion)\b|"
+         r"\b(?:meeting|notes?) (?:summary|recap)\b|\baction items\b", 0.85),
+        ("read_text", r"\bread (?:this|that|it|the (?:sign|text|page|label|menu))\b|\bread (?:it |this |that )?(?:out|aloud)\b|"
+         r"\bwhat does (?:it|this|that) say\b", 0.85),
+    ]
+]  # fmt: skip
+ZH_RULES += [
+    (i, re.compile(p), c)
+    for i, p, c in [
+        ("stop_subtitles", r"(?:关闭|关掉|停止|结束|隐藏)(?:实时)?字幕", 0.9),
+        ("start_subtitles", r"字幕", 0.85),
+        ("summarize_notes", r"(?:总结|概括|汇总|纪要|回顾|读一下).*(?:笔记|记录|会议)|会议(?:总结|要点)|待办事项", 0.85),
+        ("read_text", r"(?:读|念)(?:一下|出来|给我听)|(?:读|念)(?:这|那)", 0.85),
+    ]
+]  # fmt: skip

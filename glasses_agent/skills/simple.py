@@ -1,6 +1,7 @@
 """Intents that need no paid back-end: they become agent actions for the node that
-owns the feature (notes, media, teleprompter), a reminder the agent keeps, or an
-honest "not available offline" card where a service is missing."""
+owns the feature (media, volume), a reminder the agent keeps, or an honest "not
+available offline" card where a service is missing. Notes, captions, translation,
+teleprompter and "what is this" are in skills/meeting.py."""
 
 from __future__ import annotations
 
@@ -11,17 +12,13 @@ from glasses_agent.skills.base import Outcome
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ACTION_TITLES = {
-    "start_notes": ("Taking notes", "记录中", "Say \"stop notes\" to finish", "说“停止记录”结束"),
-    "stop_notes": ("Notes saved", "笔记已保存", "", ""),
     "play_music": ("Playing {query}", "播放{query}", "", ""),
     "pause_music": ("Music paused", "音乐已暂停", "", ""),
     "next_track": ("Next track", "下一首", "", ""),
-    "teleprompter": ("Teleprompter on", "提词器已打开", "Swipe to scroll", "滑动翻页"),
     "volume": ("Volume {level}", "音量 {level}", "", ""),
 }
 NOT_OFFLINE = {
     "navigate": ("Navigation", "导航", "Needs the maps service", "需要地图服务"),
-    "translate": ("Translation", "翻译", "Configure an LLM endpoint (llm_url)", "请配置大模型接口 (llm_url)"),
     "call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
     "schedule": ("Calendar", "日历", "Needs the calendar service", "需要日历服务"),
 }
@@ -58,7 +55,7 @@ def due_time(slot: str | None, now: float) -> float | None:
 
 
 def handle(intent: str, slots: dict, lang: str, context: dict) -> Outcome:
-    """Outcome of a non-paying intent; ``context`` holds what the agent last saw and its volume."""
+    """Outcome of a non-paying intent; ``context`` holds the volume."""
     zh = lang == "zh"
     if intent in NOT_OFFLINE:
         en_name, zh_name, en_hint, zh_hint = NOT_OFFLINE[intent]
@@ -81,11 +78,4 @@ def handle(intent: str, slots: dict, lang: str, context: dict) -> Outcome:
         title = (zh_t if zh else en_t).format(**fields)
         return Outcome(replies=[cards.reply("action", lang, title=title, body=zh_b if zh else en_b)],
                        actions=[(intent, "requested", dict(slots))], completed=True)  # fmt: skip
-    if intent == "what_is_this":
-        seen = context.get("seen")
-        if not seen:
-            return Outcome(replies=[cards.reply("seen", lang, what="…", detail="Nothing recognized in view" if not zh
-                                                else "视野中没有识别到物体")], failed=True)  # fmt: skip
-        return Outcome(replies=[cards.reply("seen", lang, what=seen["what"], detail=seen.get("detail", ""))],
-                       actions=[("what_is_this", "done", dict(seen))], completed=True)  # fmt: skip
     return Outcome(replies=[cards.reply("did_not_understand", lang)], actions=[(intent, "unsupported", {})], failed=True)
