@@ -269,6 +269,10 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
                "I can't tell what this is offline."),
         "zh": ("离线无法识别", "视野中没有识别到码、商品或文字", "离线无法识别这是什么。"),
     }),
+    "looking": ("info", 4, 4, False, {
+        "en": ("Looking…", "One frame goes to the vision model, nothing is stored", "Let me look."),
+        "zh": ("正在看…", "一帧画面发送给视觉模型，不会保存", "我看一下。"),
+    }),
     "vision_answer": ("info", 10, 6, True, {
         "en": ("{answer}", "", "{answer}"),
         "zh": ("{answer}", "", "{answer}"),

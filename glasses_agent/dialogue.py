@@ -225,9 +225,10 @@ class DialogueManager:
         return []
 
     def on_caption(self, text: str, final: bool, speaker: str, lang: str, utterance_id: int, audio_start: float,
-                   audio_end: float, stamp: float, task: str = "transcribe") -> list[Step]:  # fmt: skip
+                   audio_end: float, stamp: float, task: str = "transcribe", translation: str | None = None) -> list[Step]:  # fmt: skip
         """Continuous transcript (captions node): notes, subtitles, teleprompter; never a command."""
-        replies = self.meeting.on_caption(text, final, speaker, lang, utterance_id, audio_start, audio_end, task)
+        replies = self.meeting.on_caption(text, final, speaker, lang, utterance_id, audio_start, audio_end, task,
+                                          translation)  # fmt: skip
         return [Step(stamp, self.turn_id, replies=replies)] if replies else []
 
     def on_wake(self, stamp: float, now: float) -> list[Step]:

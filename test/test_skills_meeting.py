@@ -17,8 +17,14 @@ from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 from glasses_agent.intents import ParseResult, parse
 from glasses_agent.look import VisionAnswerer
-from glasses_agent.notes import (LlmSummarizer, NotesStore, Segment, export_markdown, script_from_markdown,
-                                 summarize_extractive)  # fmt: skip
+from glasses_agent.notes import (
+    LlmSummarizer,
+    NotesStore,
+    Segment,
+    export_markdown,
+    script_from_markdown,
+    summarize_extractive,  # fmt: skip
+)
 from glasses_agent.skills.meeting import MeetingConfig, MeetingSkill, SubtitleBoard
 from glasses_agent.teleprompter import Teleprompter, TeleprompterConfig, tokens
 from glasses_agent.translate import LlmTranslator, Translator
@@ -354,3 +360,28 @@ def test_meeting_intents_parse_in_both_languages():
                          ("打开字幕", "start_subtitles"), ("关闭字幕", "stop_subtitles"), ("总结笔记", "summarize_notes"),
                          ("读一下", "read_text"), ("take notes of this meeting", "start_notes")]:  # fmt: skip
         assert parse(text).intent == intent, text
+
+
+def test_notes_cli_list_show_export(tmp_path):
+    db = tmp_path / "notes.sqlite"
+    s = NotesStore(db)
+    mid = s.start_meeting("en", "Launch review", started=1_800_000_000.0)
+    for i, (speaker, text) in enumerate(MEETING):
+        s.add_segment(Segment(mid, 10.0 + 5 * i, 14.0 + 5 * i, speaker, text))
+    s.end_meeting(mid, 1_800_000_180.0)
+    s.close()
+
+    def glasses(*args):
+        return subprocess.run([sys.executable, "-m", "glasses_bringup.cli", "notes", *args, "--db", str(db)],
+                              capture_output=True, text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(REPO)))  # fmt: skip
+
+    listed = glasses("list")
+    assert listed.returncode == 0 and f"{mid}\t" in listed.stdout and "3.0 min\t7 segments\tLaunch review" in listed.stdout
+    shown = glasses("show")
+    assert shown.returncode == 0 and shown.stdout.startswith("# Launch review") and "## Summary" not in shown.stdout
+    out = tmp_path / "notes.md"
+    exported = glasses("export", str(mid), "-o", str(out), "--summarize")
+    assert exported.returncode == 0, exported.stderr
+    assert "## Action items" in out.read_text() and "- duration: 00:03:00" in out.read_text()
+    missing = glasses("show", "42")
+    assert missing.returncode == 1 and "no meeting 42" in missing.stderr

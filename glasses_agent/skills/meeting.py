@@ -93,8 +93,7 @@ class MeetingSkill:
         self.board = SubtitleBoard(self.config.subtitle_width)
         self.prompter: Teleprompter | None = None
         self.seen: dict = {}  # newest vision findings: product, code, text (with their agent-clock time)
-        self.captures = 0
-        self._warned_pair = ""
+        self.prepared_summary: Summary | None = None  # made off the executor by the node (LLM)
 
     @property
     def s1(self) -> bool:
@@ -156,7 +155,8 @@ class MeetingSkill:
         if not segments:
             return Outcome(replies=[cards.reply("no_notes", lang)],
                            actions=[("summarize_notes", "empty", {"meeting_id": meeting.meeting_id})], failed=True)  # fmt: skip
-        summary = self.summarizer(segments)
+        summary, self.prepared_summary = self.prepared_summary, None
+        summary = summary or self.summarizer(segments)
         self.store.save_summary(meeting.meeting_id, summary)
         lines = [*summary.overview[:2]] + [f"✓ {d}" for d in summary.decisions[:3]] + [f"→ {a}" for a in summary.action_items[:3]]
         card = cards.reply("notes_summary", lang, decisions=len(summary.decisions), actions=len(summary.action_items),
@@ -265,8 +265,11 @@ class MeetingSkill:
         self.prompter = None
         return Outcome(replies=[cards.reply("teleprompter_closed", lang)], actions=[("teleprompter", "closed", {})])
 
-    def what_is_this(self, lang: str, now: float, memory_s: float = 10.0) -> Outcome:
-        """Offline answer from the findings in view; the node asks the vision endpoint first when configured."""
+    def what_is_this(self, lang: str, now: float, memory_s: float = 10.0, offline: bool = False) -> Outcome:
+        """With a vision endpoint: ask the node for a capture ("capturing"); else (or ``offline``)
+        an answer from the findings in view."""
+        if self.vision is not None and not offline:
+            return Outcome(replies=[cards.reply("looking", lang)], actions=[("what_is_this", "capturing", {"lang": lang})])
         fresh = {k: v for k, v in self.seen.items() if now - v.get("at", -1e9) <= memory_s}
         found = describe_offline({"product": fresh.get("product"), "code": fresh.get("code"),
                                   "text": fresh.get("text", {}).get("lines")})  # fmt: skip
@@ -297,9 +300,13 @@ class MeetingSkill:
 
     # -- streams --------------------------------------------------------------------
 
-    def on_caption(self, text: str, final: bool, speaker: str, lang: str, utterance_id: int,
-                   audio_start: float, audio_end: float, task: str = "transcribe") -> list[Reply]:  # fmt: skip
-        """A continuous transcript update: stored (notes), shown (captions), followed (teleprompter)."""
+    def needs_translation(self, lang: str, task: str) -> bool:
+        return bool(self.captions and self.target_lang and task != "translate" and lang != self.target_lang)
+
+    def on_caption(self, text: str, final: bool, speaker: str, lang: str, utterance_id: int, audio_start: float,
+                   audio_end: float, task: str = "transcribe", translation: str | None = None) -> list[Reply]:  # fmt: skip
+        """A continuous transcript update: stored (notes), shown (captions), followed (teleprompter).
+        ``translation``: the caption already translated (the node asks the LLM off the executor)."""
         replies: list[Reply] = []
         text = text.strip()
         if not text:
@@ -312,11 +319,12 @@ class MeetingSkill:
                 replies.append(self.prompter_card(self.prompter_lang(lang)))
         if self.captions and speaker != "wearer":
             shown = text
-            if final and self.target_lang and task != "translate" and lang != self.target_lang:
-                translated, _ = self.translator.text(text, self.target_lang, lang)
-                shown = translated or text
-            elif not final and self.target_lang and task != "translate" and lang != self.target_lang:
-                return replies  # an untranslated partial would be replaced by the translation anyway
+            if self.needs_translation(lang, task):
+                if not final:
+                    return replies  # an untranslated partial would be replaced by the translation anyway
+                if translation is None:
+                    translation, _ = self.translator.text(text, self.target_lang, lang)
+                shown = translation or text
             lines = self.board.update(shown, final, utterance_id)
             if self.s1 or (self.speak_captions and final):  # G1 speaks finals only, when asked
                 reply = cards.reply("subtitle", self.target_lang or lang, text=shown, lines=lines)
