@@ -225,6 +225,7 @@ class ListenMode(Event):
     notes: bool = False
     teleprompter: bool = False
     target_lang: str = Field(default="", description="caption translation target (ISO 639-1); empty = none")
+    lang: str = Field(default="en", description="the wearer's language (for cards about listening)")
 
 
 @register

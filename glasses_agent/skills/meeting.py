@@ -93,6 +93,7 @@ class MeetingSkill:
         self.board = SubtitleBoard(self.config.subtitle_width)
         self.prompter: Teleprompter | None = None
         self.seen: dict = {}  # newest vision findings: product, code, text (with their agent-clock time)
+        self.lang = "en"  # of the last meeting request
         self.prepared_summary: Summary | None = None  # made off the executor by the node (LLM)
 
     @property
@@ -102,11 +103,12 @@ class MeetingSkill:
     def listen_mode(self) -> dict:
         return {"captions": self.captions, "notes": self.meeting_id is not None,
                 "teleprompter": self.prompter is not None and not self.prompter.paused,
-                "target_lang": self.target_lang if self.captions else ""}  # fmt: skip
+                "target_lang": self.target_lang if self.captions else "", "lang": self.lang}  # fmt: skip
 
     # -- intents --------------------------------------------------------------------
 
     def handle(self, intent: str, slots: dict, lang: str, now: float, wall: float | None = None) -> Outcome:
+        self.lang = lang if lang in ("en", "zh") else "en"
         if intent == "start_notes":
             return self.start_notes(lang, wall)
         if intent == "stop_notes":
