@@ -131,10 +131,12 @@ class AgentNode(GlassesNode):
                                     vision=vision)  # fmt: skip
         self.dialogue = DialogueManager(self.backend_services, config, intents.parse, meeting=self.meeting)
         self.on_change("teleprompter_script", self._load_script)
-        # Endpoint calls of the meeting skills (summary, translation, vision) run here, off the executor.
+        # Endpoint calls of the meeting skills (summary, translation, vision) run here, off the executor;
+        # a timer hands their results back (the EventsExecutor has no guard conditions).
         self._slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_meeting")
         self._slow_done: queue.SimpleQueue = queue.SimpleQueue()
-        self._slow_ready = self.create_guard_condition(self._on_slow_done)
+        if llm_url or vision_url:
+            self.create_timer(0.02, self._on_slow_done)
         self._capture_lang: str | None = None
         self.health.set("backend", backend)
         self.health.set("intent_backend", intent_backend)
@@ -236,7 +238,7 @@ class AgentNode(GlassesNode):
     def _submit_slow(self, job) -> None:
         """Run ``job`` (endpoint calls only) on the worker; the callable it returns runs on the executor."""
         future = self._slow.submit(job)
-        future.add_done_callback(lambda f: (self._slow_done.put(f), self._slow_ready.trigger()))
+        future.add_done_callback(self._slow_done.put)
 
     def _on_slow_done(self) -> None:
         while not self._slow_done.empty():

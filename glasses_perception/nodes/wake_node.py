@@ -3,7 +3,7 @@
 Reasons: a wake word in audio/raw (micro-wakeword models, pocketsphinx
 keyphrases), a long press on the touch temple (input/touch), and the follow-up
 window after the glasses finished speaking an answer (speaker/state idle; not while
-agent/listen_mode has captions or notes on: other people's speech would be taken
+agent/listen_mode has captions, notes or the teleprompter on: speech would be taken
 for a command). A
 lifecycle node: the models load in configure; while inactive it ignores audio but
 still honours touch, so the power policy can park the always-on detector.
@@ -98,7 +98,7 @@ class WakeNode(GlassesLifecycleNode):
             self.pub.publish(ev.Wake(stamp=state.stamp, reason="follow_up", phrase="", score=1.0))
 
     def on_listen_mode(self, mode: ev.ListenMode) -> None:
-        self._meeting = mode.captions or mode.notes
+        self._meeting = mode.captions or mode.notes or mode.teleprompter
 
     def diagnostics_values(self):
         seen = self.detector.samples_seen if self.detector else 0
