@@ -199,17 +199,17 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
     }),
     "notes_summary": ("info", 15, 6, True, {
         "en": ("Summary: {decisions} decisions, {actions} action items", "{backend} summary",
-               "The meeting had {decisions} decisions and {actions} action items."),
-        "zh": ("总结：{decisions}项决定，{actions}项待办", "{backend}总结", "会议有{decisions}项决定，{actions}项待办。"),
+               "The meeting had {decisions} decisions and {actions} action items. {readback}"),
+        "zh": ("总结：{decisions}项决定，{actions}项待办", "{backend}总结", "会议有{decisions}项决定，{actions}项待办。{readback}"),
     }),
     "captions_on": ("info", 4, 5, False, {
         "en": ("Live captions on", "Other people's speech appears here", "Live captions on."),
         "zh": ("实时字幕已打开", "其他人说的话会显示在这里", "实时字幕已打开。"),
     }),
     "captions_no_display": ("info", 5, 5, True, {
-        "en": ("Captions need a display", "G1 has no display; say \"read captions aloud\" to hear them",
-               "This model has no display. Say read captions aloud to hear them."),
-        "zh": ("字幕需要显示屏", "G1 没有显示屏；说“朗读字幕”可以听字幕", "这款眼镜没有显示屏，说“朗读字幕”可以听字幕。"),
+        "en": ("Captions are spoken", "G1 has no display: what others say is read to you",
+               "This model has no display, so I will read out what others say."),
+        "zh": ("字幕改为朗读", "G1 没有显示屏：会把别人说的话读给您听", "这款眼镜没有显示屏，我会把别人说的话读给您听。"),
     }),
     "captions_off": ("info", 3, 4, False, {
         "en": ("Live captions off", "", "Captions off."),

@@ -116,12 +116,16 @@ class NotesStore:
     def add_segment(self, segment: Segment) -> int:
         if not segment.text.strip():
             raise NotesError("empty segment")
-        with self._lock:
-            cur = self.db.execute(
-                "INSERT INTO segments (meeting_id, t_start, t_end, speaker, text, lang) VALUES (?, ?, ?, ?, ?, ?)",
-                (segment.meeting_id, segment.t_start, segment.t_end, segment.speaker, segment.text.strip(), segment.lang),
-            )
-            return int(cur.lastrowid)
+        try:
+            with self._lock:
+                cur = self.db.execute(
+                    "INSERT INTO segments (meeting_id, t_start, t_end, speaker, text, lang) VALUES (?, ?, ?, ?, ?, ?)",
+                    (segment.meeting_id, segment.t_start, segment.t_end, segment.speaker, segment.text.strip(),
+                     segment.lang),
+                )
+                return int(cur.lastrowid)
+        except sqlite3.Error as exc:  # disk full, file gone: the caller reports it, the stack keeps running
+            raise NotesError(f"segment not stored: {exc}") from None
 
     def end_meeting(self, meeting_id: int, ended: float | None = None) -> None:
         with self._lock:

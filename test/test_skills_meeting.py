@@ -97,7 +97,7 @@ def test_notes_start_store_stop_summarize_export(tmp_path, store):
     assert any("决定下周" in x for x in action[2]["decisions"])
     assert any("Li Wei will update" in x for x in action[2]["action_items"])
     assert any("王芳负责" in x for x in action[2]["action_items"])
-    assert step.replies[0].title.startswith("总结")
+    assert step.replies[0].title.startswith("总结") and "王芳负责联系供应商" in step.replies[0].speech  # read back
 
     md = export_markdown(store.meeting(1), store.segments(1), store.summary(1))
     assert "## Decisions" in md and "- [ ] [other] Action: Li Wei will update the power budget by Friday." in md
@@ -204,13 +204,14 @@ def test_captions_show_other_people_not_the_wearer(tmp_path, store):
     assert d.on_caption("more", True, "other", "en", 3, 8.0, 9.0, 9.0) == []
 
 
-def test_g1_captions_need_a_request_to_be_spoken(tmp_path, store):
+def test_g1_captions_are_spoken_only_when_asked_for(tmp_path, store):
     d = dialogue(tmp_path, store, variant="g1")
-    assert d.on_parsed(parsed("start_subtitles"), "", 1.0, 1.0)[0].replies[0].message_id == "captions_no_display"
-    assert d.on_caption("hello there", True, "other", "en", 1, 2.0, 3.0, 3.0) == []
-    d.on_parsed(parsed("start_subtitles", speak=True), "", 4.0, 4.0)
-    assert d.on_caption("hello", False, "other", "en", 2, 5.0, 5.5, 5.5) == []  # no partials spoken
-    (step,) = d.on_caption("hello again", True, "other", "en", 2, 5.0, 6.0, 6.0)
+    d.on_parsed(parsed("start_notes"), "", 0.5, 0.5)
+    assert d.on_caption("hello there", True, "other", "en", 1, 1.0, 2.0, 2.0) == []  # notes alone: silent
+    assert d.on_parsed(parsed("start_subtitles"), "", 3.0, 3.0)[0].replies[0].message_id == "captions_no_display"
+    assert d.on_caption("my own words", True, "wearer", "en", 2, 3.5, 4.0, 4.0) == []
+    assert d.on_caption("hello", False, "other", "en", 3, 5.0, 5.5, 5.5) == []  # no partials spoken
+    (step,) = d.on_caption("hello again", True, "other", "en", 3, 5.0, 6.0, 6.0)
     assert step.replies[0].speech == "hello again" and step.replies[0].speak
 
 

@@ -161,22 +161,24 @@ class MeetingSkill:
         summary = summary or self.summarizer(segments)
         self.store.save_summary(meeting.meeting_id, summary)
         lines = [*summary.overview[:2]] + [f"✓ {d}" for d in summary.decisions[:3]] + [f"→ {a}" for a in summary.action_items[:3]]
+        readback = " ".join(summary.decisions[:3] + summary.action_items[:3])  # read back, not only counted
         card = cards.reply("notes_summary", lang, decisions=len(summary.decisions), actions=len(summary.action_items),
-                           backend=summary.backend, lines=lines or [s.text for s in segments[-3:]])  # fmt: skip
+                           backend=summary.backend, readback=readback, lines=lines or [s.text for s in segments[-3:]])  # fmt: skip
         return Outcome(replies=[card], actions=[("summarize_notes", "done", {
             "meeting_id": meeting.meeting_id, "backend": summary.backend, "decisions": summary.decisions,
             "action_items": summary.action_items, "segments": len(segments)})], completed=True)  # fmt: skip
 
     def start_captions(self, slots: dict, lang: str) -> Outcome:
         self.captions = True
-        self.speak_captions = bool(slots.get("speak")) or False
+        # G1 has no display: asking for captions there is asking to hear them (finals only)
+        self.speak_captions = bool(slots.get("speak")) or not self.s1
         self.board.clear()
         target = slots.get("target_lang") or ""
         replies = [cards.reply("captions_on", lang)]
         if target:
             replies += self._set_target(target, slots.get("source_lang") or "", lang)
-        if not self.s1 and not self.speak_captions:
-            replies = [cards.reply("captions_no_display", lang)]
+        if not self.s1:
+            replies = [cards.reply("captions_no_display", lang)] + replies[1:]
         return Outcome(replies=replies, actions=[("start_subtitles", "started", {"target_lang": self.target_lang,
                                                                                  "spoken": self.speak_captions})],
                        completed=True)  # fmt: skip
