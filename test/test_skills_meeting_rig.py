@@ -17,12 +17,12 @@ from glasses_perception.voice.wer import normalize
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "config" / "scenarios" / "meeting.yaml"
 SCRIPT = REPO / "config" / "scenarios" / "talk.txt"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # a 4.5-minute scenario, then its replay at 2x
 SKILLS = ("start_notes", "stop_notes", "summarize_notes", "start_subtitles", "stop_subtitles", "what_is_this",
           "teleprompter")  # fmt: skip
 
 
-def glasses(*args, timeout=600):
+def glasses(*args, timeout=900):
     env = dict(os.environ, PYTHONPATH=str(REPO), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
     proc = subprocess.run([sys.executable, "-m", "glasses_bringup.cli", *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)  # fmt: skip
@@ -57,7 +57,9 @@ def run(tmp_path, name, *rig_args):
 
 
 def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
-    bag, notes_db, live = run(tmp_path, "sim", "--rig", "sim", "--scenario", str(SCENARIO))
+    # the simulated microphone synthesizes the scenario's 30 sentences while it is built (about 20 s here):
+    # start the scenario clock after that
+    bag, notes_db, live = run(tmp_path, "sim", "--rig", "sim", "--scenario", str(SCENARIO), "--startup", "45")
     acts = skill_actions(live)
     for expected in [("start_notes", "started"), ("start_subtitles", "started"), ("stop_subtitles", "stopped"),
                      ("stop_notes", "saved"), ("summarize_notes", "done"), ("what_is_this", "done"),
@@ -100,7 +102,7 @@ def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
     last = int(prompter[-1].title.split()[1].split("/")[0])
     assert abs(last - 14) <= 1, [c.title for c in prompter]  # the fourth sentence read ends on HUD line 14
 
-    replayed_bag, replay_notes, again = run(tmp_path, "replay", "--rig", "replay", "--bag", str(bag))
+    replayed_bag, replay_notes, again = run(tmp_path, "replay", "--rig", "replay", "--bag", str(bag), "--rate", "2")
     assert skill_actions(again) == acts
     store = NotesStore(replay_notes)
     assert [normalize(s.text) for s in store.segments(1)] == [normalize(s.text) for s in segments]
