@@ -22,7 +22,7 @@ DEMO_OUT ?= out/demo
 
 venv: $(STAMP)
 
-$(STAMP): setup.py package.xml Makefile
+$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(ROS_WHEELS)

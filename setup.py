@@ -58,6 +58,7 @@ setup(
         "soxr",
         "jiwer",
         "pycountry",
+        "iso4217",
         "price-parser",
         "pillow",
         "cn2an",

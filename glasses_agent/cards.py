@@ -11,6 +11,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from glasses_bringup.payment import clean_text
+
+MAX_FIELD_CHARS = 80  # longest text one field may put on the HUD
+
 _ids = itertools.count(1)
 
 
@@ -81,6 +85,32 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Payment failed", "{reason}", "The payment failed: {reason}. Nothing was charged."),
         "zh": ("支付失败", "{reason}", "支付失败：{reason}，没有扣款。"),
     }),
+    "payment_retry": ("error", 10, 8, True, {
+        "en": ("Not paid yet", "{reason} · confirm again to retry",
+               "The payment did not go through ({reason}). Confirm again to retry; it is charged at most once."),
+        "zh": ("尚未支付", "{reason} · 再次确认即可重试", "支付没有完成（{reason}）。再次确认即可重试，最多扣款一次。"),
+    }),
+    "not_placed_refunded": ("error", 8, 8, True, {
+        "en": ("Not placed, refunded", "{reason} · {amount} returned", "It could not be placed ({reason}). {amount} was refunded."),
+        "zh": ("未能下单，已退款", "{reason} · 已退回 {amount}", "未能下单（{reason}），已退款{amount}。"),
+    }),
+    "not_placed_held": ("error", 10, 8, True, {
+        "en": ("Not placed yet", "{reason} · {amount} is placed or refunded when the service answers",
+               "It could not be placed yet ({reason}). {amount} will be placed or refunded when the service answers."),
+        "zh": ("尚未下单", "{reason} · 服务恢复后下单或退回 {amount}", "暂时无法下单（{reason}），服务恢复后会下单或退回{amount}。"),
+    }),
+    "recovered": ("info", 8, 7, True, {
+        "en": ("Finished after restart", "{what} · {amount}", "After the restart, {what} was finished: {amount}."),
+        "zh": ("重启后已完成", "{what} · {amount}", "重启后已完成{what}，{amount}。"),
+    }),
+    "recovery_refunded": ("warning", 8, 7, True, {
+        "en": ("Refunded after restart", "{what} · {amount}", "{what} could not be finished after the restart; {amount} was refunded."),
+        "zh": ("重启后已退款", "{what} · {amount}", "重启后无法完成{what}，已退款{amount}。"),
+    }),
+    "recovery_dropped": ("warning", 8, 7, True, {
+        "en": ("Interrupted, not charged", "{what} · {amount}", "{what} was interrupted and not finished. Nothing was charged."),
+        "zh": ("已中断，未扣款", "{what} · {amount}", "{what}被中断，未完成，没有扣款。"),
+    }),
     "expired": ("warning", 5, 6, True, {
         "en": ("Not confirmed", "{what} · timed out", "No confirmation, so I cancelled it."),
         "zh": ("未确认", "{what} · 已超时", "没有确认，已取消。"),
@@ -88,6 +118,15 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
     "cancelled": ("info", 4, 6, True, {
         "en": ("Cancelled", "{what}", "Cancelled."),
         "zh": ("已取消", "{what}", "已取消。"),
+    }),
+    "cancelled_refund_due": ("warning", 8, 6, True, {
+        "en": ("Cancelled, refund pending", "{what} · refunded as soon as the wallet answers",
+               "Cancelled. The refund is made as soon as the wallet answers."),
+        "zh": ("已取消，退款处理中", "{what} · 钱包恢复后立即退款", "已取消，钱包恢复后会立即退款。"),
+    }),
+    "cancel_failed": ("error", 6, 7, True, {
+        "en": ("Not cancelled", "{reason} · try again", "I could not cancel it ({reason}). Please try again."),
+        "zh": ("未能取消", "{reason} · 请重试", "没能取消（{reason}），请再试一次。"),
     }),
     "nothing_to_confirm": ("info", 3, 3, False, {
         "en": ("Nothing to confirm", "", "There is nothing to confirm."),
@@ -284,10 +323,12 @@ STATUS_WORDS = {
            "cancelled": "已取消", "driver_on_the_way": "司机正在赶来", "driver_arrived": "司机已到达",
            "on_trip": "行程中", "completed": "已到达", "standard": "经济型", "large": "大车", "small": "小份",
            "medium": "中份", "regular": "", "limit_daily": "每日", "limit_per_payment": "单笔",
+           "claimed_name": "码上名称：{name}（未核实）", "pay": "付款", "buy": "购买", "food": "外卖订单", "ride": "打车",
            "paused": "（已暂停）"},
     "en": {"on_the_way": "on the way", "driver_on_the_way": "driver on the way", "driver_arrived": "driver arrived",
            "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": "",
-           "paused": "(paused)"},
+           "claimed_name": "name on the code: {name} (not verified)", "pay": "the payment", "buy": "the purchase",
+           "food": "the food order", "ride": "the taxi", "paused": "(paused)"},
 }  # fmt: skip
 
 
@@ -301,10 +342,16 @@ class _Blank(dict):
         return ""
 
 
+def _safe(value):
+    # names from codes, menus and services are shown and spoken: no bidi overrides, zero-width or
+    # control characters, and a bounded length, whatever their source
+    return clean_text(value, MAX_FIELD_CHARS) if isinstance(value, str) else value
+
+
 def reply(message_id: str, lang: str = "en", **fields) -> Reply:
     kind, ttl, priority, speak, texts = TEMPLATES[message_id]
     title, body, speech = texts.get(lang) or texts["en"]
-    values = _Blank({k: ("" if v is None else v) for k, v in fields.items()})
+    values = _Blank({k: ("" if v is None else _safe(v)) for k, v in fields.items()})
     fmt = lambda s: " ".join(s.format_map(values).split())  # noqa: E731 - collapse blanks left by empty fields
     return Reply(message_id, kind, fmt(title), fmt(body), fmt(speech), lang if lang in texts else "en",
-                 [str(x) for x in fields.get("lines", [])], float(ttl), priority, speak)  # fmt: skip
+                 [clean_text(x, MAX_FIELD_CHARS) for x in fields.get("lines", [])], float(ttl), priority, speak)  # fmt: skip

@@ -10,7 +10,7 @@ Confirmation flow: a skill that spends money returns a ``Proposal``; its card (a
 and payee) goes out and the proposal waits ``confirm_timeout_s`` for a double tap,
 a nod or a spoken "confirm" that happened after the card was shown. A shake or
 "cancel" drops it, the time-out expires it, and executing it twice charges once
-(idempotency key). ``recover()`` finishes payments confirmed before a crash.
+(idempotency key). ``recover()`` finishes (or undoes) money tasks a crash left half done.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from decimal import Decimal
 from typing import Any
 
 from glasses_agent import cards, intents
-from glasses_agent.backends.base import Services
+from glasses_agent.backends.base import BackendError, Services
 from glasses_agent.cards import Reply
 from glasses_agent.intents import ParseResult
-from glasses_agent.skills import simple
+from glasses_agent.skills import recovery, simple
 from glasses_agent.skills.base import Outcome, Proposal
 from glasses_agent.skills.compare import CompareSkill, product_name
 from glasses_agent.skills.food import FoodSkill
 from glasses_agent.skills.meeting import MEETING_INTENTS, MeetingSkill
-from glasses_agent.skills.pay import Limits, PaySkill
+from glasses_agent.skills.pay import Limits, PaySkill, payment_failed, refund_now
 from glasses_agent.skills.taxi import TaxiSkill
 
 TERMINAL = {"order": ("delivered", "cancelled"), "ride": ("completed", "cancelled")}
@@ -45,6 +45,7 @@ class AgentConfig:
     limits: Limits = field(default_factory=Limits)
     default_currency: str = "CNY"
     default_lang: str = "en"
+    recovery_max_age_s: float = 900.0  # a half-done payment older than this is undone at start, not finished
 
 
 @dataclass
@@ -119,6 +120,8 @@ class DialogueManager:
         self.tracked: dict[str, dict] = {}  # id -> {kind, status, info, lang, turn_id}
         self.reminders: list[dict] = []  # used when the back-end keeps no reminders (HTTP)
         self._reminder_store = services if hasattr(services, "add_reminder") else None
+        self.open_rows: set[str] = set()  # keys whose pending row a busy database left (confirm again retries)
+        self.to_settle: dict[str, str] = {}  # key -> "abort" (a dropped proposal's row) or "refund" (a cancellation)
         self.rounds = 0
         self.completions = 0
         self.failures = 0
@@ -237,8 +240,10 @@ class DialogueManager:
     def tick(self, now: float) -> list[Step]:
         """Time-outs, due reminders and order / ride status changes."""
         steps: list[Step] = []
+        self._settle_left()
         if self.pending and now > self.pending.deadline:
             p, self.pending = self.pending, None
+            self._release(p.proposal.key)
             self.failures += 1
             steps.append(Step(now, p.turn_id, actions=[(p.proposal.action, "expired", {"key": p.proposal.key})],
                               replies=[cards.reply("expired", p.lang, what=p.proposal.what)]))  # fmt: skip
@@ -270,21 +275,13 @@ class DialogueManager:
                 del self.tracked[track_id]
         return steps
 
-    def recover(self, now: float) -> list[Step]:
-        """Finish payments confirmed before a crash (pending rows), and their orders / rides."""
+    def recover(self, now: float, wall_now: float | None = None) -> list[Step]:
+        """Finish or undo every money task a crash left half done (see skills/recovery.py), with a card each."""
+        fulfil = {"food": self.food.fulfil, "ride": self.taxi.fulfil}
         steps = []
-        for payment in self.services.payments.pending():
+        for outcome in recovery.recover(self.services, fulfil, self.lang, self.config.recovery_max_age_s, wall_now):
             step = Step(now, 0)
-            try:
-                done = self.services.payments.commit(payment.key)
-                if payment.kind == "food":
-                    self.food.fulfil(payment.key, payment.details)
-                elif payment.kind == "ride":
-                    self.taxi.fulfil(payment.key, payment.details)
-                step.actions.append((payment.kind, "recovered", {"key": payment.key, "status": done.status}))
-            except Exception as exc:  # a refused charge is aborted, never retried blindly
-                self.services.payments.abort(payment.key)
-                step.actions.append((payment.kind, "recovery_failed", {"key": payment.key, "reason": str(exc)[:80]}))
+            self._apply(step, outcome, now, now)
             steps.append(step)
         return steps
 
@@ -305,6 +302,7 @@ class DialogueManager:
             if self.pending is not None:  # a new request replaces the one waiting
                 old = self.pending.proposal
                 step.actions.insert(0, (old.action, "superseded", {"key": old.key}))
+                self._release(old.key)
             self.pending = Pending(outcome.proposal, step.turn_id, stamp, now + self.config.confirm_timeout_s, self.lang)
         if outcome.awaiting in ("code", "product"):
             intent = step.intent.intent if step.intent else "pay"
@@ -327,16 +325,46 @@ class DialogueManager:
                         replies=[cards.reply("nothing_to_confirm", self.lang)])  # fmt: skip
         self.pending = None
         if now > pending.deadline:
+            self._release(pending.proposal.key)
             self.failures += 1
             return Step(stamp, pending.turn_id, actions=[(pending.proposal.action, "expired", {"key": pending.proposal.key})],
                         replies=[cards.reply("expired", pending.lang, what=pending.proposal.what)])  # fmt: skip
         step = Step(stamp, pending.turn_id, actions=[(pending.proposal.action, "confirmed", {"via": via,
                                                                                               "key": pending.proposal.key})])  # fmt: skip
-        self._apply(step, pending.proposal.execute(), stamp, now)
+        try:
+            outcome = pending.proposal.execute()
+        except Exception as exc:  # never drop a confirmed payment without a card: keep it open for a retry
+            outcome = payment_failed(BackendError("internal_error", f"{type(exc).__name__}: {exc}"[:120]), pending.lang,
+                                     pending.proposal.action, key=pending.proposal.key)  # fmt: skip
+            outcome.retry = True
+        self._apply(step, outcome, stamp, now)
+        if outcome.retry and self.pending is None:  # nothing decided (database busy): confirming again retries
+            self.pending = Pending(pending.proposal, pending.turn_id, pending.shown_stamp,
+                                   now + self.config.confirm_timeout_s, pending.lang)  # fmt: skip
+            self.open_rows.add(pending.proposal.key)
+        elif not outcome.retry:
+            self.open_rows.discard(pending.proposal.key)
         return step
+
+    def _release(self, key: str) -> None:
+        """A proposal that will not be confirmed again: abort the pending row a busy database left."""
+        if key in self.open_rows:
+            self.open_rows.discard(key)
+            self.to_settle[key] = "abort"
+            self._settle_left()
+
+    def _settle_left(self) -> None:
+        """Aborts and refunds the back-end could not take when they were due (recovery covers a restart)."""
+        for key, op in sorted(self.to_settle.items()):
+            try:
+                (self.services.payments.abort if op == "abort" else self.services.payments.refund)(key)
+            except BackendError:
+                continue  # still busy: next tick
+            del self.to_settle[key]
 
     def _cancel_pending(self, stamp: float, via: str) -> Step:
         p, self.pending = self.pending, None
+        self._release(p.proposal.key)
         return Step(stamp, p.turn_id, actions=[(p.proposal.action, "cancelled", {"via": via, "key": p.proposal.key})],
                     replies=[cards.reply("cancelled", p.lang, what=p.proposal.what)])  # fmt: skip
 
@@ -349,24 +377,39 @@ class DialogueManager:
             step.actions.extend(cancelled.actions)
             step.replies.extend(cancelled.replies)
             return
+        try:
+            cancelled = self._cancel_tracked(step, target, lang)
+        except BackendError as exc:  # database busy, service down: nothing changed, say so
+            step.replies.append(cards.reply("cancel_failed", lang, reason=exc.reason))
+            step.actions.append(("cancel", "failed", {"reason": exc.reason}))
+            return
+        if not cancelled:
+            step.replies.append(cards.reply("nothing_to_cancel", lang))
+
+    def _cancel_tracked(self, step: Step, target: str | None, lang: str) -> bool:
         for track_id, t in list(self.tracked.items()):
             if t["kind"] == "ride" and target in (None, "ride"):
-                self._apply(step, self.taxi.cancel(track_id, t["info"]["key"], t["info"]["destination"], lang),
-                            step.stamp, step.stamp)  # fmt: skip
+                outcome = self.taxi.cancel(track_id, t["info"]["key"], t["info"]["destination"], lang)
+                self._apply(step, outcome, step.stamp, step.stamp)
+                if any(d.get("refunded") is False for _, _, d in outcome.actions):
+                    self.to_settle[t["info"]["key"]] = "refund"
                 del self.tracked[track_id]
-                return
+                return True
             if t["kind"] == "order" and target in (None, "order"):
                 status = self.services.food.cancel_order(track_id)
                 if status == "cancelled":
-                    self.services.payments.refund(t["info"]["key"])
+                    refunded = refund_now(self.services, t["info"]["key"])
+                    if not refunded:
+                        self.to_settle[t["info"]["key"]] = "refund"
                     del self.tracked[track_id]
-                    step.replies.append(cards.reply("cancelled", lang, what=t["info"].get("dish", "")))
+                    step.replies.append(cards.reply("cancelled" if refunded else "cancelled_refund_due", lang,
+                                                    what=t["info"].get("dish", "")))  # fmt: skip
                 else:
                     step.replies.append(cards.reply("food_status", lang, status=cards.word(status, lang), **t["info"]))
                 step.actions.append(("order_food", "cancelled" if status == "cancelled" else "cancel_refused",
                                      {"order_id": track_id, "status": status}))  # fmt: skip
-                return
-        step.replies.append(cards.reply("nothing_to_cancel", lang))
+                return True
+        return False
 
     def _dispatch(self, step: Step, result: ParseResult, stamp: float, now: float) -> None:
         intent, slots, lang = result.intent, result.slots, result.lang

@@ -4,7 +4,8 @@
 OpenAI-compatible API, vLLM, llama.cpp server, Ollama ...) with one tool,
 ``set_intent``, whose arguments are the intent name and slots. The key is read from
 the environment variable named by ``api_key_env`` at call time and sent only in the
-Authorization header; it is never logged or put in an event. Any failure (time-out,
+Authorization header (https unless the endpoint is on this machine; never to another
+origin a redirect points to: ``secure_http``); it is never logged or put in an event. Any failure (time-out,
 connection refused, HTTP error, no tool call, unknown intent, malformed arguments)
 falls back to the offline parser, and the reason is counted.
 """
@@ -20,7 +21,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 
-from glasses_agent import intents
+from glasses_agent import intents, secure_http
 from glasses_agent.intents import INTENTS, ParseResult
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,9 @@ class LlmError(RuntimeError):
 def chat_completion(url: str, body: dict, api_key_env: str, timeout_s: float, max_bytes: int = 1 << 20) -> dict:
     """POST ``body`` to an OpenAI-compatible ``/chat/completions`` URL; the JSON answer, or LlmError.
 
-    The key is read from ``api_key_env`` at call time and sent only in the Authorization header.
-    Shared by the intent parser, the notes summarizer, the translator and "what is this".
+    The key is read from ``api_key_env`` at call time and sent only in the Authorization header;
+    ``url`` must have passed ``secure_http.require_secure_url`` (the callers check it). Shared by the
+    intent parser, the notes summarizer, the translator and "what is this".
     """
     headers = {"Content-Type": "application/json"}
     key = os.environ.get(api_key_env, "") if api_key_env else ""
@@ -70,12 +72,14 @@ def chat_completion(url: str, body: dict, api_key_env: str, timeout_s: float, ma
         headers["Authorization"] = f"Bearer {key}"
     request = urllib.request.Request(url, json.dumps(body).encode("utf-8"), headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        with secure_http.urlopen(request, timeout=timeout_s) as response:
             return json.loads(response.read(max_bytes).decode("utf-8"))
     except urllib.error.HTTPError as exc:
         raise LlmError(f"http_{exc.code}") from None
     except TimeoutError:
         raise LlmError("timeout") from None
+    except secure_http.InsecureRedirect:
+        raise LlmError("insecure_redirect") from None
     except urllib.error.URLError as exc:
         raise LlmError("timeout" if isinstance(exc.reason, (TimeoutError, socket.timeout)) else "unreachable") from None
     except (json.JSONDecodeError, UnicodeDecodeError, OSError):
@@ -104,7 +108,7 @@ class LlmIntentParser:
         timeout_s: float = 3.0,
         fallback: Callable[[str, str | None], ParseResult] = intents.parse,
     ):
-        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.url = secure_http.require_secure_url(base_url.rstrip("/") + "/chat/completions", "llm_url")
         self.model = model
         self.api_key_env = api_key_env
         self.timeout_s = timeout_s

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 
+from glasses_agent import secure_http
 from glasses_agent.llm import chat_completion, message_text
 
 PROMPT = {
@@ -23,7 +24,7 @@ class VisionAnswerer:
     """Asks a vision model about one JPEG; raises LlmError when that fails."""
 
     def __init__(self, base_url: str, model: str, api_key_env: str = "GLASSES_LLM_API_KEY", timeout_s: float = 10.0):
-        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.url = secure_http.require_secure_url(base_url.rstrip("/") + "/chat/completions", "vision_url")
         self.model = model
         self.api_key_env = api_key_env
         self.timeout_s = timeout_s

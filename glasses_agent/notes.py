@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from glasses_agent import secure_http
 from glasses_agent.llm import LlmError, chat_completion, message_text
 
 
@@ -250,7 +251,7 @@ class LlmSummarizer:
     """Summary from an OpenAI-compatible endpoint; the extractive one when it fails."""
 
     def __init__(self, base_url: str, model: str, api_key_env: str = "GLASSES_LLM_API_KEY", timeout_s: float = 20.0):
-        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.url = secure_http.require_secure_url(base_url.rstrip("/") + "/chat/completions", "llm_url")
         self.model = model
         self.api_key_env = api_key_env
         self.timeout_s = timeout_s

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from glasses_agent import secure_http
 from glasses_agent.llm import LlmError, chat_completion, message_text
 
 LANG_NAMES = {"en": ("English", "英文"), "zh": ("Chinese", "中文"), "ja": ("Japanese", "日文"), "ko": ("Korean", "韩文"),
@@ -34,7 +35,7 @@ class LlmTranslator:
     """Text translation through an OpenAI-compatible chat endpoint (raises LlmError on failure)."""
 
     def __init__(self, base_url: str, model: str, api_key_env: str = "GLASSES_LLM_API_KEY", timeout_s: float = 5.0):
-        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.url = secure_http.require_secure_url(base_url.rstrip("/") + "/chat/completions", "llm_url")
         self.model = model
         self.api_key_env = api_key_env
         self.timeout_s = timeout_s

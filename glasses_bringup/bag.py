@@ -3,7 +3,13 @@
 ``raw_messages`` yields CDR bytes in bag order and, when a bag is truncated or
 corrupt, yields everything readable before the damage and then records the error
 in ``BagStream.error`` instead of raising: a tester gets what the bag still holds
-and a clear message of what it does not.
+and a clear message of what it does not. Damage that stops a reader early without
+an exception is found by counting: the messages read are checked against the
+counts the bag's metadata.yaml (or a lone file's MCAP summary) promises.
+
+A path may be a bag directory or one .mcap file; a file is read on its own, never
+as the folder around it (which may hold another bag), unless that folder's
+metadata.yaml describes exactly this one file.
 """
 
 from __future__ import annotations
@@ -29,11 +35,17 @@ class BagStream:
     count: int = 0
     msgdefs: dict[str, str] = field(default_factory=dict)  # msgtype -> definition text
 
+    expected: int | None = None  # messages of the wanted topics the bag says it holds, if it says
+
     def __iter__(self) -> Iterator[tuple[str, str, int, bytes]]:
         yield from self._iterate()
+        self._check_count()
 
     def _iterate(self):
         mcaps = mcap_files(self.path)
+        counts = expected_counts(self.path)
+        if counts is not None:
+            self.expected = sum(n for topic, n in counts.items() if self._wanted(topic))
         try:
             yield from self._rosbags()
             return
@@ -41,11 +53,21 @@ class BagStream:
             if not mcaps:
                 raise BagError(str(exc)) from None
             reason = str(exc)
-        # rosbags could not open it (e.g. a truncated MCAP has no summary): stream what is there.
+        # rosbags could not open it (e.g. a truncated MCAP has no summary), or it is a lone
+        # file: stream what is there.
         for f in mcaps:
             yield from self._mcap_stream(f)
         if self.error is None and reason:
             self.error = f"bag index unreadable ({reason}); replayed by scanning the file"
+
+    def _check_count(self) -> None:
+        if self.expected is None or self.count == self.expected:
+            return
+        if self.count < self.expected:
+            what = f"read {self.count} of {self.expected} messages ({self.expected - self.count} lost)"
+        else:
+            what = f"read {self.count} messages where the bag lists {self.expected}"
+        self.error = f"bag damaged: {what}" + (f"; {self.error}" if self.error else "")
 
     def _wanted(self, topic: str) -> bool:
         return self.topics is None or topic in self.topics
@@ -53,7 +75,9 @@ class BagStream:
     def _rosbags(self):
         from rosbags.rosbag2 import Reader
 
-        bag_dir = self.path if self.path.is_dir() else self.path.parent
+        bag_dir = rosbag_dir(self.path)
+        if bag_dir is None:
+            raise _Unopenable("")  # a lone .mcap file: scanned on its own
         try:
             reader = Reader(bag_dir)
             reader.open()
@@ -103,11 +127,57 @@ class _Unopenable(Exception):
     pass
 
 
+def rosbag_dir(path: Path) -> Path | None:
+    """The rosbag2 directory that ``path`` names, or None for a file to be read on its own."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    listed = _metadata(path.parent).get("relative_file_paths")
+    return path.parent if listed == [path.name] else None
+
+
+def _metadata(bag_dir: Path) -> dict:
+    import yaml
+
+    try:
+        doc = yaml.safe_load((bag_dir / "metadata.yaml").read_text())
+        info = doc["rosbag2_bagfile_information"]
+        return info if isinstance(info, dict) else {}
+    except Exception:
+        return {}
+
+
+def expected_counts(path: Path) -> dict[str, int] | None:
+    """topic -> message count the bag promises: metadata.yaml, or a lone MCAP file's summary."""
+    path = Path(path)
+    bag_dir = rosbag_dir(path)
+    if bag_dir is not None:
+        try:
+            return {t["topic_metadata"]["name"]: int(t["message_count"])
+                    for t in _metadata(bag_dir)["topics_with_message_count"]}  # fmt: skip
+        except Exception:
+            return None
+    from mcap.reader import make_reader
+
+    try:
+        with open(path, "rb") as fh:
+            summary = make_reader(fh).get_summary()
+        counts = summary.statistics.channel_message_counts
+        return {summary.channels[cid].topic: int(n) for cid, n in counts.items()}
+    except Exception:
+        return None
+
+
 def mcap_files(path: Path) -> list[Path]:
     path = Path(path)
     if path.is_file():
         return [path] if path.suffix == ".mcap" else []
-    return sorted(path.glob("*.mcap")) if path.is_dir() else []
+    if not path.is_dir():
+        return []
+    listed = _metadata(path).get("relative_file_paths")
+    if isinstance(listed, list) and listed and all(isinstance(f, str) for f in listed):
+        return [path / f for f in listed if (path / f).suffix == ".mcap" and (path / f).is_file()]
+    return sorted(path.glob("*.mcap"))
 
 
 def raw_messages(path: str | Path, topics: list[str] | None = None) -> BagStream:
@@ -122,12 +192,13 @@ def topics_and_types(path: str | Path) -> dict[str, str]:
     from rosbags.rosbag2 import Reader
 
     path = Path(path)
-    bag_dir = path if path.is_dir() else path.parent
-    try:
-        with Reader(bag_dir) as reader:
-            return {c.topic: c.msgtype for c in reader.connections}
-    except Exception:
-        pass
+    bag_dir = rosbag_dir(path)
+    if bag_dir is not None:
+        try:
+            with Reader(bag_dir) as reader:
+                return {c.topic: c.msgtype for c in reader.connections}
+        except Exception:
+            pass
     from mcap.records import Channel, Schema
     from mcap.stream_reader import StreamReader
 
@@ -152,8 +223,13 @@ def read_messages(path: str | Path, topics: list[str] | None = None):
     from rosbags.typesys import Stores, get_typestore
 
     path = Path(path)
-    bag_dir = path if path.is_dir() else path.parent
-    with AnyReader([bag_dir], default_typestore=get_typestore(Stores.ROS2_KILTED)) as reader:
+    bag_dir = rosbag_dir(path)
+    store = get_typestore(Stores.ROS2_KILTED)
+    if bag_dir is None:  # a lone .mcap file
+        for topic, msgtype, stamp, data in raw_messages(path, topics):
+            yield topic, msgtype, stamp, store.deserialize_cdr(data, msgtype)
+        return
+    with AnyReader([bag_dir], default_typestore=store) as reader:
         conns = [c for c in reader.connections if topics is None or c.topic in topics]
         for conn, stamp, data in reader.messages(connections=conns):
             yield conn.topic, conn.msgtype, stamp, reader.deserialize(data, conn.msgtype)
@@ -199,6 +275,7 @@ def summarize(path: str | Path) -> dict:
         "start_ns": start,
         "topics": topics,
         "events": dict(events),
+        "expected_messages": stream.expected,
         "error": stream.error,
     }
 

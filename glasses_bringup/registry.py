@@ -12,8 +12,8 @@ NODES: dict[str, str] = {
     "microphone": "glasses_bringup.nodes.microphone_node:MicrophoneNode",
     "imu": "glasses_bringup.nodes.imu_node:ImuNode",
     "orientation_filter": "glasses_bringup.nodes.orientation_node:OrientationFilterNode",
-    "touch": "glasses_bringup.nodes.touch_node:TouchNode",
-    "display": "glasses_bringup.nodes.display_node:DisplayNode",
+    "touch_input": "glasses_bringup.nodes.touch_node:TouchNode",
+    "hud_display": "glasses_bringup.nodes.display_node:DisplayNode",
     "speaker": "glasses_bringup.nodes.speaker_node:SpeakerNode",
     "scenario_clock": "glasses_bringup.nodes.scenario_node:ScenarioNode",
     "battery_manager": "glasses_bringup.nodes.battery_manager_node:BatteryManagerNode",
@@ -36,7 +36,13 @@ TOOLS: dict[str, str] = {
 
 
 def console_scripts() -> list[str]:
-    """Entry points for setup.py: one per node (module:main) plus the tools."""
-    scripts = [f"{name} = {target.split(':')[0]}:main" for name, target in NODES.items()]
+    """Entry points for setup.py: one per node plus the tools.
+
+    A node's entry point is ``glasses_bringup.entry:NAME``, which sets the DDS
+    environment (localhost discovery, the stack's Fast DDS profile) before the node
+    module loads rclpy. Names must not shadow system commands (``touch``, ``display``
+    would, once the venv is activated): a test checks /usr/bin and /bin.
+    """
+    scripts = [f"{name} = glasses_bringup.entry:{name}" for name in NODES]
     scripts += [f"{name} = {target}" for name, target in TOOLS.items()]
     return scripts

@@ -31,6 +31,7 @@ class NodeSpec(BaseModel):
     remappings: dict[str, str] = Field(default_factory=dict)
     respawn: bool = False
     respawn_delay_s: float = 1.0
+    no_respawn_reason: str = Field(default="", description="why a node with respawn false is not respawned")
     variants: list[Literal["s1", "g1"]] = Field(default_factory=lambda: ["s1", "g1"])
 
 

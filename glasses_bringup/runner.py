@@ -273,25 +273,31 @@ class ComposedRun(_RunBase):
 
 class IsolatedRun(_RunBase):
     def command(self, p: PlannedNode, params_dir: Path) -> list[str]:
-        module = NODES[p.spec.executable].split(":")[0]
         inline = params_dir / f"{p.spec.name}.yaml"
         inline.write_text(yaml.safe_dump({"/**": {"ros__parameters": p.parameters}}))
         args = ros_args(p) + ["-r", f"__node:={p.spec.name}", "-r", f"__ns:={p.namespace}",
                               "--params-file", str(inline)]
-        return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())", *args]
+        return [sys.executable, "-c", f"import sys; from glasses_bringup.entry import run; sys.exit(run({p.spec.executable!r}))",
+                *args]
 
     def run(self) -> int:
         import rclpy
+
+        from glasses_bringup.supervision import Child, Supervisor, make_node
 
         params_dir = Path(self.context["run_dir"])
         procs: dict[str, subprocess.Popen] = {}
         restarts: dict[str, float] = {}
         by_name = {p.spec.name: p for p in self.planned}
         env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE=os.environ.get("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST"))
+        full_name = {p.spec.name: f"{p.namespace.rstrip('/')}/{p.spec.name}" for p in self.planned}
+        supervisor = Supervisor([Child(full_name[p.spec.name], p.spec.respawn, p.spec.respawn_delay_s,
+                                       p.spec.no_respawn_reason) for p in self.planned])  # fmt: skip
         for p in self.planned:
             procs[p.spec.name] = subprocess.Popen(self.command(p, params_dir), env=env)
+            supervisor.started(full_name[p.spec.name], procs[p.spec.name].pid, time.time())
         rclpy.init(args=[])
-        extra_nodes: list = []
+        extra_nodes: list = [make_node(supervisor)]
         code = 0
 
         def watch() -> None:
@@ -301,16 +307,20 @@ class IsolatedRun(_RunBase):
                 if rc is None:
                     continue
                 spec = by_name[name].spec
-                if spec.respawn and rc != 0:
-                    due = restarts.setdefault(name, time.time() + spec.respawn_delay_s)
-                    if time.time() >= due:
-                        print(f"glasses up: {name} exited with {rc}; respawning", file=sys.stderr, flush=True)
-                        procs[name] = subprocess.Popen(self.command(by_name[name], params_dir), env=env)
+                if name not in restarts:  # just exited: report it once
+                    line = supervisor.exited(full_name[name], rc, time.time(), stopping=self.stop_requested)
+                    print(f"glasses up: {line}", file=sys.stderr, flush=True)
+                    restarts[name] = time.time() + spec.respawn_delay_s
+                    if not spec.respawn:
+                        procs.pop(name)
                         restarts.pop(name)
-                elif rc != 0:
-                    print(f"glasses up: {name} exited with {rc}", file=sys.stderr, flush=True)
-                    procs.pop(name)
-                    code = 1
+                        code = code or (1 if rc != 0 else 0)
+                        continue
+                if time.time() >= restarts[name] and not self.stop_requested:
+                    procs[name] = subprocess.Popen(self.command(by_name[name], params_dir), env=env)
+                    supervisor.started(full_name[name], procs[name].pid, time.time())
+                    print(f"glasses up: {full_name[name]} respawned (pid {procs[name].pid})", file=sys.stderr, flush=True)
+                    restarts.pop(name)
 
         try:
             self.spin(extra_nodes, on_tick=watch)

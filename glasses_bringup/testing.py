@@ -1,8 +1,9 @@
 """Helpers for tests that run real rclpy nodes: a spinning harness and waits with deadlines.
 
-The harness spins a SingleThreadedExecutor on its own thread (EventsExecutor.spin
-would starve the test's thread of the GIL) and lets a test wait for an expected
-output with a deadline instead of sleeping a fixed time.
+The harness spins the executor the rig uses (``make_executor``: the EventsExecutor
+unless GLASSES_EXECUTOR or ``executor`` says otherwise) on its own thread, with
+spin_once so the test's thread keeps the GIL between waits, and lets a test wait
+for an expected output with a deadline instead of sleeping a fixed time.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import time
 from collections.abc import Callable
 
 import rclpy
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
 from glasses_bringup import events as ev
 from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.node_base import start_node
+from glasses_bringup.ros.node_base import make_executor, start_node
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, period: float = 0.02) -> bool:
@@ -33,10 +33,10 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, period: float
 class RosHarness:
     """Owns rclpy init/shutdown, an executor thread, the nodes under test and a probe node."""
 
-    def __init__(self, namespace: str = "/glasses"):
+    def __init__(self, namespace: str = "/glasses", executor: str | None = None):
         self.namespace = namespace
         rclpy.init()
-        self.executor = SingleThreadedExecutor()
+        self.executor = make_executor(executor)
         self.nodes: list[Node] = []
         self.probe = Node("test_probe", namespace=namespace)
         self.executor.add_node(self.probe)
@@ -81,6 +81,8 @@ class RosHarness:
             except Exception:
                 pass
         self.probe.destroy_node()
-        self.executor.shutdown(timeout_sec=1)
+        shutdown = getattr(self.executor, "shutdown", None)
+        if shutdown is not None:
+            shutdown(timeout_sec=1)
         if rclpy.ok():
             rclpy.shutdown()

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeServer:
-    """Serves canned JSON per path; records requests (headers + body)."""
+    """Serves canned JSON per path (reply(path, body) -> (status, doc[, headers])); records requests."""
 
     def __init__(self):
         self.requests = []
@@ -22,9 +22,11 @@ class FakeServer:
                 outer.requests.append({"path": self.path, "method": self.command, "headers": dict(self.headers),
                                        "body": body})  # fmt: skip
                 time.sleep(outer.delay_s)
-                status, doc = outer.reply(self.path, body)
+                status, doc, *headers = outer.reply(self.path, body)  # optionally a dict of extra headers
                 data = json.dumps(doc).encode()
                 self.send_response(status)
+                for name, value in (headers[0] if headers else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -156,6 +156,7 @@ def test_cores_do_not_import_rclpy():
         "glasses_bringup.scenario", "glasses_bringup.rig", "glasses_bringup.interfaces",
         "glasses_bringup.sensors.camera", "glasses_bringup.sensors.microphone", "glasses_bringup.sensors.display",
         "glasses_bringup.bag", "glasses_bringup.launch_support", "glasses_bringup.runner",
+        "glasses_bringup.payment",
     ]
     for pkg in ("glasses_bringup/sensors", "glasses_bringup/power", "glasses_perception/voice",
                 "glasses_perception/vision", "glasses_agent"):

@@ -156,7 +156,9 @@ def test_coprocessor_link_rejects_bad_readings_with_diagnostics(ros):
         neg_cap = GaugeFrame(3, "right", True, 3.95, -0.05, 30.0, -0.28, "PK-2")
         nan_volts = GaugeFrame(4, "right", True, math.nan, -0.05, 30.0, 0.28, "PK-2")
         good_right = GaugeFrame(5, "right", True, 4.05, -0.05, 30.0, 0.28, "PK-2")
-        lines = [good_left, same_pack_right, neg_cap, nan_volts, good_right]
+        huge_current = GaugeFrame(6, "right", True, 4.05, -1000.0, 30.0, 0.28, "PK-2")  # would zero the charge
+        too_hot = GaugeFrame(7, "right", True, 4.05, -0.05, 500.0, 0.28, "PK-2")
+        lines = [good_left, same_pack_right, neg_cap, nan_volts, good_right, huge_current, too_hot]
         # pyserial flushes the input when it opens the port: write once the node has it open
         assert wait_for(lambda: battery.reader is not None, 5)
         os.write(master, b"".join(format_line(f).encode() for f in lines) + b"\x00garbage\n")
@@ -170,6 +172,8 @@ def test_coprocessor_link_rejects_bad_readings_with_diagnostics(ros):
                         "rejected.bad_capacity",
                         "rejected.nan",
                         "rejected.link_no_start",
+                        "rejected.current_out_of_range",
+                        "rejected.temperature_out_of_range",
                     )
                     if st.name.endswith("battery_manager") and all(kv.get(k) == "1" for k in keys):
                         return True

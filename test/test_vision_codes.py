@@ -159,3 +159,38 @@ def test_any_ean13_round_trips_as_a_product(body):
     assert found.kind == "product" and found.gtin == number
     expected = ("UPC_A", number[1:]) if number.startswith("0") else ("EAN_13", number)
     assert (found.symbology, found.text) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=60),
+       st.sampled_from(["000201", "glasspay://pay?", "wxp://", ""]))  # fmt: skip
+def test_a_hostile_qr_beside_a_pay_code_never_hides_it(text, prefix):
+    """Any Unicode payload (a scheme prefix and drawn text) in a QR beside a valid pay code: both are read."""
+    canvas = np.full((420, 860), 255, np.uint8)
+    for i, payload in enumerate([prefix + text, PAY]):
+        code = np.asarray(zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode).to_image(scale=3,
+                                                                                                   add_quiet_zones=True))  # fmt: skip
+        canvas[20 : 20 + code.shape[0], 20 + 430 * i : 20 + 430 * i + code.shape[1]] = code
+    found = {c.text: c for c in CodeReader().decode(cv2.cvtColor(canvas, cv2.COLOR_GRAY2RGB))}
+    assert found[PAY].payment["payee"] == "cafe-lumi"
+    hostile = found.get(prefix + text)
+    if hostile is not None and hostile.kind == "payment":
+        assert (hostile.payment is None) != (hostile.payment_error is None)
+
+
+def test_a_code_that_cannot_be_converted_is_counted_not_fatal(monkeypatch):
+    """Every decoder result is converted on its own: one that raises is counted, the rest are reported."""
+    frame = on_canvas(zxingcpp.BarcodeFormat.QRCode, PAY)
+    real = zxingcpp.read_barcodes(np.ascontiguousarray(frame[:, :, 0]))
+
+    class Broken:
+        valid = True
+
+        @property
+        def format(self):
+            raise RuntimeError("decoder returned garbage")
+
+    monkeypatch.setattr(zxingcpp, "read_barcodes", lambda *a, **k: [Broken(), *real, Broken()])
+    reader = CodeReader()
+    found = reader.decode(frame)
+    assert [c.text for c in found] == [PAY] and reader.convert_errors == 2

@@ -1,11 +1,13 @@
 """Payment payload parsing: the sandbox glasspay URL, EMVCo, WeChat / Alipay, and malformed codes."""
 
 from decimal import Decimal
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from glasses_bringup.payment import clean_text, to_minor
 from glasses_perception.vision.payment import (
     PaymentPayloadError,
     crc16_ccitt,
@@ -119,3 +121,87 @@ def test_arbitrary_text_never_crashes(text):
 def test_valid_amounts_round_trip(amount):
     req = parse_payment(f"glasspay://pay?payee=shop-1&amount={amount}&currency=USD")
     assert req.amount == amount and req.amount > 0
+
+
+# -- fuzz: hostile payloads (Unicode and raw bytes) end in a request, None or a counted reason --------
+
+HOSTILE_CHARS = st.characters(codec="utf-8")  # every code point, including bidi, zero-width, controls, digits
+ASCII_DIGITS = set("0123456789")
+
+
+def check_parsed(payload: str) -> None:
+    try:
+        request = parse_payment(payload)
+    except PaymentPayloadError as exc:  # the only exception the parser may raise
+        assert exc.reason and " " not in exc.reason
+        return
+    if request is None:
+        return
+    assert request.scheme in ("glasspay", "emvco", "wechat", "alipay")
+    if request.amount is not None:
+        assert request.amount > 0 and request.amount.is_finite()
+        if request.currency:
+            assert to_minor(request.amount, request.currency) > 0  # exactly payable, never rounded
+    shown = [request.name, request.city] + ([request.ref] if request.scheme in ("glasspay", "emvco") else [])
+    for text in (t or "" for t in shown):  # wallet tokens stay opaque: those codes are refused with a card
+        assert clean_text(text) == text and len(text) <= 64  # what reaches a card is already clean
+    if request.payee is not None and request.scheme in ("glasspay", "emvco"):
+        assert request.payee.isascii() and request.payee.isprintable() and " " not in request.payee
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(HOSTILE_CHARS, max_size=120), st.sampled_from(["", "glasspay://pay?", "000201", "wxp://",
+                                                              "https://qr.alipay.com/"]))  # fmt: skip
+def test_fuzz_any_unicode_payload(text, prefix):
+    check_parsed(prefix + text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=160))
+def test_fuzz_raw_bytes_as_a_scanner_would_decode_them(data):
+    for text in (data.decode("latin-1"), data.decode("utf-8", "replace"), "000201" + data.decode("latin-1")):
+        check_parsed(text)
+
+
+@st.composite
+def glasspay_urls(draw):
+    """Well-formed glasspay URLs whose fields are drawn from hostile text: names, refs, digits."""
+    fields = {"payee": draw(st.one_of(st.from_regex(r"[a-z0-9\-]{1,12}", fullmatch=True), st.text(HOSTILE_CHARS, max_size=8))),
+              "name": draw(st.text(HOSTILE_CHARS, max_size=60)),
+              "amount": draw(st.one_of(st.decimals(allow_nan=True, allow_infinity=True).map(str),
+                                       st.text(st.characters(categories=["Nd"]) | st.just("."), max_size=8))),
+              "currency": draw(st.sampled_from(["CNY", "JPY", "BHD", "USD", "XAU", "XXX", "cny", "ZZZ", ""]))}  # fmt: skip
+    order = draw(st.permutations(list(fields)))
+    return "glasspay://pay?" + urlencode([(k, fields[k]) for k in order])
+
+
+@settings(max_examples=400, deadline=None)
+@given(glasspay_urls())
+def test_fuzz_glasspay_fields(url):
+    check_parsed(url)
+    try:
+        request = parse_payment(url)
+    except PaymentPayloadError:
+        return
+    amount = parse_qs(urlsplit(url).query, keep_blank_values=True)["amount"][0]
+    assert set(amount) <= ASCII_DIGITS | {"."}  # '１２', '١٢', '①' never pass as amounts
+    assert (request.amount is None) == (amount == "")
+
+
+@st.composite
+def emv_payloads(draw):
+    """EMVCo payloads with a valid CRC and drawn tags: unicode values, repeated tags, odd currencies."""
+    tags = draw(st.lists(st.sampled_from(["00", "01", "26", "52", "53", "54", "58", "59", "60", "62"]), max_size=9))
+    values = {"53": st.sampled_from(["156", "392", "048", "959", "999", "1５6"]),
+              "54": st.one_of(st.from_regex(r"[0-9]{1,4}(\.[0-9]{1,4})?", fullmatch=True),
+                              st.text(HOSTILE_CHARS, max_size=6)),
+              "26": st.sampled_from(["0010com.alipay0108M1234567", "0108M\u202e1234", "01①①"])}  # fmt: skip
+    fields = [(t, draw(values.get(t, st.text(HOSTILE_CHARS, max_size=20)))) for t in tags]
+    body = "".join(f"{t}{len(v):02d}{v}" for t, v in fields if len(v) < 100) + "6304"
+    return "000201" + body + f"{crc16_ccitt(('000201' + body).encode()):04X}"
+
+
+@settings(max_examples=400, deadline=None)
+@given(emv_payloads())
+def test_fuzz_emv_payloads(payload):
+    check_parsed(payload)

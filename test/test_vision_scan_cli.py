@@ -45,3 +45,38 @@ def test_scan_ok_exit_status_and_bad_formats(capsys):
     assert rc == 0 and lines == [{"file": str(FIXTURES / "ean13-1_34.jpg"), "codes": 0,
                                   "latency_ms": lines[0]["latency_ms"]}]
     assert main(["scan", "--formats", "NoSuchFormat", str(FIXTURES / "qrcode-1_13.jpg")]) == 2
+
+
+def png_of_zeros(path: Path, width: int, height: int) -> None:
+    """A valid grey PNG written row by row (a huge image in a small file, never held in memory)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = bytes(width + 1)  # filter byte 0 + zero pixels
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def test_a_huge_image_is_refused_from_its_header_before_decoding(tmp_path, capsys):
+    bomb = tmp_path / "bomb.png"  # 30000 x 30000 promised by a file of a few hundred bytes
+    png_of_zeros(bomb, 30000, 1)
+    data = bytearray(bomb.read_bytes())
+    data[16:24] = (30000).to_bytes(4, "big") * 2
+    import struct
+    import zlib
+
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    bomb.write_bytes(bytes(data))
+    big = tmp_path / "big.png"  # a real 2000 x 2000 image, over a 1 MP cap
+    png_of_zeros(big, 2000, 2000)
+    rc, lines = run_scan(capsys, bomb, big, "--max-pixels", 1_000_000)
+    assert rc == 1
+    assert "too large" in lines[0]["error"]
+    assert "too large" in lines[1]["error"] and "2000x2000" in lines[1]["error"]
+    rc, lines = run_scan(capsys, big)  # under the default cap it is scanned
+    assert rc == 0 and lines[0]["codes"] == 0

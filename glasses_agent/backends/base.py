@@ -4,10 +4,16 @@ Skills talk only to these interfaces; ``SqliteSandbox`` (embedded, seeded with t
 demo data) is the default and ``HttpBackend`` speaks the same calls to real
 services. Money is ``Decimal`` at the interface and integer minor units at rest.
 
-Spending is two-phase so a crash can never charge twice or lose a confirmed
-payment: ``begin`` writes a *pending* row under an idempotency key (write-ahead),
-``commit`` performs the charge and marks it done in one transaction, and
-``recover`` finishes pending rows after a restart. Calling ``begin`` or ``commit``
+Amounts are exact: ``glasses_bringup.payment`` turns them into integer minor units of
+their currency (ISO 4217 decimals) and refuses what cannot be paid exactly.
+
+Spending is a journal with idempotent steps, so a crash at any point can neither
+charge twice nor lose a confirmed payment, and never leaves money taken for nothing:
+``begin`` checks the limits and writes a *pending* row under an idempotency key in one
+transaction (write-ahead); ``commit`` charges and marks it done in one transaction
+(``charged_now`` true for exactly one caller); food and rides are then placed under the
+same key (idempotent), and ``unfulfilled`` lists charges whose order or ride is not
+there, so recovery on start places or refunds them. Calling ``begin`` or ``commit``
 again with the same key returns the existing record and charges nothing.
 """
 
@@ -15,10 +21,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Protocol
 
-MINOR = Decimal("0.01")
+from glasses_bringup.payment import format_money, to_minor
+
+TRANSIENT = frozenset({"database_busy", "database_error", "service_unreachable"})  # retry later, keep the row
 
 
 class BackendError(RuntimeError):
@@ -29,18 +37,31 @@ class BackendError(RuntimeError):
         self.reason = reason
         self.detail = detail
 
+    @property
+    def transient(self) -> bool:
+        """The request may succeed later (locked database, service down): nothing was decided."""
+        return self.reason in TRANSIENT
 
-def to_minor(amount: Decimal) -> int:
-    return int((Decimal(amount) / MINOR).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+@dataclass(frozen=True)
+class Limits:
+    per_payment: Decimal = Decimal("500")
+    daily: Decimal = Decimal("2000")
 
 
-def from_minor(minor: int) -> Decimal:
-    return (Decimal(minor) * MINOR).quantize(MINOR)
+class LimitError(BackendError):
+    """A spending limit would be exceeded; ``which`` is per_payment or daily."""
+
+    def __init__(self, which: str, limit: Decimal, currency: str):
+        super().__init__("over_limit", f"{which} limit {limit} {currency}")
+        self.which = which
+        self.limit = limit
+        self.currency = currency
 
 
 def money(amount: Decimal, currency: str) -> str:
-    """Display form of an amount: "12.50 CNY"."""
-    return f"{Decimal(amount).quantize(MINOR)} {currency}"
+    """Display form of an exact amount: "12.50 CNY", "500 JPY" (MoneyError if not exact)."""
+    return format_money(to_minor(amount, currency, positive=False), currency)
 
 
 def idempotency_key(kind: str, *parts: Any) -> str:
@@ -77,6 +98,7 @@ class Payment:
     created_at: float
     completed_at: float | None = None
     details: dict = field(default_factory=dict)
+    charged_now: bool = False  # true only in the answer to the commit call that moved the money
 
 
 @dataclass(frozen=True)
@@ -139,8 +161,9 @@ class Catalog(Protocol):
 
 class Payments(Protocol):
     def begin(self, key: str, kind: str, payee: str, payee_name: str, amount: Decimal, currency: str,
-              ref: str = "", details: dict | None = None) -> Payment: ...  # fmt: skip
+              ref: str = "", details: dict | None = None, limits: Limits | None = None) -> Payment: ...  # fmt: skip
     def commit(self, key: str) -> Payment: ...
+    def unfulfilled(self) -> list[Payment]: ...
     def abort(self, key: str) -> Payment | None: ...
     def refund(self, key: str) -> Payment: ...
     def get(self, key: str) -> Payment | None: ...

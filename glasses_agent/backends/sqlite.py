@@ -23,6 +23,8 @@ from rapidfuzz import fuzz, process
 
 from glasses_agent.backends.base import (
     BackendError,
+    LimitError,
+    Limits,
     MenuItem,
     Offer,
     Order,
@@ -31,9 +33,8 @@ from glasses_agent.backends.base import (
     Restaurant,
     Ride,
     RideQuote,
-    from_minor,
-    to_minor,
 )
+from glasses_bringup.payment import MoneyError, from_minor, round_minor, to_minor
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS products (product_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_zh TEXT NOT NULL DEFAULT '',
@@ -119,7 +120,7 @@ class SqliteSandbox:
     """Catalog, payments, food and rides in one SQLite file (``:memory:`` for scratch use)."""
 
     def __init__(self, path: str | Path, clock: Callable[[], float] = time.time, speed: float = 1.0,
-                 default_pickup: str = "current location"):  # fmt: skip
+                 default_pickup: str = "current location", busy_timeout_s: float = 1.0):  # fmt: skip
         if str(path) != ":memory:":
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self.path = str(Path(path).expanduser()) if str(path) != ":memory:" else ":memory:"
@@ -127,7 +128,8 @@ class SqliteSandbox:
         self.speed = speed
         self.default_pickup = default_pickup
         self._lock = threading.RLock()  # one connection, used from executor callbacks
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # busy_timeout_s: how long a write waits for another process's lock before the card says "busy"
+        self.db = sqlite3.connect(self.path, timeout=busy_timeout_s, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         if self.path != ":memory:":
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -144,6 +146,9 @@ class SqliteSandbox:
     def _tx(self):
         return _Tx(self)
 
+    def _reading(self):
+        return _Reading(self)
+
     def _seed(self) -> None:
         with self._tx() as db:
             if db.execute("SELECT COUNT(*) FROM products").fetchone()[0]:
@@ -151,13 +156,13 @@ class SqliteSandbox:
             db.executemany("INSERT INTO products VALUES (?,?,?,?)", [(p, n, z, e) for p, n, z, e in PRODUCTS])
             db.executemany(
                 "INSERT INTO offers VALUES (?,?,?,?)",
-                [(p, m, to_minor(Decimal(c)), "CNY") for p, offers in OFFERS.items() for m, c in offers],
+                [(p, m, to_minor(c, "CNY"), "CNY") for p, offers in OFFERS.items() for m, c in offers],
             )
-            db.executemany("INSERT INTO wallet VALUES (?,?)", [(c, to_minor(Decimal(a))) for c, a in WALLET])
+            db.executemany("INSERT INTO wallet VALUES (?,?)", [(c, to_minor(a, c)) for c, a in WALLET])
             db.executemany("INSERT INTO restaurants VALUES (?,?,?,?,?)", RESTAURANTS)
             db.executemany(
                 "INSERT INTO menu VALUES (?,?,?,?,?,?,?)",
-                [(r, i, n, z, s, to_minor(Decimal(c)), "CNY") for r, i, n, z, s, c in MENU],
+                [(r, i, n, z, s, to_minor(c, "CNY"), "CNY") for r, i, n, z, s, c in MENU],
             )
             db.executemany("INSERT INTO places VALUES (?,?,?)", PLACES)
 
@@ -168,19 +173,19 @@ class SqliteSandbox:
         return Product(row["product_id"], row["name"], row["ean"] or "", row["name_zh"])
 
     def product_by_ean(self, ean: str) -> Product | None:
-        with self._lock:
-            row = self.db.execute("SELECT * FROM products WHERE ean = ?", (ean.strip(),)).fetchone()
+        with self._reading() as db:
+            row = db.execute("SELECT * FROM products WHERE ean = ?", (ean.strip(),)).fetchone()
         return self._product(row) if row else None
 
     def product_by_id(self, product_id: str) -> Product | None:
-        with self._lock:
-            row = self.db.execute("SELECT * FROM products WHERE product_id = ?", (product_id,)).fetchone()
+        with self._reading() as db:
+            row = db.execute("SELECT * FROM products WHERE product_id = ?", (product_id,)).fetchone()
         return self._product(row) if row else None
 
     def product_by_name(self, query: str) -> Product | None:
         """Best fuzzy match of an English or Chinese product name (score >= 70)."""
-        with self._lock:
-            rows = self.db.execute("SELECT * FROM products").fetchall()
+        with self._reading() as db:
+            rows = db.execute("SELECT * FROM products").fetchall()
         choices = {}
         for row in rows:
             choices[(row["product_id"], "en")] = row["name"].lower()
@@ -191,43 +196,71 @@ class SqliteSandbox:
         return self.product_by_id(best[2][0])
 
     def offers(self, product_id: str) -> list[Offer]:
-        with self._lock:
-            rows = self.db.execute(
+        with self._reading() as db:
+            rows = db.execute(
                 "SELECT * FROM offers WHERE product_id = ? ORDER BY price_minor, merchant", (product_id,)
             ).fetchall()
-        return [Offer(r["merchant"], from_minor(r["price_minor"]), r["currency"]) for r in rows]
+        return [Offer(r["merchant"], from_minor(r["price_minor"], r["currency"]), r["currency"]) for r in rows]
 
     # -- payments ----------------------------------------------------------------------
 
     @staticmethod
-    def _payment(row) -> Payment:
+    def _payment(row, charged_now: bool = False) -> Payment:
         return Payment(
             key=row["key"], kind=row["kind"], payee=row["payee"], payee_name=row["payee_name"],
-            amount=from_minor(row["amount_minor"]), currency=row["currency"], ref=row["ref"], status=row["status"],
-            created_at=row["created_at"], completed_at=row["completed_at"], details=json.loads(row["details"]),
+            amount=from_minor(row["amount_minor"], row["currency"]), currency=row["currency"], ref=row["ref"],
+            status=row["status"], created_at=row["created_at"], completed_at=row["completed_at"],
+            details=json.loads(row["details"]), charged_now=charged_now,
         )  # fmt: skip
 
+    @staticmethod
+    def _minor(amount, currency: str) -> int:
+        try:
+            return to_minor(amount, currency)
+        except MoneyError as exc:
+            raise BackendError(exc.reason, exc.detail) from None
+
     def get(self, key: str) -> Payment | None:
-        with self._lock:
-            row = self.db.execute("SELECT * FROM payments WHERE key = ?", (key,)).fetchone()
+        with self._reading() as db:
+            row = db.execute("SELECT * FROM payments WHERE key = ?", (key,)).fetchone()
         return self._payment(row) if row else None
 
-    def begin(self, key, kind, payee, payee_name, amount, currency, ref="", details=None) -> Payment:
-        """Write-ahead pending row; an existing key returns its record unchanged."""
-        minor = to_minor(Decimal(amount))
-        if minor <= 0:
-            raise BackendError("bad_amount", f"{amount}")
+    def begin(self, key, kind, payee, payee_name, amount, currency, ref="", details=None, limits=None) -> Payment:
+        """Write-ahead pending row, after the limits are checked in the same transaction (so two
+        connections cannot both pass a daily limit); an existing key returns its record unchanged."""
+        minor = self._minor(amount, currency)
         now = self.clock()
         with self._tx() as db:
+            row = db.execute("SELECT * FROM payments WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return self._payment(row)
+            if limits is not None:
+                self._check_limits(db, minor, currency, limits, now)
             db.execute(
-                "INSERT OR IGNORE INTO payments (key, kind, payee, payee_name, amount_minor, currency, ref, status,"
+                "INSERT INTO payments (key, kind, payee, payee_name, amount_minor, currency, ref, status,"
                 " created_at, day, details) VALUES (?,?,?,?,?,?,?,'pending',?,?,?)",
                 (key, kind, payee, payee_name, minor, currency, ref, now, _day(now), json.dumps(details or {})),
             )
-        return self.get(key)
+            row = db.execute("SELECT * FROM payments WHERE key = ?", (key,)).fetchone()
+        return self._payment(row)
+
+    def _check_limits(self, db, minor: int, currency: str, limits: Limits, now: float) -> None:
+        amount = from_minor(minor, currency)
+        if amount > limits.per_payment:
+            raise LimitError("per_payment", limits.per_payment, currency)
+        spent = db.execute(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM payments WHERE day = ? AND currency = ?"
+            " AND status IN ('pending', 'done')",
+            (_day(now), currency),
+        ).fetchone()[0]
+        if from_minor(spent, currency) + amount > limits.daily:
+            raise LimitError("daily", limits.daily, currency)
 
     def commit(self, key: str) -> Payment:
-        """Charge the wallet and mark the row done, atomically; done rows are returned as they are."""
+        """Charge the wallet and mark the row done, atomically; done rows are returned as they are.
+
+        ``charged_now`` is true only for the call that moved the money (BEGIN IMMEDIATE makes a
+        second connection wait and then see the row done)."""
         with self._tx() as db:
             row = db.execute("SELECT * FROM payments WHERE key = ?", (key,)).fetchone()
             if row is None:
@@ -247,7 +280,8 @@ class SqliteSandbox:
                 "UPDATE payments SET status = 'done', completed_at = ? WHERE key = ? AND status = 'pending'",
                 (self.clock(), key),
             )
-        return self.get(key)
+            row = db.execute("SELECT * FROM payments WHERE key = ?", (key,)).fetchone()
+        return self._payment(row, charged_now=True)
 
     def abort(self, key: str) -> Payment | None:
         with self._tx() as db:
@@ -269,44 +303,56 @@ class SqliteSandbox:
         return self.get(key)
 
     def pending(self) -> list[Payment]:
-        with self._lock:
-            rows = self.db.execute("SELECT * FROM payments WHERE status = 'pending' ORDER BY created_at").fetchall()
+        with self._reading() as db:
+            rows = db.execute("SELECT * FROM payments WHERE status = 'pending' ORDER BY created_at").fetchall()
+        return [self._payment(r) for r in rows]
+
+    def unfulfilled(self) -> list[Payment]:
+        """Done food and ride payments without a live order or ride: never placed (a crash in between),
+        or cancelled before their refund went through."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT * FROM payments p WHERE status = 'done' AND ("
+                " (kind = 'food' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.key = p.key AND o.status != 'cancelled'))"
+                " OR (kind = 'ride' AND NOT EXISTS (SELECT 1 FROM rides r WHERE r.key = p.key"
+                " AND r.status != 'cancelled'))) ORDER BY created_at"
+            ).fetchall()
         return [self._payment(r) for r in rows]
 
     def ledger(self) -> list[Payment]:
-        with self._lock:
-            rows = self.db.execute("SELECT * FROM payments ORDER BY created_at").fetchall()
+        with self._reading() as db:
+            rows = db.execute("SELECT * FROM payments ORDER BY created_at").fetchall()
         return [self._payment(r) for r in rows]
 
     def spent_today(self, currency: str, now: float | None = None) -> Decimal:
         day = _day(self.clock() if now is None else now)
-        with self._lock:
-            total = self.db.execute(
+        with self._reading() as db:
+            total = db.execute(
                 "SELECT COALESCE(SUM(amount_minor), 0) FROM payments WHERE day = ? AND currency = ?"
                 " AND status IN ('pending', 'done')",
                 (day, currency),
             ).fetchone()[0]
-        return from_minor(total)
+        return from_minor(total, currency)
 
     def balance(self, currency: str) -> Decimal:
-        with self._lock:
-            row = self.db.execute("SELECT balance_minor FROM wallet WHERE currency = ?", (currency,)).fetchone()
-        return from_minor(row[0]) if row else Decimal("0.00")
+        with self._reading() as db:
+            row = db.execute("SELECT balance_minor FROM wallet WHERE currency = ?", (currency,)).fetchone()
+        return from_minor(row[0] if row else 0, currency)
 
     # -- food --------------------------------------------------------------------------
 
     def restaurants(self) -> list[Restaurant]:
-        with self._lock:
-            rows = self.db.execute("SELECT * FROM restaurants ORDER BY usual DESC, name").fetchall()
+        with self._reading() as db:
+            rows = db.execute("SELECT * FROM restaurants ORDER BY usual DESC, name").fetchall()
         return [Restaurant(r["restaurant_id"], r["name"], r["name_zh"], bool(r["usual"]), r["delivery_min"]) for r in rows]
 
     def menu(self, restaurant_id: str) -> list[MenuItem]:
-        with self._lock:
-            rows = self.db.execute(
+        with self._reading() as db:
+            rows = db.execute(
                 "SELECT * FROM menu WHERE restaurant_id = ? ORDER BY item_id, price_minor", (restaurant_id,)
             ).fetchall()
         return [
-            MenuItem(r["item_id"], r["name"], r["name_zh"], r["size"], from_minor(r["price_minor"]), r["currency"])
+            MenuItem(r["item_id"], r["name"], r["name_zh"], r["size"], from_minor(r["price_minor"], r["currency"]), r["currency"])
             for r in rows
         ]
 
@@ -314,7 +360,7 @@ class SqliteSandbox:
         with self._tx() as db:
             db.execute(
                 "INSERT OR IGNORE INTO orders VALUES (?,?,?,?,?,?,'placed',?)",
-                ("o-" + uuid.uuid4().hex[:10], key, restaurant_id, json.dumps(items), to_minor(total), currency,
+                ("o-" + uuid.uuid4().hex[:10], key, restaurant_id, json.dumps(items), self._minor(total, currency), currency,
                  self.clock()),
             )  # fmt: skip
             row = db.execute("SELECT * FROM orders WHERE key = ?", (key,)).fetchone()
@@ -323,11 +369,11 @@ class SqliteSandbox:
     @staticmethod
     def _order(row) -> Order:
         return Order(row["order_id"], row["key"], row["restaurant_id"], json.loads(row["items"]),
-                     from_minor(row["total_minor"]), row["currency"], row["status"], row["placed_at"])  # fmt: skip
+                     from_minor(row["total_minor"], row["currency"]), row["currency"], row["status"], row["placed_at"])  # fmt: skip
 
     def order_status(self, order_id: str, now: float | None = None) -> str:
-        with self._lock:
-            row = self.db.execute(
+        with self._reading() as db:
+            row = db.execute(
                 "SELECT o.status, o.placed_at, r.delivery_min FROM orders o JOIN restaurants r USING (restaurant_id)"
                 " WHERE order_id = ?",
                 (order_id,),
@@ -351,8 +397,8 @@ class SqliteSandbox:
         return status
 
     def order(self, order_id: str) -> Order | None:
-        with self._lock:
-            row = self.db.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+        with self._reading() as db:
+            row = db.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
         return self._order(row) if row else None
 
     # -- reminders ---------------------------------------------------------------------
@@ -372,8 +418,8 @@ class SqliteSandbox:
 
     def place(self, name: str) -> tuple[str, float] | None:
         """(canonical name, distance km) of a known place, English or Chinese, fuzzy."""
-        with self._lock:
-            rows = self.db.execute("SELECT * FROM places").fetchall()
+        with self._reading() as db:
+            rows = db.execute("SELECT * FROM places").fetchall()
         choices = {}
         for r in rows:
             choices[(r["name"], "en")] = r["name"]
@@ -390,7 +436,7 @@ class SqliteSandbox:
             raise BackendError("unknown_place", destination)
         name, km = found
         base, per_km = RIDE_CLASSES.get(ride_class, RIDE_CLASSES["standard"])
-        fare = (base + per_km * Decimal(str(km))).quantize(Decimal("0.01"))
+        fare = from_minor(round_minor(base + per_km * Decimal(str(km)), "CNY"), "CNY")  # rounded once, half up
         trip_min = max(3, int(round(km * 1.6)))  # city average, about 37 km/h
         eta = 4 if ride_class == "standard" else 7
         return RideQuote(pickup or self.default_pickup, name, ride_class, fare, "CNY", eta, trip_min)
@@ -400,20 +446,20 @@ class SqliteSandbox:
             db.execute(
                 "INSERT OR IGNORE INTO rides VALUES (?,?,?,?,?,?,?,?,?,'booked',?)",
                 ("t-" + uuid.uuid4().hex[:10], key, quote.pickup, quote.destination, quote.ride_class,
-                 to_minor(quote.fare), quote.currency, quote.pickup_eta_min, quote.trip_min, self.clock()),
+                 self._minor(quote.fare, quote.currency), quote.currency, quote.pickup_eta_min, quote.trip_min, self.clock()),
             )  # fmt: skip
             row = db.execute("SELECT * FROM rides WHERE key = ?", (key,)).fetchone()
         return self._ride(row)
 
     @staticmethod
     def _ride(row) -> Ride:
-        q = RideQuote(row["pickup"], row["destination"], row["ride_class"], from_minor(row["fare_minor"]),
+        q = RideQuote(row["pickup"], row["destination"], row["ride_class"], from_minor(row["fare_minor"], row["currency"]),
                       row["currency"], row["pickup_eta_min"], row["trip_min"])  # fmt: skip
         return Ride(row["ride_id"], row["key"], q, row["status"], row["booked_at"])
 
     def ride_status(self, ride_id: str, now: float | None = None) -> str:
-        with self._lock:
-            row = self.db.execute("SELECT * FROM rides WHERE ride_id = ?", (ride_id,)).fetchone()
+        with self._reading() as db:
+            row = db.execute("SELECT * FROM rides WHERE ride_id = ?", (ride_id,)).fetchone()
         if row is None:
             raise BackendError("unknown_ride", ride_id)
         if row["status"] == "cancelled":
@@ -436,24 +482,68 @@ class SqliteSandbox:
         return status
 
     def ride(self, ride_id: str) -> Ride | None:
-        with self._lock:
-            row = self.db.execute("SELECT * FROM rides WHERE ride_id = ?", (ride_id,)).fetchone()
+        with self._reading() as db:
+            row = db.execute("SELECT * FROM rides WHERE ride_id = ?", (ride_id,)).fetchone()
         return self._ride(row) if row else None
 
 
+def _db_error(exc: sqlite3.Error) -> BackendError:
+    """A locked or failing database as a countable back-end error (the caller shows a card)."""
+    text = str(exc).lower()
+    busy = isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+    return BackendError("database_busy" if busy else "database_error", f"{type(exc).__name__}: {exc}"[:120])
+
+
 class _Tx:
-    """BEGIN IMMEDIATE ... COMMIT under the sandbox lock; rollback on any exception."""
+    """BEGIN IMMEDIATE ... COMMIT under the sandbox lock; rollback on any exception.
+
+    The lock is released however the transaction ends, also when BEGIN itself fails
+    (a database write-locked by another process), and SQLite errors leave as
+    BackendError("database_busy" / "database_error")."""
 
     def __init__(self, sandbox: SqliteSandbox):
         self.sandbox = sandbox
 
     def __enter__(self) -> sqlite3.Connection:
         self.sandbox._lock.acquire()
-        self.sandbox.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.sandbox.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self.sandbox._lock.release()
+            raise _db_error(exc) from None
+        except BaseException:
+            self.sandbox._lock.release()
+            raise
         return self.sandbox.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            self.sandbox.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            try:
+                self.sandbox.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            except sqlite3.Error as failed:
+                if exc_type is None:  # COMMIT failed: nothing was written
+                    try:
+                        self.sandbox.db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                    raise _db_error(failed) from None
         finally:
             self.sandbox._lock.release()
+        if exc_type is not None and issubclass(exc_type, sqlite3.Error):
+            raise _db_error(exc) from None
+
+
+class _Reading:
+    """A read under the sandbox lock; SQLite errors leave as BackendError."""
+
+    def __init__(self, sandbox: SqliteSandbox):
+        self.sandbox = sandbox
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.sandbox._lock.acquire()
+        return self.sandbox.db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.sandbox._lock.release()
+        if exc_type is not None and issubclass(exc_type, sqlite3.Error):
+            raise _db_error(exc) from None

@@ -78,7 +78,12 @@ class AgentNode(GlassesNode):
             default_currency=self.declare("default_currency", "CNY", "Currency when neither code nor wearer says."),
             default_lang=self.declare("default_lang", "en", "Language of replies before anything was said.",
                                       choices=("en", "zh")),  # fmt: skip
+            recovery_max_age_s=self.declare("recovery_max_age_s", 900.0, "A payment a crash left half done is "
+                                            "finished at start when younger than this (s), else undone.",
+                                            min=0.0, max=86400.0),  # fmt: skip
         )
+        self.recovery_retry_s = self.declare("recovery_retry_s", 30.0, "Retry period of a start-up recovery that "
+                                             "found the database busy or a service down (s).", min=1.0, max=3600.0)  # fmt: skip
         tick_s = self.declare("tick_period_s", 0.5, "Period of time-out and status checks (s).", min=0.05, max=10.0)
         notes_db = self.declare("notes_db_path", "", "Meeting notes SQLite file; empty = "
                                 "~/.local/share/glasses_stack/notes.sqlite.")  # fmt: skip
@@ -106,10 +111,11 @@ class AgentNode(GlassesNode):
 
             self.llm = LlmIntentParser(llm_url, llm_model, llm_key_env, llm_timeout)
             # The endpoint is asked on a worker thread, so nods, taps and time-outs are handled
-            # while it thinks; answers come back in order through a guard condition.
+            # while it thinks; answers come back in order as executor tasks (every executor,
+            # the EventsExecutor included, takes a task from another thread; it has no guard
+            # conditions), and the tick drains anything left should no executor be attached.
             self._llm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_llm")
             self._parsed: queue.SimpleQueue = queue.SimpleQueue()
-            self._parsed_ready = self.create_guard_condition(self._on_parsed)
         try:
             self.notes = NotesStore(notes_db or None)
         except NotesError as exc:
@@ -132,11 +138,9 @@ class AgentNode(GlassesNode):
         self.dialogue = DialogueManager(self.backend_services, config, intents.parse, meeting=self.meeting)
         self.on_change("teleprompter_script", self._load_script)
         # Endpoint calls of the meeting skills (summary, translation, vision) run here, off the executor;
-        # a timer hands their results back (the EventsExecutor has no guard conditions).
+        # their results come back as executor tasks, like the LLM parser's (the tick drains leftovers).
         self._slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_meeting")
         self._slow_done: queue.SimpleQueue = queue.SimpleQueue()
-        if llm_url or vision_url:
-            self.create_timer(0.02, self._on_slow_done)
         self._capture_lang: str | None = None
         self.health.set("backend", backend)
         self.health.set("intent_backend", intent_backend)
@@ -161,13 +165,24 @@ class AgentNode(GlassesNode):
         self.event_subscription("perception/text", ev.Text, self.on_text)
         self.timer = self.create_timer(tick_s, self.on_tick)
         self._metrics_sent: dict | None = None
-        try:
-            self.publish(self.dialogue.recover(self.now_s()))
-        except Exception as exc:  # services down at start: pending rows stay and are retried next start
-            self.health.error(f"recovery of pending payments failed: {exc}")
-            self.get_logger().error(f"recovery of pending payments failed: {exc!r}")
+        self._recovery_due = 0.0  # monotonic time of the next recovery attempt; None once settled
+        self.recover()
         self.publish_metrics(self.now_s(), force=True)
         self.publish_listen_mode(self.now_s(), force=True)
+
+    def recover(self) -> None:
+        """Finish or undo the money tasks a crash left half done; retried while the back-end cannot answer."""
+        try:
+            steps = self.dialogue.recover(self.now_s())
+        except Exception as exc:  # services down at start: the rows stay and recovery is retried
+            self.health.error(f"recovery of half-done payments failed: {exc}")
+            self.get_logger().error(f"recovery of half-done payments failed: {exc!r}", throttle_duration_sec=30.0)
+            self._recovery_due = time.monotonic() + self.recovery_retry_s
+            return
+        self.publish(steps)
+        deferred = sum(1 for st in steps for _, status, _ in st.actions if status == "recovery_deferred")
+        self.health.set("recovery_deferred", deferred)
+        self._recovery_due = time.monotonic() + self.recovery_retry_s if deferred else None
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -182,16 +197,21 @@ class AgentNode(GlassesNode):
             future = self._llm_worker.submit(self.llm, msg.text, msg.lang or None)
             future.add_done_callback(lambda f, m=msg, t=started: self._llm_done(f, m, t))
             return
-        self.publish(self._dispatch(intents.parse(msg.text, msg.lang or None), msg))
+        self.publish(self._dispatch(self.dialogue.parser(msg.text, msg.lang or None), msg))
         self.health.set("last_turn_ms", f"{(time.perf_counter() - started) * 1000:.2f}")
 
     def _llm_done(self, future: Future, msg: ev.Transcript, started: float) -> None:
         self._parsed.put((future, msg, started))
-        self._parsed_ready.trigger()
+        executor = self.executor
+        if executor is not None:
+            executor.create_task(self._on_parsed)
 
     def _on_parsed(self) -> None:
-        while not self._parsed.empty():
-            future, msg, started = self._parsed.get()
+        while True:
+            try:
+                future, msg, started = self._parsed.get_nowait()
+            except queue.Empty:
+                return
             try:
                 result = future.result()
             except Exception as exc:  # the client falls back by itself; this is a bug guard
@@ -238,11 +258,20 @@ class AgentNode(GlassesNode):
     def _submit_slow(self, job) -> None:
         """Run ``job`` (endpoint calls only) on the worker; the callable it returns runs on the executor."""
         future = self._slow.submit(job)
-        future.add_done_callback(self._slow_done.put)
+        future.add_done_callback(self._slow_finished)
+
+    def _slow_finished(self, future: Future) -> None:
+        self._slow_done.put(future)
+        executor = self.executor
+        if executor is not None:
+            executor.create_task(self._on_slow_done)
 
     def _on_slow_done(self) -> None:
-        while not self._slow_done.empty():
-            future = self._slow_done.get()
+        while True:
+            try:
+                future = self._slow_done.get_nowait()
+            except queue.Empty:
+                return
             try:
                 self.publish(future.result()())
             except Exception as exc:  # the skills fall back by themselves; this guards against bugs
@@ -326,6 +355,11 @@ class AgentNode(GlassesNode):
         return [step]
 
     def on_tick(self) -> None:
+        if self.llm is not None:
+            self._on_parsed()
+        self._on_slow_done()
+        if self._recovery_due is not None and time.monotonic() >= self._recovery_due:
+            self.recover()
         try:
             self.publish(self.dialogue.tick(self.now_s()))
         except Exception as exc:  # a back-end hiccup must not stop time-outs from firing next tick

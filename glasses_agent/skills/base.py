@@ -30,3 +30,4 @@ class Outcome:
     failed: bool = False  # a task was refused or failed
     awaiting: str | None = None  # "code", "product", "amount": the next input completes this turn
     track: tuple[str, str, dict] | None = None  # ("order"|"ride", id, info): status updates follow
+    retry: bool = False  # nothing was decided (database busy, service down): the confirmation stays open

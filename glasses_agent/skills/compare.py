@@ -59,7 +59,7 @@ class CompareSkill:
         except LimitError as exc:
             return over_limit(exc, shown, lang, "buy")
         details = {"product_id": product.product_id, "merchant": best.merchant, "quantity": quantity,
-                   "amount": format(amount, "f"), "currency": best.currency}  # fmt: skip
+                   "amount": format(amount, "f"), "currency": best.currency, "lang": lang}  # fmt: skip
 
         def execute() -> Outcome:
             try:
@@ -68,7 +68,7 @@ class CompareSkill:
             except LimitError as exc:
                 return over_limit(exc, shown, lang, "buy")
             except BackendError as exc:
-                return payment_failed(exc, lang, "buy")
+                return payment_failed(exc, lang, "buy", key=key)
             if not charged:
                 return Outcome(actions=[("buy", "duplicate", {"key": key})])
             return Outcome(

@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 from glasses_agent import cards
 from glasses_agent.backends.base import BackendError, MenuItem, Restaurant, Services, idempotency_key, money
 from glasses_agent.skills.base import Outcome, Proposal
-from glasses_agent.skills.pay import LimitError, Limits, check_limits, over_limit, payment_failed, spend
+from glasses_agent.skills.pay import LimitError, Limits, check_limits, not_placed, over_limit, payment_failed, spend
 
 DELIVERY_FEE = Decimal("5.00")
 SIZE_ORDER = ("small", "regular", "medium", "large")
@@ -82,17 +82,21 @@ class FoodSkill:
         except LimitError as exc:
             return over_limit(exc, shown, lang, "order_food")
         details = {"restaurant_id": restaurant.restaurant_id, "items": items, "amount": format(amount, "f"),
-                   "currency": dish.currency, "delivery_fee": format(DELIVERY_FEE, "f")}  # fmt: skip
+                   "currency": dish.currency, "delivery_fee": format(DELIVERY_FEE, "f"), "lang": lang,
+                   "dish": dish_name, "restaurant": rest_name}  # fmt: skip
 
         def execute() -> Outcome:
             try:
                 spend(self.services, self.limits, key, "food", restaurant.restaurant_id, restaurant.name, amount,
                       dish.currency, "", details)  # fmt: skip
-                order = self.fulfil(key, details)
             except LimitError as exc:
                 return over_limit(exc, shown, lang, "order_food")
             except BackendError as exc:
-                return payment_failed(exc, lang, "order_food")
+                return payment_failed(exc, lang, "order_food", key=key)
+            try:  # charged: the order is placed under the same key; recovery finishes it after a crash here
+                order = self.fulfil(key, details)
+            except BackendError as exc:
+                return not_placed(self.services, exc, key, shown, lang, "order_food")
             info = {"dish": dish_name, "restaurant": rest_name, "key": key}
             return Outcome(
                 replies=[cards.reply("food_status", lang, status=cards.word("confirmed", lang), **info)],

@@ -8,7 +8,16 @@ from decimal import Decimal
 from glasses_agent import cards
 from glasses_agent.backends.base import BackendError, RideQuote, Services, idempotency_key, money
 from glasses_agent.skills.base import Outcome, Proposal
-from glasses_agent.skills.pay import LimitError, Limits, check_limits, over_limit, payment_failed, spend
+from glasses_agent.skills.pay import (
+    LimitError,
+    Limits,
+    check_limits,
+    not_placed,
+    over_limit,
+    payment_failed,
+    refund_now,
+    spend,
+)
 
 
 class TaxiSkill:
@@ -34,16 +43,20 @@ class TaxiSkill:
             return over_limit(exc, shown, lang, "hail_taxi")
         details = {"pickup": quote.pickup, "destination": quote.destination, "ride_class": quote.ride_class,
                    "amount": format(quote.fare, "f"), "currency": quote.currency,
-                   "pickup_eta_min": quote.pickup_eta_min, "trip_min": quote.trip_min}  # fmt: skip
+                   "pickup_eta_min": quote.pickup_eta_min, "trip_min": quote.trip_min, "lang": lang,
+                   "destination_said": destination}  # fmt: skip
 
         def execute() -> Outcome:
             try:
                 spend(self.services, self.limits, key, "ride", "taxi", "Taxi", quote.fare, quote.currency, "", details)
-                ride = self.fulfil(key, details)
             except LimitError as exc:
                 return over_limit(exc, shown, lang, "hail_taxi")
             except BackendError as exc:
-                return payment_failed(exc, lang, "hail_taxi")
+                return payment_failed(exc, lang, "hail_taxi", key=key)
+            try:  # charged: the ride is booked under the same key; recovery finishes it after a crash here
+                ride = self.fulfil(key, details)
+            except BackendError as exc:
+                return not_placed(self.services, exc, key, shown, lang, "hail_taxi")
             info = {"destination": destination, "key": key}
             return Outcome(
                 replies=[cards.reply("ride_status", lang, status=cards.word("driver_on_the_way", lang),
@@ -66,8 +79,9 @@ class TaxiSkill:
     def cancel(self, ride_id: str, key: str, destination: str, lang: str) -> Outcome:
         status = self.services.rides.cancel_ride(ride_id)
         if status == "cancelled":
-            self.services.payments.refund(key)
-            return Outcome(replies=[cards.reply("cancelled", lang, what=f"→ {destination}")],
-                           actions=[("hail_taxi", "cancelled", {"ride_id": ride_id, "refunded": True})])  # fmt: skip
+            refunded = refund_now(self.services, key)
+            return Outcome(replies=[cards.reply("cancelled" if refunded else "cancelled_refund_due", lang,
+                                                what=f"→ {destination}")],
+                           actions=[("hail_taxi", "cancelled", {"ride_id": ride_id, "key": key, "refunded": refunded})])  # fmt: skip
         return Outcome(replies=[cards.reply("ride_status", lang, status=cards.word(status, lang), destination=destination)],
                        actions=[("hail_taxi", "cancel_refused", {"ride_id": ride_id, "status": status})])  # fmt: skip

@@ -91,6 +91,8 @@ def parse_line(line: bytes | str) -> GaugeFrame:
     line = line.strip()
     if len(line) > MAX_LINE:
         raise LinkError("too_long", f"{len(line)} chars")
+    if not line.isascii():  # also keeps Unicode digits ('①', '١٢') out of int()
+        raise LinkError("not_ascii")
     if not line.startswith("$"):
         raise LinkError("no_start", line[:20])
     star = line.rfind("*")

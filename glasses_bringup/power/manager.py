@@ -3,7 +3,8 @@
 Readings come from the simulated packs or the co-processor's fuel-gauge link,
 one per slot. A reading that cannot be true (NaN voltage or current, a capacity
 that is not positive, a voltage outside what a Li-ion cell can show, a pack
-serial already present in the other slot, time running backwards) raises
+serial already present in the other slot, time running backwards, a current,
+temperature or capacity outside what a glasses pack and its gauge can show) raises
 ``ReadingError`` with a countable reason and changes nothing. Presence changes
 become ``SwapNotice``s; a newly inserted pack gets a fresh gauge started from its
 voltage (its charge is unknown: it may have been charged while out).
@@ -19,6 +20,12 @@ from glasses_bringup.power.fuel_gauge import FuelGauge, GaugeConfig
 SLOTS = ("left", "right")
 LOCATIONS = {"left": "left temple", "right": "right temple"}
 MIN_CELL_V, MAX_CELL_V = 2.0, 4.6  # outside this a reading is a sensing fault, not a cell
+# Bounds of what a temple pack (a few hundred mAh) and its gauge can really show; beyond
+# them a reading is a sensing or link fault. One such reading integrated as current would
+# move the state of charge to 0 or 1 for good, so it is rejected, not clamped.
+MAX_CURRENT_A = 5.0  # about 18 C on a 280 mAh pack: no glasses load or charger comes near
+MIN_TEMP_C, MAX_TEMP_C = -40.0, 100.0  # a Li-ion gauge's measuring range; the cell is dead beyond it
+MIN_CAPACITY_AH, MAX_CAPACITY_AH = 0.01, 10.0
 
 
 class ReadingError(ValueError):
@@ -112,8 +119,12 @@ class BatteryManager:
             raise ReadingError("nan", f"{r.slot}: voltage={r.voltage_v} current={r.current_a}")
         if not (MIN_CELL_V <= r.voltage_v <= MAX_CELL_V):
             raise ReadingError("voltage_out_of_range", f"{r.slot}: {r.voltage_v} V")
+        if abs(r.current_a) > MAX_CURRENT_A:
+            raise ReadingError("current_out_of_range", f"{r.slot}: {r.current_a} A")
+        if not math.isnan(r.temperature_c) and not (MIN_TEMP_C <= r.temperature_c <= MAX_TEMP_C):
+            raise ReadingError("temperature_out_of_range", f"{r.slot}: {r.temperature_c} C")
         if not math.isnan(r.design_capacity_ah) and not (
-            r.design_capacity_ah > 0 and math.isfinite(r.design_capacity_ah)
+            MIN_CAPACITY_AH <= r.design_capacity_ah <= MAX_CAPACITY_AH
         ):
             raise ReadingError("bad_capacity", f"{r.slot}: {r.design_capacity_ah} Ah")
         if r.soc_hint is not None and not (0.0 <= r.soc_hint <= 1.0):

@@ -192,6 +192,8 @@ def parse_line(line: str) -> ImuLine:
         raise ImuLineError("not_imu", fields[0][:16])
     if len(fields) != 8:
         raise ImuLineError("field_count", f"{len(fields)} fields, expected 8")
+    if not line.isascii():  # float() and int() would take Unicode digits such as '١٢'
+        raise ImuLineError("not_ascii", line[:40])
     try:
         t_us = int(fields[1])
     except ValueError:
@@ -428,7 +430,8 @@ class OrientationEstimator:
 
     The first valid sample initialises roll and pitch from gravity (yaw 0), so the
     estimate is right from the start instead of converging for seconds. Samples
-    with a non-finite value, a stamp that does not advance, or a gap longer than
+    with a non-finite value, a value beyond the sensor's full scale, a stamp that
+    does not advance, or a gap longer than
     ``max_gap_s`` are handled without corrupting the state (skipped or reset).
     """
 
@@ -479,6 +482,14 @@ class OrientationEstimator:
         accel = np.asarray(accel, dtype=float)
         if not (np.all(np.isfinite(gyro)) and np.all(np.isfinite(accel)) and math.isfinite(stamp)):
             self._reject("not_finite")
+            return None
+        # imu/data_raw may come from any driver or a bag: the sensor's full scale bounds it here too,
+        # since one absurd rate integrated over a step would flip the orientation.
+        if np.any(np.abs(gyro) > GYRO_LIMIT):
+            self._reject("gyro_out_of_range")
+            return None
+        if np.any(np.abs(accel) > ACCEL_LIMIT):
+            self._reject("accel_out_of_range")
             return None
         if self.last_stamp is not None:
             dt = stamp - self.last_stamp

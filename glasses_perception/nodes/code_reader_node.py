@@ -74,6 +74,8 @@ class CodeReaderNode(VisionNode):
         values = super().diagnostics_values()
         values["codes.published"] = self.published
         values["codes.suppressed_repeats"] = self.tracker.suppressed
+        if self.reader is not None:
+            values["codes.unreadable"] = self.reader.convert_errors
         return values
 
 

@@ -136,6 +136,7 @@ class CodeReader:
         if channel_order not in ("rgb", "bgr"):
             raise ValueError(f"channel_order must be rgb or bgr, got {channel_order!r}")
         self.channel_order = channel_order
+        self.convert_errors = 0  # codes zxing-cpp read but that could not be turned into a Decoded
 
     def gray(self, image: np.ndarray) -> np.ndarray:
         if image.ndim == 2:
@@ -173,7 +174,11 @@ class CodeReader:
         out: list[Decoded] = []
         seen: set[tuple[str, str]] = set()
         for barcode in found:
-            decoded = self._convert(barcode, scale)
+            try:
+                decoded = self._convert(barcode, scale)
+            except Exception:  # one hostile code must never hide the others in the frame
+                self.convert_errors += 1
+                continue
             if decoded is None or decoded.key in seen:
                 continue
             seen.add(decoded.key)
@@ -202,6 +207,8 @@ class CodeReader:
                 payment = request.as_dict() if request is not None else None
             except PaymentPayloadError as exc:
                 payment_error = exc.reason
+            except Exception:  # parse_payment raises nothing else; a refusal if it ever does
+                payment_error = "malformed"
         elif kind == "product" and gtin is None:
             gtin = text.zfill(13) if len(text) == 12 else text
         return Decoded(symbology, text, kind, corners, payment, payment_error, gtin)
