@@ -348,6 +348,15 @@ def _safe(value):
     return clean_text(value, MAX_FIELD_CHARS) if isinstance(value, str) else value
 
 
+MAX_SPOKEN_CHARS = 600  # read-aloud replies (a sign, a summary) may say more than a HUD field shows
+
+
+def spoken(reply_: Reply, text: str) -> Reply:
+    """``reply_`` with ``text`` as its speech: cleaned like every field, capped at MAX_SPOKEN_CHARS."""
+    reply_.speech = clean_text(text, MAX_SPOKEN_CHARS)
+    return reply_
+
+
 def reply(message_id: str, lang: str = "en", **fields) -> Reply:
     kind, ttl, priority, speak, texts = TEMPLATES[message_id]
     title, body, speech = texts.get(lang) or texts["en"]

@@ -163,7 +163,8 @@ class MeetingSkill:
         lines = [*summary.overview[:2]] + [f"✓ {d}" for d in summary.decisions[:3]] + [f"→ {a}" for a in summary.action_items[:3]]
         readback = " ".join(summary.decisions[:3] + summary.action_items[:3])  # read back, not only counted
         card = cards.reply("notes_summary", lang, decisions=len(summary.decisions), actions=len(summary.action_items),
-                           backend=summary.backend, readback=readback, lines=lines or [s.text for s in segments[-3:]])  # fmt: skip
+                           backend=summary.backend, lines=lines or [s.text for s in segments[-3:]])  # fmt: skip
+        cards.spoken(card, f"{card.speech} {readback}")
         return Outcome(replies=[card], actions=[("summarize_notes", "done", {
             "meeting_id": meeting.meeting_id, "backend": summary.backend, "decisions": summary.decisions,
             "action_items": summary.action_items, "segments": len(segments)})], completed=True)  # fmt: skip
@@ -214,8 +215,8 @@ class MeetingSkill:
                                                 lines=[text[:80]])],
                            actions=[("translate", "unavailable", {"reason": backend, "target_lang": target})],
                            failed=True)  # fmt: skip
-        return Outcome(replies=[cards.reply("translation", lang, target=lang_name(target, lang), text=translated,
-                                            lines=[text[:80]])],
+        card = cards.reply("translation", lang, target=lang_name(target, lang), text=translated, lines=[text])
+        return Outcome(replies=[cards.spoken(card, translated)],
                        actions=[("translate", "done", {"target_lang": target, "backend": backend})], completed=True)  # fmt: skip
 
     def open_teleprompter(self, slots: dict, lang: str) -> Outcome:
@@ -288,7 +289,7 @@ class MeetingSkill:
                        completed=True)  # fmt: skip
 
     def vision_answer(self, answer: str, lang: str) -> Outcome:
-        return Outcome(replies=[cards.reply("vision_answer", lang, answer=answer)],
+        return Outcome(replies=[cards.spoken(cards.reply("vision_answer", lang, answer=answer), answer)],
                        actions=[("what_is_this", "done", {"backend": "vision_llm", "answer": answer[:200]})],
                        completed=True)  # fmt: skip
 
@@ -298,7 +299,7 @@ class MeetingSkill:
             return Outcome(replies=[cards.reply("look_at_text", lang)], actions=[("read_text", "no_text", {})], failed=True)
         lines = text["lines"]
         spoken_lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in "".join(lines)) else "en"
-        reply = cards.reply("read_text", spoken_lang, text=" ".join(lines)[:400], lines=lines[:4])
+        reply = cards.spoken(cards.reply("read_text", spoken_lang, lines=lines[:4]), " ".join(lines))
         return Outcome(replies=[reply], actions=[("read_text", "done", {"lang": spoken_lang, "lines": len(lines)})],
                        completed=True)  # fmt: skip
 
@@ -331,7 +332,7 @@ class MeetingSkill:
                 shown = translation or text
             lines = self.board.update(shown, final, utterance_id)
             if self.s1 or (self.speak_captions and final):  # G1 speaks finals only, when asked
-                reply = cards.reply("subtitle", self.target_lang or lang, text=shown, lines=lines)
+                reply = cards.spoken(cards.reply("subtitle", self.target_lang or lang, lines=lines), shown)
                 reply.card_id = "subtitles"  # rolling: each update replaces the card
                 reply.speak = bool(self.speak_captions and final)
                 replies.append(reply)
