@@ -730,8 +730,9 @@ EN_RULES += [
     (i, re.compile(p), c)
     for i, p, c in [
         ("stop_subtitles", r"\b(?:stop|end|hide|close|turn off|switch off|disable)\b (?:the |live )*(?:subtitles?|captions?|captioning)\b", 0.9),
+        ("stop_notes", r"\b(?:stop|end|finish)\b (?:taking |the |my )*(?:note|minutes)\b", 0.85),
         ("start_subtitles", r"\b(?:subtitles?|captions?|captioning)\b", 0.85),
-        ("summarize_notes", r"\b(?:summari[sz]e|summary|recap|minutes|read back|read me)\b.*\b(?:notes|meeting|minutes|discussion)\b|"
+        ("summarize_notes", r"\b(?:summari[sz]e|summary|recap|minutes|read back|read me)\b.*\b(?:notes?|meeting|minutes|discussion)\b|"
          r"\b(?:meeting|notes?) (?:summary|recap)\b|\baction items\b", 0.85),
         ("read_text", r"\bread (?:this|that|it|the (?:sign|text|page|label|menu))\b|\bread (?:it |this |that )?(?:out|aloud)\b|"
          r"\bwhat does (?:it|this|that) say\b", 0.85),

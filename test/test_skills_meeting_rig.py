@@ -23,7 +23,9 @@ SKILLS = ("start_notes", "stop_notes", "summarize_notes", "start_subtitles", "st
 
 
 def glasses(*args, timeout=900):
-    env = dict(os.environ, PYTHONPATH=str(REPO), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")
+    # a domain of its own, outside conftest's 1-100: another stack on this machine must not join this run
+    env = dict(os.environ, PYTHONPATH=str(REPO), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+               ROS_DOMAIN_ID=str(101 + os.getpid() % 120))  # fmt: skip
     proc = subprocess.run([sys.executable, "-m", "glasses_bringup.cli", *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
