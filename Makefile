@@ -15,14 +15,23 @@ ROS_WHEELS := ros-rclpy==9.1.2 ros-rmw-fastrtps-cpp==9.3.3 \
 	ros-diagnostic-msgs==5.5.1 ros-std-srvs==5.5.1 ros-rosgraph-msgs==2.3.0 \
 	ros-lifecycle-msgs==2.3.0 ros-nav-msgs==5.5.1 ros-ament-index-python==1.11.0
 
+# Debian packages the product needs at run time (PortAudio: microphone and speaker drivers).
+SYSTEM_LIBS := libportaudio.so.2:libportaudio2
+
 BENCH ?=
 DEMO_OUT ?= out/demo
 
-.PHONY: venv demo test test-fast bench lint clean
+.PHONY: venv demo test test-fast bench lint clean intents
 
 venv: $(STAMP)
 
-$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py
+$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py glasses_bringup/sensor_catalog.py
+	@for pair in $(SYSTEM_LIBS); do lib=$${pair%%:*}; pkg=$${pair##*:}; \
+	  if ! ldconfig -p | grep -q "$$lib"; then \
+	    echo "installing $$pkg (apt-get)"; \
+	    (apt-get install -y -qq $$pkg || (apt-get update -qq && apt-get install -y -qq $$pkg)) >/dev/null \
+	      || echo "warning: could not install $$pkg; the ALSA/PortAudio drivers will report it missing"; \
+	  fi; done
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(ROS_WHEELS)
@@ -41,6 +50,10 @@ test-fast: $(STAMP)
 # `make bench` runs every bench/*.py; `make bench BENCH=transport` runs one.
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH)
+
+# Intent model: expand the templates into the corpus and train (reproducible bit for bit).
+intents: $(STAMP)
+	$(PY) -m glasses_agent.intent_model build
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

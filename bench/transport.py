@@ -7,7 +7,17 @@
 - Replay: raw CDR replay of an IMU bag (the real Jackal recording when
   ../shared/data is present, else a generated one) as fast as possible, as a
   ratio to the raw rosbags read rate of the same bag.
-Writes bench/results/transport.json.
+- Recording size: the demo scenario recorded the default way (camera as its JPEG
+  stream at 10 Hz, zstd MCAP chunks), scaled to MB per hour.
+- Compressed vs raw decode: bench/vision.py's simulated code scenes decoded from the
+  raw frame and from its JPEG (the camera's default quality); the detection-rate
+  difference in percentage points.
+- Demo bag replay: that bag replayed as fast as possible into another process with
+  a subscriber per topic: real-time factor (bag duration / time to deliver it) and MB/s.
+- Foxglove bridge: CPU of the bridge process while a websocket client watches every
+  channel of the demo bag replayed in a loop.
+Writes bench/results/transport.json; ``--only tooling`` reruns only the last four and
+merges them into the existing file.
 """
 
 from __future__ import annotations
@@ -113,25 +123,31 @@ def imu_bag() -> tuple[Path, str]:
     return path, "generated IMU bag (5000 msgs)"
 
 
+
+
+# A reader process with one subscriber per topic: raw + EventsExecutor, the fastest Python
+# consumer, so it measures the replayer, not itself. argv: {topic: type} JSON, expected count,
+# time-out, optionally --wait-publisher (report ready only once every topic has a publisher).
 SINK = """
-import sys, time, rclpy
+import json, sys, time, importlib, rclpy
 from rclpy.experimental import EventsExecutor
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Imu
 rclpy.init()
-node = Node("replay_sink")
+node = Node("replay_sink_all")
+topics = json.loads(sys.argv[1])
 count, last = [0], [0.0]
 def take(_raw):
     count[0] += 1
     last[0] = time.time()
-# raw + EventsExecutor: the fastest Python consumer, so the sink measures the replayer, not itself
-node.create_subscription(Imu, sys.argv[1], take,
-                         QoSProfile(depth=1, history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE),
-                         raw=True)
+for topic, msgtype in topics.items():  # one subscriber per topic
+    pkg, kind, name = msgtype.split("/")
+    cls = getattr(importlib.import_module(pkg + "." + kind), name)
+    node.create_subscription(cls, topic, take, QoSProfile(depth=1, history=HistoryPolicy.KEEP_ALL,
+                             reliability=ReliabilityPolicy.RELIABLE), raw=True)
 executor = EventsExecutor()
 executor.add_node(node)
-while sys.argv[4:] == ["--wait-publisher"] and node.count_publishers(sys.argv[1]) == 0:
+while sys.argv[4:] == ["--wait-publisher"] and any(node.count_publishers(t) == 0 for t in topics):
     executor.spin_once(timeout_sec=0.02)
 print("ready", flush=True)
 expected, deadline = int(sys.argv[2]), time.time() + float(sys.argv[3])
@@ -139,6 +155,12 @@ while count[0] < expected and time.time() < deadline:
     executor.spin_once(timeout_sec=0.05)
 print(count[0], last[0], flush=True)
 """
+
+
+def imu_topic(topic: str) -> str:
+    import json
+
+    return json.dumps({topic: "sensor_msgs/msg/Imu"})
 
 
 def raw_read_rate(bag: Path) -> tuple[float, int, str]:
@@ -175,7 +197,8 @@ def measure_replay(bag: Path, runs: int = 5) -> dict:
     delivered = published = 0
     rclpy.init()
     for _ in range(runs):
-        sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(n), "30", "--wait-publisher"], stdout=subprocess.PIPE, text=True,
+        sink = subprocess.Popen([sys.executable, "-c", SINK, imu_topic(topic), str(n), "30", "--wait-publisher"],
+                                stdout=subprocess.PIPE, text=True,
                                 env=dict(os.environ, PYTHONPATH=str(REPO)))
         replayer = Replayer(str(bag), topics=[topic], rate=0.0)
         assert sink.stdout.readline().strip() == "ready"
@@ -203,13 +226,226 @@ def measure_replay(bag: Path, runs: int = 5) -> dict:
 def measure_cli_replay(bag: Path, topic: str, expected: int) -> int:
     """`glasses replay BAG` at the original timing into a sink process: messages delivered."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    sink = subprocess.Popen([sys.executable, "-c", SINK, topic, str(expected), "180"], stdout=subprocess.PIPE, text=True, env=env)
+    sink = subprocess.Popen([sys.executable, "-c", SINK, imu_topic(topic), str(expected), "180"], stdout=subprocess.PIPE,
+                            text=True, env=env)
     assert sink.stdout.readline().strip() == "ready"
     subprocess.run([sys.executable, "-m", "glasses_bringup.cli", "replay", str(bag), "--topics", topic], env=env, check=True, timeout=300)
     return int((sink.communicate(timeout=200)[0].split() or ["0"])[0])
 
 
+def record_demo_bag(out: Path, fps: float = 10.0) -> Path:
+    """The demo scenario on the sim rig, recorded the default way (JPEG camera, zstd chunks)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    subprocess.run([sys.executable, "-m", "glasses_bringup.cli", "up", "--rig", "sim", "--scenario", str(SCENARIO),
+                    "--record", str(out), "--set", f"camera.fps={fps}"], env=env, check=True, timeout=600,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
+
+
+def bag_mb_per_hour(bag: Path) -> dict:
+    from glasses_bringup.bag import raw_messages, summarize
+
+    info = summarize(bag)
+    size = sum(f.stat().st_size for f in bag.rglob("*") if f.is_file())
+    by_topic: dict[str, int] = {}
+    for topic, _, _, data in raw_messages(bag):
+        by_topic[topic] = by_topic.get(topic, 0) + len(data)
+    biggest = sorted(by_topic.items(), key=lambda kv: -kv[1])[:4]
+    camera = info["topics"].get("/glasses/camera/image_raw/compressed", {})
+    return {"demo_bag_mb": size / 1e6, "demo_bag_duration_s": info["duration_s"],
+            "demo_bag_camera_frames": camera.get("count", 0),
+            "demo_bag_uncompressed_mb_by_topic": {t: round(n / 1e6, 2) for t, n in biggest},
+            "demo_bag_mb_per_hour_recorded": size / 1e6 / info["duration_s"] * 3600.0,
+            "demo_bag_camera_fps": camera.get("count", 0) / max(info["duration_s"], 1e-9),
+            "demo_bag_camera_topic": "camera/image_raw/compressed (JPEG q80; camera.fps=10 at start, "
+                                     "the power policy sets the rate while vision is active)"}
+
+
+def compressed_vs_raw_decode(per_difficulty: int = 60, quality: int = 80) -> dict:
+    """Code detection rate on bench/vision.py's sim scenes: raw frame vs its JPEG (percentage points)."""
+    import numpy as np
+
+    from bench.vision import DIFFICULTY, PAYLOADS
+    from glasses_bringup.image_codec import decode_rgb, encode_jpeg
+    from glasses_bringup.scenario import Show
+    from glasses_bringup.sim.scene import SceneRenderer
+    from glasses_perception.vision.codes import CodeReader
+
+    reader = CodeReader()
+    kinds = list(PAYLOADS)
+    raw_hits = jpeg_hits = total = 0
+    figures = {}
+    for level, ranges in DIFFICULTY.items():
+        rng = np.random.default_rng(1000 + list(DIFFICULTY).index(level))  # the same scenes as bench/vision.py
+        level_raw = level_jpeg = 0
+        for i in range(per_difficulty):
+            kind = kinds[i % len(kinds)]
+            text = PAYLOADS[kind][int(rng.integers(len(PAYLOADS[kind])))]
+            knobs = {k: float(rng.uniform(*v)) for k, v in ranges.items()}
+            center = (float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7)))
+            frame = SceneRenderer(640, 480, seed=int(rng.integers(1 << 30))).render(
+                float(i), [Show(kind=kind, text=text, center=center, **knobs)])
+            expected = "0" + text if kind == "upca" else text
+            level_raw += expected in [c.gtin or c.text for c in reader.decode(frame)]
+            jpeg = decode_rgb(encode_jpeg(frame, quality), "jpeg")
+            level_jpeg += expected in [c.gtin or c.text for c in reader.decode(jpeg)]
+        figures[f"decode_rate_{level}_raw"] = level_raw / per_difficulty
+        figures[f"decode_rate_{level}_compressed"] = level_jpeg / per_difficulty
+        raw_hits, jpeg_hits, total = raw_hits + level_raw, jpeg_hits + level_jpeg, total + per_difficulty
+    figures["compressed_vs_raw_decode_rate_delta_pp"] = (jpeg_hits - raw_hits) / total * 100.0
+    figures["compressed_decode_scenes"] = total
+    figures["compressed_jpeg_quality"] = quality
+    return figures
+
+
+
+
+def replay_realtime_factor(bag: Path, runs: int = 3) -> dict:
+    """The demo bag replayed as fast as possible into a process with a subscriber per topic (best of runs)."""
+    import json
+
+    from glasses_bringup.bag import raw_messages, topics_and_types
+    from glasses_bringup.ros.replayer import Replayer
+
+    types = {t: m for t, m in topics_and_types(bag).items() if m != "rosgraph_msgs/msg/Clock"}
+    stream = list(raw_messages(bag))
+    n = len(stream)
+    payload_mb = sum(len(m[3]) for m in stream) / 1e6
+    duration_s = (stream[-1][2] - stream[0][2]) * 1e-9
+    best = None
+    rclpy.init()
+    for _ in range(runs):
+        sink = subprocess.Popen([sys.executable, "-c", SINK, json.dumps(types), str(n), "120", "--wait-publisher"],
+                                stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+        replayer = Replayer(str(bag), rate=0.0)
+        assert sink.stdout.readline().strip() == "ready"
+        replayer.wait_for_subscribers(10.0)
+        time.sleep(0.5)
+        t_start, _ = play_through(replayer)
+        wall = replayer.done_at - t_start
+        count, last = sink.communicate(timeout=180)[0].split()
+        replayer.destroy_node()
+        run = {"wall_s": wall, "delivered": int(count), "delivered_wall_s": max(float(last) - t_start, 1e-9)}
+        if best is None or run["delivered_wall_s"] < best["delivered_wall_s"]:
+            best = run
+    rclpy.shutdown()
+    return {
+        "replay_demo_bag_messages": n,
+        "replay_demo_bag_topics": len(types),
+        "replay_demo_bag_duration_s": duration_s,
+        "replay_demo_bag_delivered": best["delivered"],
+        "replay_demo_bag_realtime_factor": duration_s / best["delivered_wall_s"],
+        "replay_demo_bag_mb_per_s": payload_mb / best["delivered_wall_s"],
+        "target_replay_demo_bag_realtime_factor": 20.0,
+    }
+
+
+def proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def foxglove_bridge_cpu(bag: Path, seconds: float = 20.0) -> dict:
+    """CPU of the bridge process while a client watches every channel of a looping demo replay."""
+    import json
+    import socket
+
+    import websocket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    player = subprocess.Popen([sys.executable, "-m", "glasses_bringup.cli", "replay", str(bag), "--loop"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bridge = subprocess.Popen([sys.executable, "-c", "import sys; from glasses_bringup.nodes.foxglove_bridge_node "
+                               "import main; sys.exit(main())", "--ros-args", "-r", "__ns:=/glasses",
+                               "-p", f"port:={port}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    received = 0
+    try:
+        ws = None
+        deadline = time.time() + 30
+        while ws is None and time.time() < deadline:
+            try:
+                ws = websocket.create_connection(f"ws://127.0.0.1:{port}", subprotocols=["foxglove.sdk.v1"], timeout=5)
+            except OSError:
+                time.sleep(0.2)
+        channels = []
+        ws.settimeout(0.2)
+        end = time.time() + 2
+        while time.time() < end:
+            try:
+                frame = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                continue
+            if isinstance(frame, str) and json.loads(frame).get("op") == "advertise":
+                channels += json.loads(frame)["channels"]
+        ws.send(json.dumps({"op": "subscribe", "subscriptions": [{"id": i, "channelId": c["id"]}
+                                                                 for i, c in enumerate(channels)]}))
+        time.sleep(2.0)  # subscriptions made, streams flowing
+        cpu0, t0 = proc_cpu_s(bridge.pid), time.time()
+        per_channel: dict[str, int] = {}
+        while time.time() < t0 + seconds:
+            try:
+                frame = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                continue
+            if isinstance(frame, bytes) and frame[:1] == b"\x01":
+                received += 1
+                topic = channels[int.from_bytes(frame[1:5], "little")]["topic"]
+                per_channel[topic] = per_channel.get(topic, 0) + 1
+        cpu = (proc_cpu_s(bridge.pid) - cpu0) / (time.time() - t0) * 100.0
+        ws.close()
+    finally:
+        for proc in (bridge, player):
+            proc.terminate()
+            proc.wait(timeout=10)
+    rates = {topic: n / seconds for topic, n in per_channel.items()}
+    print("foxglove bridge channels (msg/s): " + ", ".join(f"{t} {r:.1f}" for t, r in sorted(rates.items())))
+    return {"foxglove_bridge_cpu_percent": cpu, "foxglove_bridge_messages_per_s": received / seconds,
+            "foxglove_bridge_camera_fps": rates.get("/glasses/camera/image_raw/compressed", 0.0),
+            "foxglove_bridge_hud_fps": rates.get("/glasses/display/image", 0.0),
+            "foxglove_bridge_setup": "demo bag replayed in a loop; one client subscribed to every channel; "
+                                     "percent of one core"}
+
+
+def tooling_figures() -> dict:
+    figures = compressed_vs_raw_decode()
+    print(f"compressed vs raw decode rate: {figures['compressed_vs_raw_decode_rate_delta_pp']:+.2f} pp", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        bag = record_demo_bag(Path(tmp) / "demo")
+        figures.update(bag_mb_per_hour(bag))
+        print(f"demo bag: {figures['demo_bag_mb_per_hour_recorded']:.0f} MB/h", flush=True)
+        figures.update(replay_realtime_factor(bag))
+        print(f"demo bag replay: {figures['replay_demo_bag_realtime_factor']:.1f}x real time", flush=True)
+        figures.update(foxglove_bridge_cpu(bag))
+        print(f"foxglove bridge: {figures['foxglove_bridge_cpu_percent']:.1f} % CPU", flush=True)
+    return figures
+
+
+def merge_result(name: str, new: dict) -> None:
+    import json
+
+    from bench.common import RESULTS
+
+    path = RESULTS / f"{name}.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    old_date = old.get("date")
+    for key in ("machine", "cpu_model", "cpu_simd_flags", "date", "date_tooling_figures"):
+        old.pop(key, None)
+    write_result(name, {**old, **new})
+    # the figures kept from the last full run keep its date; the new ones get their own
+    doc = json.loads(path.read_text())
+    doc["date_tooling_figures"] = doc["date"]
+    if old_date:
+        doc["date"] = old_date
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--only", "tooling"]:
+        merge_result("transport", tooling_figures())
+        return 0
     figures: dict = {}
     for width, height in ((640, 480), (1280, 720)):
         for mode, fn in (("composed", measure_composed), ("isolated", measure_isolated)):
@@ -240,6 +476,7 @@ def main() -> int:
     for key in ("replay_imu_ratio_to_raw_read", "replay_imu_delivered_ratio_to_raw_read",
                 "replay_imu_no_subscriber_ratio_to_raw_read"):
         print(f"{key}: {figures[key]:.2f}", flush=True)
+    figures.update(tooling_figures())
     write_result("transport", figures)
     return 0
 

@@ -1,7 +1,10 @@
 """`glasses ask "UTTERANCE" [--lang en|zh] [--stdin]`: the offline parser's result as JSON lines.
 
-Prints one line {"intent": ..., "slots": {...}, "confidence": ...} per utterance,
-so testers can check phrasings without running ROS.
+Prints one line per utterance, so testers can check phrasings without running ROS:
+{"intent": ..., "slots": {...}, "confidence": ..., "path": ..., "candidates": [[intent, p], ...],
+"ask_back": ...}. ``path`` says what decided: ``rules``, ``model``, ``rules+model`` (both
+agree) or ``none`` (empty input); ``candidates`` are the best guesses, and ``ask_back``
+is true when the agent would ask a clarifying question instead of acting.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from glasses_agent.intents import parse
+    from glasses_agent import intents
 
     if args.stdin:
         lines = (line.rstrip("\n") for line in sys.stdin)
@@ -30,5 +33,8 @@ def run(args: argparse.Namespace) -> int:
     for line in lines:
         if args.stdin and not line.strip():
             continue
-        print(json.dumps(parse(line, args.lang).as_dict(), ensure_ascii=False), flush=True)
+        result = intents.parse(line, args.lang)
+        doc = {**result.as_dict(), "path": result.path, "candidates": [[i, round(p, 2)] for i, p in result.candidates],
+               "ask_back": intents.needs_clarifying(result)}  # fmt: skip
+        print(json.dumps(doc, ensure_ascii=False), flush=True)
     return 0

@@ -31,6 +31,7 @@ class Reply:
     priority: int = 5
     speak: bool = False  # also spoken on S1
     card_id: str = ""
+    image: str = ""  # a thumbnail (JPEG path) the HUD draws beside the text
 
     def __post_init__(self) -> None:
         if not self.card_id:
@@ -47,6 +48,15 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Sorry, I didn't get that", "Try: \"pay\", \"compare prices\", \"order food\", \"take me to …\"",
                "Sorry, I didn't understand. Could you say it another way?"),
         "zh": ("没听明白", "试试：“付款”、“比价”、“点外卖”、“带我去…”", "抱歉，我没听明白，可以换个说法吗？"),
+    }),
+    "clarify": ("ask", 10, 6, True, {
+        "en": ("Did you mean…?", "① {first}   ② {second}",
+               "Did you mean {first}, or {second}? Say first or second, or tap for the first, swipe for the second."),
+        "zh": ("您是想…？", "① {first}   ② {second}", "您是想{first}，还是{second}？请说第一个或第二个，或轻点选第一个、滑动选第二个。"),
+    }),
+    "clarify_one": ("ask", 10, 6, True, {
+        "en": ("Did you mean {first}?", "yes: say yes or tap · no: long press", "Did you mean {first}? Say yes or no."),
+        "zh": ("您是想{first}吗？", "是：说“是”或轻点 · 不是：长按", "您是想{first}吗？请说是或不是。"),
     }),
     "look_at_code": ("ask", 10, 6, True, {
         "en": ("Look at the payment code", "Hold the QR code in view", "Please look at the payment code."),
@@ -84,6 +94,10 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
     "payment_failed": ("error", 8, 8, True, {
         "en": ("Payment failed", "{reason}", "The payment failed: {reason}. Nothing was charged."),
         "zh": ("支付失败", "{reason}", "支付失败：{reason}，没有扣款。"),
+    }),
+    "service_failed": ("error", 8, 7, True, {
+        "en": ("Not done", "{reason} · try again later", "That did not work: the service answered {reason}. Nothing was done."),
+        "zh": ("未完成", "{reason} · 请稍后再试", "没有完成：服务返回{reason}，什么都没有做。"),
     }),
     "payment_retry": ("error", 10, 8, True, {
         "en": ("Not paid yet", "{reason} · confirm again to retry",
@@ -209,6 +223,227 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Reminder", "{task}", "Reminder: {task}."),
         "zh": ("提醒", "{task}", "提醒：{task}。"),
     }),
+    # -- proactive prompts
+    "leave_now": ("warning", 12, 7, True, {
+        "en": ("Time to leave", "{number} at {clock} · {minutes} min by {how} to the {place}",
+               "Time to leave: {number} goes at {clock}, {minutes} minutes by {how} to the {place}."),
+        "zh": ("该出发了", "{number} {clock} · {how}{minutes}分钟到{place}", "该出发了：{number}{clock}出发，{how}{minutes}分钟到{place}。"),
+    }),
+    "battery_short": ("warning", 10, 6, True, {
+        "en": ("Battery won't last", "until {title} at {clock} · {hours} h left · swap a pack",
+               "Your battery may not last until {title} at {clock}. Swap a pack."),
+        "zh": ("电量撑不到", "{clock}的{title} · 剩{hours}小时 · 请换电池", "电量可能撑不到{clock}的{title}，请更换电池。"),
+    }),
+    "proactive_dismissed": ("info", 2, 3, False, {
+        "en": ("Dismissed", "", "OK."),
+        "zh": ("已忽略", "", "好的。"),
+    }),
+    # -- calls and messages: "In call" only when the link reports it, "Sent" only after the confirmation
+    "call_ringing": ("confirm", 30, 9, True, {
+        "en": ("📞 {who} is calling", "Nod or double tap to answer · shake to decline", "{who} is calling. Nod to answer, shake to decline."),
+        "zh": ("📞 {who}来电", "点头或双击接听 · 摇头拒接", "{who}来电，点头接听，摇头拒接。"),
+    }),
+    "call_dialing": ("status", 10, 6, True, {
+        "en": ("📞 Calling {who}…", "Say \"hang up\" to end", "Calling {who}."),
+        "zh": ("📞 正在呼叫{who}…", "说“挂断”结束", "正在呼叫{who}。"),
+    }),
+    "call_active": ("status", 6, 6, False, {
+        "en": ("📞 In call with {who}", "Say \"hang up\" or long press to end", "Connected with {who}."),
+        "zh": ("📞 与{who}通话中", "说“挂断”或长按结束", "已接通{who}。"),
+    }),
+    "call_ended": ("info", 5, 6, True, {
+        "en": ("Call ended", "{who} · {duration}", "Call with {who} ended, {duration}."),
+        "zh": ("通话结束", "{who} · {duration}", "与{who}的通话已结束，{duration}。"),
+    }),
+    "call_declined": ("info", 4, 6, False, {
+        "en": ("Call declined", "{who}", "Declined."),
+        "zh": ("已拒接", "{who}", "已拒接。"),
+    }),
+    "call_missed": ("warning", 8, 6, True, {
+        "en": ("Missed call", "{who}", "You missed a call from {who}."),
+        "zh": ("未接来电", "{who}", "您有一个{who}的未接来电。"),
+    }),
+    "call_busy": ("warning", 5, 6, True, {
+        "en": ("Already in a call", "{who}", "You are already in a call with {who}."),
+        "zh": ("正在通话中", "{who}", "您正在与{who}通话。"),
+    }),
+    "no_call": ("info", 3, 4, False, {
+        "en": ("No call", "", "There is no call."),
+        "zh": ("没有通话", "", "现在没有通话。"),
+    }),
+    "ask_contact": ("ask", 8, 6, True, {
+        "en": ("Who?", "e.g. \"call Anna\"", "Who should I contact?"),
+        "zh": ("联系谁？", "例如：“给安娜打电话”", "要联系谁？"),
+    }),
+    "unknown_contact": ("warning", 6, 6, True, {
+        "en": ("Unknown contact", "{who}", "I can't find {who} in your contacts."),
+        "zh": ("找不到联系人", "{who}", "通讯录里没有{who}。"),
+    }),
+    "ask_message": ("ask", 10, 6, True, {
+        "en": ("Message to {who}", "What should it say?", "What should the message to {who} say?"),
+        "zh": ("发给{who}", "要说什么？", "要给{who}发什么内容？"),
+    }),
+    "confirm_message": ("confirm", 15, 8, True, {
+        "en": ("Send to {who}?", "“{text}”", "Send to {who}: {text}? Nod, double tap or say confirm."),
+        "zh": ("发送给{who}？", "“{text}”", "给{who}发送：{text}？点头、双击或说确认。"),
+    }),
+    "message_sent": ("info", 4, 6, True, {
+        "en": ("Message sent", "to {who}", "Message sent to {who}."),
+        "zh": ("消息已发送", "发给{who}", "消息已发给{who}。"),
+    }),
+    # -- time, alarms, calendar, trips, weather, battery
+    "time_now": ("info", 5, 4, True, {
+        "en": ("{clock}", "{date}", "It's {clock}."),
+        "zh": ("{clock}", "{date}", "现在是{clock}。"),
+    }),
+    "alarm_ask_time": ("ask", 8, 6, True, {
+        "en": ("Alarm for when?", "e.g. \"wake me up at 6:30\"", "For what time?"),
+        "zh": ("闹钟定在几点？", "例如：“明天早上七点叫醒我”", "要定在几点？"),
+    }),
+    "alarm_set": ("info", 5, 5, True, {
+        "en": ("⏰ Alarm {clock}", "{day}", "Alarm set for {clock} {day}."),
+        "zh": ("⏰ 闹钟 {clock}", "{day}", "好的，闹钟定在{day}{clock}。"),
+    }),
+    "alarm_ring": ("warning", 30, 9, True, {
+        "en": ("⏰ {clock}", "{label} {late}", "It's {clock}. {label} {late}"),
+        "zh": ("⏰ {clock}", "{label} {late}", "{clock}了。{label} {late}"),
+    }),
+    "battery_status": ("info", 6, 5, True, {
+        "en": ("Battery {percent}%", "about {hours} h left · {packs} {mode}", "Battery {percent} percent, about {hours} hours left."),
+        "zh": ("电量 {percent}%", "约剩{hours}小时 · {packs} {mode}", "电量百分之{percent}，大约还能用{hours}小时。"),
+    }),
+    "battery_unknown": ("warning", 5, 5, True, {
+        "en": ("Battery: no reading yet", "The battery manager has not reported", "I have no battery reading yet."),
+        "zh": ("电量：暂无数据", "电池管理还没有上报", "还没有电量数据。"),
+    }),
+    "weather": ("info", 8, 5, True, {
+        "en": ("{city}: {condition}", "{day} · {high}° / {low}° · {source}", "{city} {day}: {condition}, high {high}, low {low} degrees."),
+        "zh": ("{city}：{condition}", "{day} · {high}° / {low}° · {source}", "{city}{day}{condition}，最高{high}度，最低{low}度。"),
+    }),
+    "no_trip": ("info", 5, 5, True, {
+        "en": ("No {what} booked", "", "You have no {what} coming up."),
+        "zh": ("没有{what}行程", "", "您近期没有{what}行程。"),
+    }),
+    "trip_status": ("info", 8, 6, True, {
+        "en": ("{number} to {destination}", "{clock} · {where} {gate} · {delay}", "{number} to {destination} leaves at {clock} from {where} {gate}, {delay}."),
+        "zh": ("{number} 去{destination}", "{clock} · {where}{gate} · {delay}", "{number}去{destination}，{clock}出发，{where}{gate}，{delay}。"),
+    }),
+    "trip_update": ("warning", 10, 7, True, {
+        "en": ("{number}: {status}", "{clock} · {where} {gate} · {delay}", "{number} to {destination}: {status}, {delay}, {where} {gate}."),
+        "zh": ("{number}：{status}", "{clock} · {where}{gate} · {delay}", "{number}去{destination}：{status}，{delay}，{where}{gate}。"),
+    }),
+    "schedule_added": ("info", 5, 5, True, {
+        "en": ("Added: {title}", "{day} {clock}", "Added {title} {day} at {clock}."),
+        "zh": ("已添加：{title}", "{day} {clock}", "已添加{day}{clock}的{title}。"),
+    }),
+    "schedule_empty": ("info", 5, 4, True, {
+        "en": ("Nothing {day}", "Your calendar is free", "Nothing on your calendar {day}."),
+        "zh": ("{day}没有安排", "日历是空的", "{day}没有安排。"),
+    }),
+    "schedule_list": ("info", 8, 5, True, {
+        "en": ("{day}: {count} on the calendar", "", "{day} you have {count}: first, {first}."),
+        "zh": ("{day}：{count}项安排", "", "{day}有{count}项安排，第一项：{first}。"),
+    }),
+    # -- music: "Playing", "Volume" and "paused" only from the player's state after the command
+    "music_requested": ("info", 2, 3, False, {
+        "en": ("{what}…", "", "{what}."),
+        "zh": ("{what}…", "", "{what}。"),
+    }),
+    "music_playing": ("media", 5, 4, False, {
+        "en": ("♪ Playing {title}", "{artist}", "Playing {title}."),
+        "zh": ("♪ 正在播放{title}", "{artist}", "正在播放{title}。"),
+    }),
+    "music_paused": ("media", 3, 4, False, {
+        "en": ("Music paused", "{title}", "Music paused."),
+        "zh": ("音乐已暂停", "{title}", "音乐已暂停。"),
+    }),
+    "music_ended": ("media", 3, 4, False, {
+        "en": ("End of the queue", "", "That was the last track."),
+        "zh": ("播放列表已结束", "", "已经是最后一首了。"),
+    }),
+    "music_volume": ("media", 3, 4, False, {
+        "en": ("Volume {level}", "", "Volume {level}."),
+        "zh": ("音量 {level}", "", "音量{level}。"),
+    }),
+    "music_refused": ("warning", 5, 5, True, {
+        "en": ("Music", "{reason}", "Sorry, {reason}."),
+        "zh": ("音乐", "{reason}", "抱歉，{reason}。"),
+    }),
+    "music_no_player": ("error", 5, 5, True, {
+        "en": ("Music player not running", "The music_player node did not answer", "The music player is not running."),
+        "zh": ("音乐播放器未运行", "music_player 节点没有响应", "音乐播放器没有运行。"),
+    }),
+    # -- photo and video: "saved" and "recording" only from the media recorder's result
+    "capture_requested": ("info", 3, 5, False, {
+        "en": ("{what}…", "", "{what}."),
+        "zh": ("{what}…", "", "{what}。"),
+    }),
+    "video_recording": ("status", 4, 6, False, {
+        "en": ("● Recording", "Say \"stop video\" or tap to stop", "Recording."),
+        "zh": ("● 录像中", "说“停止录像”或轻触结束", "开始录像。"),
+    }),
+    "photo_saved": ("media", 6, 6, False, {  # S1 shows the thumbnail; G1 says it
+        "en": ("Photo saved", "{size} · {name}", "Photo saved."),
+        "zh": ("照片已保存", "{size} · {name}", "照片已保存。"),
+    }),
+    "video_saved": ("media", 6, 6, False, {
+        "en": ("Video saved", "{seconds} s · {name} {reason}", "Video saved, {seconds} seconds."),
+        "zh": ("视频已保存", "{seconds}秒 · {name} {reason}", "视频已保存，{seconds}秒。"),
+    }),
+    "capture_refused": ("warning", 6, 7, True, {
+        "en": ("{what} refused", "{reason}", "I can't do that now: {reason}."),
+        "zh": ("无法{what}", "{reason}", "现在无法{what}：{reason}。"),
+    }),
+    "capture_failed": ("error", 6, 7, True, {
+        "en": ("{what} failed", "{reason}", "That did not work: {reason}. Nothing was saved."),
+        "zh": ("{what}失败", "{reason}", "没有成功：{reason}，没有保存。"),
+    }),
+    # -- navigation (turn cards are not spoken on S1: the HUD shows them; G1 speaks every reply)
+    "nav_start": ("navigation", 10, 6, True, {
+        "en": ("Navigating to {destination}", "{distance} · {minutes} min walk",
+               "Navigating to {destination}, {distance}, about {minutes} minutes on foot. {instruction}."),
+        "zh": ("导航到{destination}", "{distance} · 步行约{minutes}分钟", "开始导航到{destination}，{distance}，步行约{minutes}分钟。{instruction}。"),
+    }),
+    "nav_turn": ("navigation", 12, 6, False, {
+        "en": ("{arrow} {distance}", "{instruction}", "{instruction} in {distance}."),
+        "zh": ("{arrow} {distance}", "{instruction}", "{distance}后{instruction}。"),
+    }),
+    "nav_reroute": ("navigation", 10, 7, True, {
+        "en": ("Rerouting", "{distance} · {instruction}", "You left the route. New route, {distance}: {instruction}."),
+        "zh": ("重新规划路线", "{distance} · {instruction}", "您已偏离路线，已重新规划，{distance}：{instruction}。"),
+    }),
+    "nav_arrived": ("navigation", 8, 7, True, {
+        "en": ("◎ Arrived", "{destination}", "You have arrived at {destination}."),
+        "zh": ("◎ 已到达", "{destination}", "已到达{destination}。"),
+    }),
+    "nav_waiting": ("info", 8, 5, True, {
+        "en": ("Navigation to {destination}", "Waiting for the {what}…", "Finding the way to {destination}, waiting for the {what}."),
+        "zh": ("导航到{destination}", "正在等待{what}…", "正在规划去{destination}的路线，等待{what}。"),
+    }),
+    "nav_gps_lost": ("warning", 8, 6, True, {
+        "en": ("GPS signal lost", "Next: {instruction}", "GPS signal lost. Next: {instruction}."),
+        "zh": ("GPS信号丢失", "下一步：{instruction}", "GPS信号丢失。下一步：{instruction}。"),
+    }),
+    "nav_stopped": ("info", 4, 5, True, {
+        "en": ("Navigation ended", "{destination}", "Navigation ended."),
+        "zh": ("导航已结束", "{destination}", "导航已结束。"),
+    }),
+    "nav_no_position": ("error", 8, 6, True, {
+        "en": ("No GPS position", "Navigation needs a GPS fix", "I can't find your position, so I can't navigate."),
+        "zh": ("没有GPS定位", "导航需要GPS定位", "无法获取您的位置，不能导航。"),
+    }),
+    "nav_no_map": ("error", 8, 6, True, {
+        "en": ("Navigation: no map", "{reason}", "Navigation has no map for this area."),
+        "zh": ("导航：没有地图", "{reason}", "导航没有这个区域的地图。"),
+    }),
+    "nav_outside_area": ("error", 8, 6, True, {
+        "en": ("Outside the map", "Your position is not in the offline map", "You are outside the offline map."),
+        "zh": ("超出地图范围", "您的位置不在离线地图内", "您不在离线地图范围内。"),
+    }),
+    "nav_no_route": ("error", 8, 6, True, {
+        "en": ("No walking route", "{destination}", "I found no walking route to {destination}."),
+        "zh": ("没有步行路线", "{destination}", "没有找到去{destination}的步行路线。"),
+    }),
     "seen": ("info", 6, 5, True, {
         "en": ("{what}", "{detail}", "This looks like {what}."),
         "zh": ("{what}", "{detail}", "这看起来是{what}。"),
@@ -323,10 +558,37 @@ STATUS_WORDS = {
            "cancelled": "已取消", "driver_on_the_way": "司机正在赶来", "driver_arrived": "司机已到达",
            "on_trip": "行程中", "completed": "已到达", "standard": "经济型", "large": "大车", "small": "小份",
            "medium": "中份", "regular": "", "limit_daily": "每日", "limit_per_payment": "单笔",
+           "map": "地图", "position": "定位", "home": "家", "work": "公司",
+           "photo": "拍照", "video_start": "录像", "video_stop": "停止录像", "video": "录像", "photo_noun": "拍照", "video_noun": "录像",
+           "not_recording": "没有在录像",
+           "storage_low": "存储空间不足", "battery_critical": "电量严重不足", "camera_off": "摄像头已关闭",
+           "already_recording": "已经在录像", "busy": "正在拍照", "no_still": "摄像头没有返回照片",
+           "no_frames": "没有收到画面", "max_duration": "已达最长时长", "camera_capture_unavailable": "摄像头拍照服务不可用",
+           "bad_still": "照片无法解码", "write_failed": "写入失败",
+           "music_play": "正在找音乐", "music_pause": "暂停", "music_next": "下一首", "music_volume": "调节音量",
+           "walk": "步行", "taxi": "打车", "airport": "机场", "station": "车站",
+           "late": "（晚了{min}分钟）", "flight": "航班", "train": "火车", "packs_both": "两块电池",
+           "packs_left_only": "只有左电池", "packs_right_only": "只有右电池", "packs_none": "无电池",
+           "mode_saver": "省电模式", "mode_critical": "电量危急", "scheduled": "按时", "delayed": "晚点",
+           "boarding": "正在登机", "departed": "已出发",
+           "empty_library": "音乐库里没有歌曲", "no_match": "没有找到“{query}”", "not_playing": "现在没有在播放",
            "claimed_name": "码上名称：{name}（未核实）", "pay": "付款", "buy": "购买", "food": "外卖订单", "ride": "打车",
            "paused": "（已暂停）"},
     "en": {"on_the_way": "on the way", "driver_on_the_way": "driver on the way", "driver_arrived": "driver arrived",
            "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": "",
+           "map": "map", "position": "GPS position",
+           "photo": "Taking a photo", "video_start": "Starting a video", "video_stop": "Stopping the video",
+           "video": "video", "photo_noun": "Photo", "video_noun": "Video", "not_recording": "no video is recording", "storage_low": "storage is almost full",
+           "battery_critical": "the battery is critical", "camera_off": "the camera is off",
+           "already_recording": "a video is already recording", "busy": "a photo is being taken",
+           "no_still": "the camera sent no photo", "no_frames": "the camera sent no frames",
+           "max_duration": "(longest clip)", "camera_capture_unavailable": "the camera's capture service is not there",
+           "bad_still": "the photo could not be decoded", "write_failed": "writing failed",
+           "music_play": "Finding the music", "music_pause": "Pausing", "music_next": "Next track",
+           "music_volume": "Volume", "late": "({min} min late)", "station": "station", "packs_both": "both packs",
+           "packs_left_only": "left pack only", "packs_right_only": "right pack only", "packs_none": "no pack",
+           "mode_saver": "· saver mode", "mode_critical": "· critical", "empty_library": "the music library is empty",
+           "no_match": "nothing in the library matches \"{query}\"", "not_playing": "nothing is playing",
            "claimed_name": "name on the code: {name} (not verified)", "pay": "the payment", "buy": "the purchase",
            "food": "the food order", "ride": "the taxi", "paused": "(paused)"},
 }  # fmt: skip
@@ -364,3 +626,49 @@ def reply(message_id: str, lang: str = "en", **fields) -> Reply:
     fmt = lambda s: " ".join(s.format_map(values).split())  # noqa: E731 - collapse blanks left by empty fields
     return Reply(message_id, kind, fmt(title), fmt(body), fmt(speech), lang if lang in texts else "en",
                  [clean_text(x, MAX_FIELD_CHARS) for x in fields.get("lines", [])], float(ttl), priority, speak)  # fmt: skip
+
+
+# -- navigation words ---------------------------------------------------------------------
+
+ARROW_TURN_AROUND = "↓"
+MANEUVER_WORDS = {  # kind -> (EN with street, EN bare, ZH with street, ZH bare)
+    "straight": ("continue on {street}", "continue straight", "沿{street}直行", "直行"),
+    "slight_right": ("bear right onto {street}", "bear right", "稍向右进入{street}", "稍向右"),
+    "right": ("turn right onto {street}", "turn right", "右转进入{street}", "右转"),
+    "sharp_right": ("turn sharp right onto {street}", "turn sharp right", "向右急转进入{street}", "向右急转"),
+    "slight_left": ("bear left onto {street}", "bear left", "稍向左进入{street}", "稍向左"),
+    "left": ("turn left onto {street}", "turn left", "左转进入{street}", "左转"),
+    "sharp_left": ("turn sharp left onto {street}", "turn sharp left", "向左急转进入{street}", "向左急转"),
+    "uturn": ("make a U-turn onto {street}", "make a U-turn", "掉头进入{street}", "掉头"),
+    "arrive": ("arrive at {street}", "arrive at the destination", "到达{street}", "到达目的地"),
+}
+COMPASS_WORDS = {"en": ("north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest"),
+                 "zh": ("北", "东北", "东", "东南", "南", "西南", "西", "西北")}  # fmt: skip
+
+
+def distance(metres: float, lang: str) -> str:
+    """Walking distance as shown and spoken: 5 m steps below 100 m, 10 m below 1 km, then km."""
+    m = max(0.0, float(metres))
+    if m >= 1000.0:
+        km = f"{m / 1000.0:.1f}"
+        return f"{km}公里" if lang == "zh" else f"{km} km"
+    value = int(round(m / (5.0 if m < 100.0 else 10.0)) * (5 if m < 100.0 else 10))
+    return f"{value}米" if lang == "zh" else f"{value} m"
+
+
+def nav_instruction(kind: str, street: str, compass: int | None, lang: str, turn_around: bool = False) -> str:
+    """Text of one maneuver: "turn left onto Mikonkatu" / "左转进入Mikonkatu"; depart uses the compass."""
+    zh = lang == "zh"
+    if kind == "depart":
+        direction = COMPASS_WORDS["zh" if zh else "en"][compass or 0]
+        if zh:
+            text = f"向{direction}走" + (f"，沿{street}" if street else "")
+            return ("先掉头，" + text) if turn_around else text
+        text = f"head {direction}" + (f" on {street}" if street else "")
+        text = ("turn around, then " + text) if turn_around else text
+        return text[0].upper() + text[1:]
+    with_street, bare, zh_street, zh_bare = MANEUVER_WORDS[kind]
+    if zh:
+        return zh_street.format(street=street) if street else zh_bare
+    text = with_street.format(street=street) if street else bare
+    return text[0].upper() + text[1:]

@@ -1,8 +1,10 @@
 """Intent understanding through any OpenAI-compatible chat endpoint, with tool calling.
 
 ``LlmIntentParser`` sends the utterance to ``{base_url}/chat/completions`` (Qwen's
-OpenAI-compatible API, vLLM, llama.cpp server, Ollama ...) with one tool,
-``set_intent``, whose arguments are the intent name and slots. The key is read from
+OpenAI-compatible API, vLLM, llama.cpp server, Ollama ...) with one tool per intent,
+generated from ``intent_registry`` (the slots are the typed parameters), so every
+intent the offline parser knows is reachable; a call of the older single
+``set_intent(intent, slots)`` tool is still understood. The key is read from
 the environment variable named by ``api_key_env`` at call time and sent only in the
 Authorization header (https unless the endpoint is on this machine; never to another
 origin a redirect points to: ``secure_http``); it is never logged or put in an event. Any failure (time-out,
@@ -21,36 +23,21 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 
-from glasses_agent import intents, secure_http
+from glasses_agent import intent_registry, intents, secure_http
 from glasses_agent.intents import INTENTS, ParseResult
 
 log = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = (
-    "You turn one command spoken to smart glasses into a call of set_intent. "
-    "Use only the listed intent names; use 'unknown' when the command fits none. "
-    "Slots: amount (number), currency (ISO 4217), payee, item, quantity (integer), size (small|medium|large), "
-    "restaurant ('usual' for the usual place), destination, pickup, time, contact, task, query, "
-    "target_lang and source_lang (ISO 639-1), direction (up|down), level (0-100), target (ride|order|payment). "
-    "Only include slots the wearer actually said."
+    "You turn one command spoken to smart glasses (English or Chinese) into exactly one tool call: "
+    "the tool named after the wearer's intent, with only the slots the wearer actually said. "
+    "Use the tool 'unknown' for chit-chat, noise, half sentences or anything no other tool fits."
 )
 
-TOOL = {
-    "type": "function",
-    "function": {
-        "name": "set_intent",
-        "description": "Record the intent and slots of the wearer's command.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "intent": {"type": "string", "enum": list(INTENTS)},
-                "slots": {"type": "object", "additionalProperties": True},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            },
-            "required": ["intent"],
-        },
-    },
-}
+
+def tool_request_fields() -> dict:
+    """The request fields that offer every intent as a tool (generated from the registry)."""
+    return {"tools": intent_registry.tools(), "tool_choice": "required"}
 
 
 class LlmError(RuntimeError):
@@ -131,33 +118,53 @@ class LlmIntentParser:
         body = {
             "model": self.model,
             "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": utterance}],
-            "tools": [TOOL],
-            "tool_choice": {"type": "function", "function": {"name": "set_intent"}},
+            **tool_request_fields(),
             "temperature": 0,
         }
         doc = chat_completion(self.url, body, self.api_key_env, self.timeout_s)
         return self._result(doc, utterance, lang)
 
     def _result(self, doc: dict, utterance: str, lang: str | None) -> ParseResult:
-        try:
-            message = doc["choices"][0]["message"]
-            call = next(c for c in message.get("tool_calls") or [] if c["function"]["name"] == "set_intent")
-            args = call["function"]["arguments"]
-            args = json.loads(args) if isinstance(args, str) else args
-        except (KeyError, IndexError, TypeError, StopIteration, json.JSONDecodeError):
-            raise LlmError("no_tool_call") from None
-        intent = args.get("intent") if isinstance(args, dict) else None
-        if intent not in INTENTS:
-            raise LlmError("unknown_intent")
-        slots = args.get("slots") or {}
-        if not isinstance(slots, dict):
-            raise LlmError("bad_slots")
-        slots = _typed_slots(slots)
-        try:
-            confidence = min(1.0, max(0.0, float(args.get("confidence", 0.8))))
-        except (TypeError, ValueError):
-            confidence = 0.8
-        return ParseResult(intent, slots, confidence, lang or intents.detect_lang(utterance), utterance, "llm")
+        return result_from_completion(doc, utterance, lang)
+
+
+def result_from_completion(doc: dict, utterance: str, lang: str | None) -> ParseResult:
+    """ParseResult of a chat completion whose message calls an intent tool (or set_intent); LlmError if not."""
+    try:
+        message = doc["choices"][0]["message"]
+        call = next(c for c in message.get("tool_calls") or [] if isinstance(c, dict) and "function" in c)
+        name = call["function"]["name"]
+        args = call["function"].get("arguments") or {}
+        args = json.loads(args) if isinstance(args, str) else args
+    except (KeyError, IndexError, TypeError, StopIteration, json.JSONDecodeError):
+        raise LlmError("no_tool_call") from None
+    if not isinstance(args, dict):
+        raise LlmError("bad_slots")
+    if name == "set_intent":  # the single-tool form: {"intent": ..., "slots": {...}}
+        intent, slots, allowed = args.get("intent"), args.get("slots") or {}, None
+    else:
+        intent = name
+        slots = {k: v for k, v in args.items() if k != "confidence"}
+        allowed = intent_registry.INTENTS.get(intent, (None, None, None, ()))[3]
+    if intent not in INTENTS:
+        raise LlmError("unknown_intent")
+    if not isinstance(slots, dict):
+        raise LlmError("bad_slots")
+    slots = _typed_slots(slots)
+    if allowed is not None:
+        slots = {k: v for k, v in slots.items() if k in allowed and _in_enum(k, v)}
+    try:
+        confidence = min(1.0, max(0.0, float(args.get("confidence", 0.8))))
+    except (TypeError, ValueError):
+        confidence = 0.8
+    if intent == "unknown":
+        slots, confidence = {}, 0.0
+    return ParseResult(intent, slots, confidence, lang or intents.detect_lang(utterance), utterance, "llm", path="llm")
+
+
+def _in_enum(slot: str, value) -> bool:
+    allowed = intent_registry.SLOTS.get(slot, {}).get("enum")
+    return allowed is None or value in allowed
 
 
 NUMERIC_SLOTS = {"amount": float, "quantity": int, "level": int}

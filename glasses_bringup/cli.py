@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("glasses_bringup.ros.replayer", "replay a bag with original timing"),
     "demo": ("glasses_bringup.demo", "run the demo scenario, record it and summarize"),
     "bag-info": ("glasses_bringup.bag", "summarize a bag: topics, counts, rates, events"),
+    "replay-check": ("glasses_bringup.replay_check", "replay a recorded run and compare the agent's decisions"),
     "power-day": ("glasses_bringup.power.day_cli", "simulate a day of wear on two swappable packs"),
     "transcribe": ("glasses_perception.voice.transcribe_cli", "transcribe audio files with the ASR core"),
     "scan": ("glasses_perception.vision.scan_cli", "decode QR codes and barcodes in image files"),

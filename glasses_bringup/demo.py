@@ -17,7 +17,7 @@ from glasses_bringup.paths import share_path
 
 # What a healthy demo bag must hold (relative names under the rig namespace).
 REQUIRED_TOPICS = (
-    "camera/image_raw",
+    "camera/image_raw/compressed",  # the recorder keeps the JPEG stream, not raw frames
     "camera/camera_info",
     "camera/privacy_led",
     "audio/raw",
@@ -80,6 +80,12 @@ def timeline(info: dict, namespace: str = "/glasses") -> list[tuple[float, str]]
     return rows
 
 
+def task_rounds(info: dict, namespace: str = "/glasses") -> dict:
+    """The agent's last per-task summary (agent/metrics): per intent done / failed / cancelled, rounds, time, touches."""
+    metrics = [e for e in info["events"].get(f"{namespace}/agent/metrics", []) if "tasks" in e]
+    return metrics[-1]["tasks"] if metrics else {}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/demo", help="output folder (bag/ and summary.json)")
     parser.add_argument("--scenario", help="scenario file (default: config/scenarios/demo.yaml)")
@@ -111,12 +117,18 @@ def run(args) -> int:
         return code
     info = summarize(bag)
     rows = timeline(info)
+    tasks = task_rounds(info)
     (out / "summary.json").write_text(json.dumps(
-        {k: v for k, v in info.items() if k != "events"} | {"timeline": rows}, indent=2, ensure_ascii=False))
+        {k: v for k, v in info.items() if k != "events"} | {"timeline": rows, "tasks": tasks}, indent=2,
+        ensure_ascii=False))  # fmt: skip
 
     print(f"\n=== what happened ({info['duration_s']:.1f} s, {info['messages']} messages) ===")
     for t, text in rows:
         print(f"  {t:6.2f} s  {text}")
+    print("\n=== interaction rounds per task ===")
+    for intent, t in sorted(tasks.items()):
+        print(f"  {intent:16s} done {t['done']:.0f} failed {t['failed']:.0f} cancelled {t['cancelled']:.0f} "
+              f"open {t['open']:.0f}  rounds {t['rounds_mean']:.1f}  {t['time_s_mean']:.1f} s  touches {t['touches']:.0f}")
     print("\n=== topics ===")
     for topic, t in info["topics"].items():
         rate = f"{t['rate_hz']:7.2f} Hz" if t["rate_hz"] is not None else "        -"

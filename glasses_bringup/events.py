@@ -62,7 +62,7 @@ def register(cls: type[Event]) -> type[Event]:
 class Touch(Event):
     SCHEMA: ClassVar[str] = "touch"
     gesture: Literal["tap", "double_tap", "long_press", "swipe_forward", "swipe_back"]
-    side: Literal["right", "left"] = "right"
+    side: Literal["right", "left", "ring"] = "right"
 
 
 @register
@@ -70,6 +70,19 @@ class HeadGesture(Event):
     SCHEMA: ClassVar[str] = "head_gesture"
     gesture: Literal["nod", "shake"]
     confidence: float = Field(ge=0.0, le=1.0, default=1.0)
+
+
+@register
+class Button(Event):
+    SCHEMA: ClassVar[str] = "button"
+    button: int = Field(ge=0, le=255, default=0, description="button id on the frame (0: the temple button)")
+    action: Literal["press", "release", "long_press"]
+
+
+@register
+class Hinge(Event):
+    SCHEMA: ClassVar[str] = "hinge"
+    state: Literal["folded", "open"]
 
 
 # --- perception --------------------------------------------------------------------
@@ -234,6 +247,9 @@ class AgentMetrics(Event):
     rounds: int = Field(ge=0)
     completions: int = Field(ge=0)
     failures: int = Field(ge=0, default=0)
+    proactive: dict[str, int] = Field(default_factory=dict, description="proactive prompts: <kind>.offered/shown/dismissed/expired")
+    tasks: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="per intent: done, failed, cancelled, open, rounds_mean, time_s_mean, touches")
 
 
 @register
@@ -247,6 +263,67 @@ class Card(Event):
     ttl_s: float = Field(gt=0.0, default=5.0)
     priority: int = Field(ge=0, le=9, default=5)
     lang: str = "en"
+    image: str = Field(default="", description="path of a small JPEG (e.g. a photo's thumbnail) the HUD draws")
+
+
+@register
+class MediaRequest(Event):
+    """Ask the media recorder for a capture: the only way camera frames reach the disk."""
+
+    SCHEMA: ClassVar[str] = "media_request"
+    request_id: str = Field(min_length=1, max_length=64)
+    action: Literal["photo", "video_start", "video_stop"]
+
+
+@register
+class MediaResult(Event):
+    SCHEMA: ClassVar[str] = "media_result"
+    request_id: str
+    action: Literal["photo", "video_start", "video_stop"]
+    status: Literal["saved", "recording", "refused", "failed"]
+    reason: str = ""
+    path: str = ""
+    thumbnail: str = ""
+    bytes: int = Field(ge=0, default=0)
+    width: int = Field(ge=0, default=0)
+    height: int = Field(ge=0, default=0)
+    frames: int = Field(ge=0, default=0)
+    duration_s: float = Field(ge=0.0, default=0.0)
+
+
+@register
+class CallState(Event):
+    """The phone call the glasses carry (latched): music ducks while one rings or is up."""
+
+    SCHEMA: ClassVar[str] = "call_state"
+    state: Literal["idle", "ringing", "dialing", "active"]
+    contact: str = ""
+    call_id: int = 0
+
+
+@register
+class MusicCommand(Event):
+    SCHEMA: ClassVar[str] = "music_command"
+    request_id: str = Field(min_length=1, max_length=64)
+    command: Literal["play", "pause", "next", "volume"]
+    query: str = ""
+    level: int | None = Field(default=None, ge=0, le=100)
+
+
+@register
+class MusicState(Event):
+    """The music player's state after a command (or a track change); latched."""
+
+    SCHEMA: ClassVar[str] = "music_state"
+    request_id: str = ""
+    state: Literal["playing", "paused", "stopped"]
+    title: str = ""
+    artist: str = ""
+    path: str = ""
+    volume: int = Field(ge=0, le=100)
+    ducked: bool = False
+    queue_left: int = Field(ge=0, default=0)
+    reason: str = Field(default="", description="why a command was refused (empty_library, no_match, ...)")
 
 
 @register

@@ -31,20 +31,29 @@ STRING = "std_msgs/msg/String"
 
 TOPICS: tuple[Topic, ...] = (
     Topic("camera/image_raw", "sensor_msgs/msg/Image", SENSOR, "camera"),
+    Topic("camera/image_raw/compressed", "sensor_msgs/msg/CompressedImage", SENSOR, "camera"),
     Topic("camera/camera_info", "sensor_msgs/msg/CameraInfo", SENSOR, "camera"),
     Topic("camera/still", "sensor_msgs/msg/CompressedImage", STILL, "camera"),
     Topic("camera/privacy_led", "std_msgs/msg/Bool", LATCHED, "camera"),
     Topic("audio/raw", "sensor_msgs/msg/Image", AUDIO, "microphone"),
-    Topic("imu/data_raw", "sensor_msgs/msg/Imu", SENSOR, "imu"),
+    Topic("imu/data_raw", "sensor_msgs/msg/Imu", SENSOR, "imu / coprocessor_link"),
     Topic("imu/data", "sensor_msgs/msg/Imu", SENSOR, "orientation_filter"),
+    Topic("gnss/fix", "sensor_msgs/msg/NavSatFix", SENSOR, "gnss"),
+    Topic("imu/mag", "sensor_msgs/msg/MagneticField", SENSOR, "replay (bag profile)"),
+    Topic("imu/pressure", "sensor_msgs/msg/FluidPressure", SENSOR, "replay (bag profile)"),
     Topic("power/battery/left", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
     Topic("power/battery/right", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
     Topic("power/battery", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
     Topic("power/state", STRING, LATCHED, "power_policy", "power_state"),
-    Topic("input/touch", STRING, EVENTS, "touch", "touch"),
+    Topic("input/touch", STRING, EVENTS, "touch / coprocessor_link", "touch"),
+    Topic("input/button", STRING, EVENTS, "coprocessor_link", "button"),
+    Topic("input/hinge", STRING, EVENTS, "coprocessor_link", "hinge"),
+    Topic("power/gauge/left", "sensor_msgs/msg/BatteryState", EVENTS, "coprocessor_link"),
+    Topic("power/gauge/right", "sensor_msgs/msg/BatteryState", EVENTS, "coprocessor_link"),
+    Topic("display/brightness", "std_msgs/msg/Float32", LATCHED, "display"),
     Topic("input/head_gesture", STRING, EVENTS, "head_gesture", "head_gesture"),
     Topic("perception/vad", STRING, EVENTS, "vad", "vad"),
-    Topic("perception/wake", STRING, EVENTS, "wake", "wake"),
+    Topic("perception/wake", STRING, EVENTS, "wake / coprocessor_link", "wake"),
     Topic("perception/transcript", STRING, EVENTS, "asr", "transcript"),
     Topic("perception/caption", STRING, EVENTS, "captions", "caption"),
     Topic("perception/codes", STRING, EVENTS, "code_reader", "code"),
@@ -59,11 +68,28 @@ TOPICS: tuple[Topic, ...] = (
     Topic("display/card", STRING, EVENTS, "agent", "card"),
     Topic("display/image", "sensor_msgs/msg/Image", SENSOR, "display"),
     Topic("speaker/say", STRING, EVENTS, "agent", "say"),
+    Topic("media/request", STRING, EVENTS, "agent", "media_request"),
+    Topic("media/result", STRING, EVENTS, "media_recorder", "media_result"),
+    Topic("phone/call", STRING, LATCHED, "agent", "call_state"),
+    Topic("music/command", STRING, EVENTS, "agent", "music_command"),
+    Topic("music/state", STRING, LATCHED, "music_player", "music_state"),
+    Topic("speaker/music", "sensor_msgs/msg/Image", AUDIO, "music_player"),
     Topic("speaker/state", STRING, EVENTS, "speaker", "speaker_state"),
     Topic("sim/scenario", STRING, EVENTS, "scenario_clock", "scenario_event"),
     Topic("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, "every node"),
     Topic("/clock", "rosgraph_msgs/msg/Clock", DEFAULT, "replay / sim"),
 )
+
+
+
+def _catalog_topics() -> tuple[Topic, ...]:
+    from glasses_bringup.sensor_catalog import SENSORS
+
+    return tuple(Topic(t.name, t.msg_type, t.qos, s.name, t.schema) for s in SENSORS for t in s.topics)
+
+
+# Sensors added the documented way declare their topics in glasses_bringup/sensor_catalog.py.
+TOPICS = TOPICS[:-2] + _catalog_topics() + TOPICS[-2:]  # /diagnostics and /clock stay last
 
 BY_NAME: dict[str, Topic] = {t.name: t for t in TOPICS}
 

@@ -60,7 +60,11 @@ def rig_launch_description(rig_name: str):
 
     def build(context, *args, **kwargs):
         variant = LaunchConfiguration("variant").perform(context)
-        run_context = {"scenario_start": time.time() + 3.0, "run_dir": "/tmp"}
+        run_context = {"scenario_start": time.time() + 3.0, "run_dir": "/tmp", "image_transport": "raw"}
+        if rig.replay is not None:
+            from glasses_bringup.runner import replay_image_transport
+
+            run_context["image_transport"] = replay_image_transport(LaunchConfiguration("bag").perform(context), {})
         if rig.needs_scenario:
             run_context["scenario"] = LaunchConfiguration("scenario").perform(context)
         actions = [Node(output="screen", **d) for d in node_descriptions(rig_name, variant, run_context)]

@@ -2,8 +2,12 @@
 
 One table serves setup.py (console_scripts), the rig runner (composed mode builds
 the class directly) and the tests that check rigs and launch files against it.
-This module must stay importable without rclpy: setup.py reads it.
+This module must stay importable without rclpy: setup.py reads it. Sensors added
+the documented way (glasses_bringup/sensor_catalog.py) join NODES from there.
 """
+
+import runpy
+from pathlib import Path
 
 # executable name -> "module:NodeClass"
 NODES: dict[str, str] = {
@@ -18,6 +22,8 @@ NODES: dict[str, str] = {
     "scenario_clock": "glasses_bringup.nodes.scenario_node:ScenarioNode",
     "battery_manager": "glasses_bringup.nodes.battery_manager_node:BatteryManagerNode",
     "power_policy": "glasses_bringup.nodes.power_policy_node:PowerPolicyNode",
+    "foxglove_bridge": "glasses_bringup.nodes.foxglove_bridge_node:FoxgloveBridgeNode",
+    "coprocessor_link": "glasses_bringup.nodes.coprocessor_link_node:CoprocessorLinkNode",
     "vad": "glasses_perception.nodes.vad_node:VadNode",
     "wake": "glasses_perception.nodes.wake_node:WakeNode",
     "asr": "glasses_perception.nodes.asr_node:AsrNode",
@@ -27,7 +33,20 @@ NODES: dict[str, str] = {
     "text_reader": "glasses_perception.nodes.text_reader_node:TextReaderNode",
     "product_recognizer": "glasses_perception.nodes.product_recognizer_node:ProductRecognizerNode",
     "agent": "glasses_agent.nodes.agent_node:AgentNode",
+    "media_recorder": "glasses_agent.nodes.media_node:MediaRecorderNode",
+    "music_player": "glasses_agent.nodes.music_node:MusicPlayerNode",
 }
+
+
+def _catalog_sensors():
+    try:
+        from glasses_bringup.sensor_catalog import SENSORS
+    except ImportError:  # setup.py runs this file by path, before the package can be imported
+        SENSORS = runpy.run_path(str(Path(__file__).with_name("sensor_catalog.py")))["SENSORS"]
+    return SENSORS
+
+
+NODES.update({sensor.name: sensor.node for sensor in _catalog_sensors()})
 
 # Executables that are not nodes (CLI tools).
 TOOLS: dict[str, str] = {

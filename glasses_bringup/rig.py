@@ -80,10 +80,26 @@ def load_rig(name_or_path: str) -> Rig:
     except ValidationError as exc:
         errs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise RigError(f"{path}: {errs}") from None
+    add_catalog_sensors(rig)
     names = [(n.namespace or rig.namespace, n.name) for n in rig.nodes]
     if len(set(names)) != len(names):
         raise RigError(f"{path}: two nodes share a name in one namespace")
     return rig
+
+
+def add_catalog_sensors(rig: Rig) -> None:
+    """Sensors of glasses_bringup/sensor_catalog.py join the rigs their entry names (unless listed already);
+    their topics join a replay rig's bag topics."""
+    from glasses_bringup.sensor_catalog import SENSORS
+
+    listed = {n.name for n in rig.nodes}
+    for sensor in SENSORS:
+        params = sensor.rigs.get(rig.name)
+        if params is not None and sensor.name not in listed:
+            rig.nodes.append(NodeSpec(name=sensor.name, executable=sensor.name, parameters=dict(params),
+                                      respawn=sensor.respawn))
+        if rig.replay is not None:
+            rig.replay.topics += [t.name for t in sensor.topics if t.name not in rig.replay.topics]
 
 
 def node_parameters(rig: Rig, node: NodeSpec, context: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from glasses_bringup.bag import BagError
+from glasses_bringup.bag_profiles import ProfileError, add_remap_arguments, image_transport_for, prepare_remaps
 from glasses_bringup.paths import share_path
 from glasses_bringup.registry import NODES
 from glasses_bringup.rig import NodeSpec, Rig, RigError, load_rig, node_parameters
@@ -72,6 +74,25 @@ def plan(rig: Rig, variant: str, context: dict[str, Any], sets: dict[str, dict[s
     return planned
 
 
+def live_view_node(address: str) -> NodeSpec:
+    """The Foxglove bridge as a rig node, from HOST:PORT (or PORT)."""
+    host, _, port = address.rpartition(":")
+    try:
+        port_number = int(port)
+    except ValueError:
+        raise RigError(f"--live-view wants HOST:PORT, got {address!r}") from None
+    return NodeSpec(name="foxglove_bridge", executable="foxglove_bridge",
+                    parameters={"host": host or "127.0.0.1", "port": port_number})
+
+
+def replay_image_transport(bag: str, remap: dict[str, str]) -> str:
+    """'compressed' when the replayed camera is only image_transport's JPEG stream."""
+    from glasses_bringup.bag import topics_and_types
+    from glasses_bringup.bag_profiles import output_topic
+
+    return image_transport_for([output_topic(t, remap) for t in topics_and_types(bag)])
+
+
 def node_class(executable: str):
     module, cls = NODES[executable].split(":")
     return getattr(importlib.import_module(module), cls)
@@ -101,8 +122,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scenario", help="scenario file for the sim rig (default: the demo scenario)")
     parser.add_argument("--bag", help="bag directory or .mcap file to replay (replay rig)")
     parser.add_argument("--rate", type=float, default=1.0, help="replay rate factor")
+    add_remap_arguments(parser)
     parser.add_argument("--duration", type=float, help="stop after this many seconds of scenario time")
     parser.add_argument("--record", metavar="OUT_DIR", help="record every topic into a rosbag2 MCAP bag")
+    parser.add_argument("--record-raw", action="store_true",
+                        help="with --record: also store raw camera frames (default: the JPEG stream only)")
+    parser.add_argument("--live-view", nargs="?", const="127.0.0.1:8765", metavar="HOST:PORT",
+                        help="add the Foxglove bridge (live view) to the rig; default 127.0.0.1:8765")
     parser.add_argument("--isolated", action="store_true", help="one process per node, with respawn")
     parser.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                         help="override a node parameter (repeatable)")
@@ -117,6 +143,8 @@ def run(args) -> int:
     # DDS environment: discovery on localhost and the stack's Fast DDS profile.
     try:
         rig = load_rig(args.rig)
+        if getattr(args, "live_view", None):
+            rig.nodes.append(live_view_node(args.live_view))
         variant = args.variant or rig.variant
         scenario_path = None
         duration = args.duration
@@ -128,6 +156,12 @@ def run(args) -> int:
             duration = duration if duration is not None else scenario.duration_s
         if rig.replay is not None and not args.bag:
             raise RigError(f"rig {rig.name} replays a bag: give --bag DIR")
+        remap: dict[str, str] = {}
+        image_transport = "raw"
+        if args.bag:
+            remap = prepare_remaps(args.bag, args.profile, args.remap, rig.namespace,
+                                   log=lambda text: print(f"glasses up: {text}", file=sys.stderr, flush=True))
+            image_transport = replay_image_transport(args.bag, remap)
         startup = args.startup if args.startup is not None else (6.0 if args.isolated else 1.0)
         run_dir = Path(tempfile.mkdtemp(prefix="glasses_run_"))
         context = {
@@ -135,9 +169,11 @@ def run(args) -> int:
             "scenario_start": time.time() + startup,
             "variant": variant,
             "run_dir": str(run_dir),
+            "image_transport": image_transport,  # replay rig: what the bag's camera stream is
+            "remap": remap,
         }
         planned = plan(rig, variant, context, parse_sets(args.set))
-    except (RigError, ScenarioError) as exc:
+    except (RigError, ScenarioError, ProfileError, BagError) as exc:
         print(f"glasses up: {exc}", file=sys.stderr)
         return 2
     if args.list:
@@ -179,7 +215,7 @@ class _RunBase:
         if self.args.record:
             from glasses_bringup.ros.recorder import Recorder
 
-            recorder = Recorder(self.args.record)
+            recorder = Recorder(self.args.record, raw_images=getattr(self.args, "record_raw", False))
             executor_nodes.append(recorder)
         if self.args.bag:
             from glasses_bringup.ros.replayer import Replayer
@@ -187,7 +223,10 @@ class _RunBase:
             replayer = Replayer(
                 self.args.bag, topics=self.rig.replay.topics if self.rig.replay else None,
                 rate=self.args.rate, namespace=self.rig.namespace,
-                start_at=self.context["scenario_start"],
+                # the nodes are built by now: give them the start-up time from here, so the first
+                # words of the bag are not played to a recognizer still loading its model
+                start_at=max(self.context["scenario_start"], time.time() + (self.args.startup or 1.0)),
+                remap=self.context.get("remap"),
             )
             executor_nodes.append(replayer)
         return recorder, replayer
@@ -218,6 +257,8 @@ class _RunBase:
         if self.replayer is not None:
             self.replayer.stop()
             code = code or self.replayer.exit_code()
+            for topic, reason in sorted(self.replayer.skipped_topics.items()):
+                print(f"glasses up: not replayed {topic}: {reason}", file=sys.stderr, flush=True)
         if self.recorder is not None:
             self.recorder.close()
         for node in nodes:

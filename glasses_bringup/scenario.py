@@ -11,9 +11,12 @@
       - {at: 40.0, battery_insert: {slot: left, soc: 0.95}}
       - {at: 15.0, head: nod}
       - {at: 3.0, motion: walk}
+      - {at: 5.0, walk: {start: [31.2304, 121.4737], heading_deg: 90, duration_s: 60}}   # GNSS
+      - {at: 6.0, ring: tap}
 
 Each timeline entry has ``at`` (seconds from start) and exactly one action. The
-same scenario and seed always render the same sensor data.
+same scenario and seed always render the same sensor data. Sensors of
+glasses_bringup/sensor_catalog.py add their own actions (``walk``, ``ring``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 
 class ScenarioError(ValueError):
@@ -85,6 +88,27 @@ class Entry(Strict):
 
 
 ACTIONS = ("say", "touch", "head", "motion", "show", "battery_pull", "battery_insert", "activity")
+
+
+def _sensor_actions() -> dict[str, object]:
+    """Timeline actions of the sensors in glasses_bringup/sensor_catalog.py: key -> value type."""
+    import importlib
+
+    from glasses_bringup.sensor_catalog import SENSORS
+
+    out = {}
+    for sensor in SENSORS:
+        if sensor.scenario_action:
+            module, name = sensor.scenario_model.split(":")
+            out[sensor.scenario_action] = getattr(importlib.import_module(module), name)
+    return out
+
+
+SENSOR_ACTIONS = _sensor_actions()
+Entry = create_model(  # noqa: F811 - the entry grows one optional field per catalog sensor action
+    "Entry", __base__=Entry, **{key: (kind | None, None) for key, kind in SENSOR_ACTIONS.items()}
+)
+ACTIONS = ACTIONS + tuple(SENSOR_ACTIONS)
 
 
 class Pack(Strict):

@@ -86,3 +86,12 @@ class RosHarness:
             shutdown(timeout_sec=1)
         if rclpy.ok():
             rclpy.shutdown()
+
+
+def latest_status(arrays: list, name_suffix: str) -> tuple[object | None, dict[str, str]]:
+    """The newest DiagnosticStatus whose name ends with name_suffix in collected DiagnosticArrays, and its values."""
+    for arr in reversed(arrays):
+        for status in arr.status:
+            if status.name.endswith(name_suffix):
+                return status, {kv.key: kv.value for kv in status.values}
+    return None, {}

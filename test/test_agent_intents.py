@@ -29,13 +29,20 @@ def score(items):
     return intent_ok / len(items), (slot_ok / slot_total if slot_total else 1.0)
 
 
-def test_utterance_set_is_large_bilingual_and_covers_every_intent():
+ORIGINAL_INTENTS = {
+    "pay", "compare_price", "buy", "order_food", "hail_taxi", "cancel", "confirm", "navigate", "translate",
+    "start_notes", "stop_notes", "play_music", "pause_music", "next_track", "volume", "call", "remind", "schedule",
+    "teleprompter", "what_is_this", "unknown",
+}  # fmt: skip
+
+
+def test_utterance_set_is_large_bilingual_and_covers_the_original_intents():
     items = load("utterances.yaml")
     assert len(items) >= 150
     langs = {it["lang"] for it in items}
     assert langs == {"en", "zh"}
     assert sum(it["lang"] == "zh" for it in items) >= 50
-    assert {it["intent"] for it in items} == set(INTENTS)
+    assert ORIGINAL_INTENTS <= {it["intent"] for it in items} <= set(INTENTS)
 
 
 def test_dev_set_accuracy():
@@ -44,11 +51,11 @@ def test_dev_set_accuracy():
     assert slot_acc >= 0.95
 
 
-def test_heldout_set_accuracy_floor():
-    # Written after the rules were frozen; a floor, not a target (see docs/agent.md).
+def test_round_three_heldout_set_accuracy_floor():
+    # Round three's held-out set (written after the rules were frozen); rules alone gave 0.733.
     intent_acc, slot_acc = score(load("utterances_heldout.yaml"))
-    assert intent_acc >= 0.7  # measured 0.733 (round three)
-    assert slot_acc >= 0.7  # measured 0.757
+    assert intent_acc >= 0.9
+    assert slot_acc >= 0.7
 
 
 @pytest.mark.parametrize(
@@ -61,6 +68,34 @@ def test_heldout_set_accuracy_floor():
         ("从老地方点一份大份牛肉面", "zh", "order_food", {"restaurant": "usual", "quantity": 1, "size": "large", "item": "牛肉面"}),
         ("付十二块五给咖啡店", "zh", "pay", {"amount": 12.5, "currency": "CNY", "payee": "咖啡店"}),
         ("明天早上八点提醒我开会", "zh", "remind", {"time": "tomorrow 08:00", "task": "开会"}),
+        ("明早八点叫我起床", "zh", "set_alarm", {"time": "tomorrow 08:00"}),
+        ("set an alarm for 7 tomorrow morning", "en", "set_alarm", {"time": "tomorrow 07:00"}),
+        ("wake me up at six thirty", "en", "set_alarm", {"time": "06:30"}),
+        ("付三十块", "zh", "pay", {"amount": 30.0, "currency": "CNY"}),
+        ("text Tom that I'm running late", "en", "send_message", {"contact": "tom", "text": "i'm running late"}),
+        ("给妈妈发消息说我到了", "zh", "send_message", {"contact": "妈妈", "text": "我到了"}),
+        ("send this photo to Lisa", "en", "send_message", {"contact": "lisa", "attachment": "photo"}),
+        ("where is the nearest pharmacy", "en", "navigate", {"category": "pharmacy"}),
+        ("附近有没有药店", "zh", "navigate", {"category": "药店"}),
+        ("how far is the train station", "en", "navigate", {"destination": "train station"}),
+        ("turn on live captions from Spanish into English", "en", "start_subtitles", {"source_lang": "es", "target_lang": "en"}),
+        ("开始同传英语翻中文", "zh", "start_subtitles", {"source_lang": "en", "target_lang": "zh"}),
+        ("check the status of flight CA 981", "en", "flight_status", {"flight": "CA981"}),
+        ("查一下国航981", "zh", "flight_status", {"flight": "CA981"}),
+        ("what's the weather in Shanghai tomorrow", "en", "weather", {"place": "shanghai", "time": "tomorrow"}),
+        ("杭州明天天气怎么样", "zh", "weather", {"place": "杭州", "time": "tomorrow"}),
+        ("what time is it in Tokyo", "en", "time", {"place": "tokyo"}),
+        ("shoot a thirty second clip", "en", "record_video", {"duration_s": 30}),
+        ("录两分钟的视频", "zh", "record_video", {"duration_s": 120}),
+        ("拍照", "zh", "take_photo", {}),
+        ("take a picture", "en", "take_photo", {}),
+        ("hang up", "en", "hang_up", {}),
+        ("接电话", "zh", "answer_call", {}),
+        ("how much battery is left", "en", "battery_status", {}),
+        ("总结一下刚才的会议", "zh", "summarize_notes", {}),
+        ("read this sign aloud", "en", "read_text", {}),
+        ("关闭字幕", "zh", "stop_subtitles", {}),
+        ("stop filming", "en", "stop_video", {}),
     ],
 )
 def test_typed_slots(text, lang, intent, slots):
@@ -95,12 +130,18 @@ def test_any_text_parses_to_a_documented_intent(text):
     json.dumps(r.as_dict(), ensure_ascii=False)
 
 
-def test_glasses_ask_prints_one_json_line(capsys):
+def test_glasses_ask_prints_intent_slots_confidence_and_path(capsys):
     from glasses_bringup.cli import main
 
     assert main(["ask", "take me to the airport", "--lang", "en"]) == 0
     doc = json.loads(capsys.readouterr().out.strip())
-    assert doc == {"intent": "hail_taxi", "slots": {"destination": "airport"}, "confidence": 0.9}
+    assert (doc["intent"], doc["slots"], doc["path"], doc["ask_back"]) == ("hail_taxi", {"destination": "airport"},
+                                                                           "rules+model", False)  # fmt: skip
+    assert 0.9 <= doc["confidence"] <= 1.0 and doc["candidates"][0][0] == "hail_taxi"
+    assert main(["ask", "明早八点叫我起床"]) == 0
+    doc = json.loads(capsys.readouterr().out.strip())
+    assert (doc["intent"], doc["slots"]) == ("set_alarm", {"time": "tomorrow 08:00"})
+    assert doc["path"] in ("rules", "model", "rules+model")
 
 
 def test_glasses_ask_stdin(capsys, monkeypatch):

@@ -9,6 +9,7 @@ from fake_llm_server import FakeServer
 
 from glasses_agent.backends.base import BackendError
 from glasses_agent.backends.http import HttpBackend
+from glasses_agent.intents import INTENTS
 from glasses_agent.llm import LlmIntentParser
 
 SECRET = "sk-test-0123456789abcdef"
@@ -37,7 +38,7 @@ def test_tool_call_gives_intent_and_key_goes_only_in_header(server, monkeypatch,
     assert (r.intent, r.slots, r.backend, r.confidence) == ("hail_taxi", {"destination": "airport"}, "llm", 0.93)
     [req] = server.requests
     assert req["path"] == "/v1/chat/completions" and req["headers"]["Authorization"] == f"Bearer {SECRET}"
-    assert req["body"]["model"] == "qwen-test" and req["body"]["tools"][0]["function"]["name"] == "set_intent"
+    assert req["body"]["model"] == "qwen-test" and {t["function"]["name"] for t in req["body"]["tools"]} == set(INTENTS)
     assert SECRET not in json.dumps(req["body"]) and SECRET not in caplog.text
 
 

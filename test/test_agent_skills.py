@@ -143,15 +143,16 @@ def test_nod_with_code_in_view_starts_look_and_pay(sandbox):
 
 def test_simple_intents_and_metrics(sandbox):
     d = DialogueManager(sandbox, AgentConfig())
-    assert say(d, "volume up", 1.0).actions[0] == ("volume", "requested", {"direction": "up", "level": 70})
+    volume = say(d, "volume up", 1.0).actions[0]  # a command to the music player; its state answers (test_skills_music)
+    assert volume[:2] == ("volume", "requested") and volume[2]["level"] == 70
     assert say(d, "next song", 2.0).actions[0][0] == "next_track"
-    assert say(d, "navigate to the train station", 3.0).replies[0].message_id == "not_offline"
+    assert say(d, "navigate to the train station", 3.0).replies[0].message_id == "nav_no_map"  # no map configured
     assert say(d, "what is this", 4.0).replies[0].message_id == "cannot_tell_offline"
     d.on_product("p-chocolate", "Dark Chocolate 100 g", True, 5.0, 5.0)
     assert say(d, "what is this", 6.0).replies[0].title == "Dark Chocolate 100 g"
     assert say(d, "blah blah", 7.0).replies[0].message_id == "did_not_understand"
     m = d.metrics()
-    assert m["rounds"] == 6 and m["completions"] == 3
+    assert m["rounds"] == 6 and m["completions"] == 1  # what_is_this; music completes on the player's state
 
 
 def test_reminder_fires_when_due(sandbox):

@@ -426,3 +426,23 @@ def test_a_cancelled_order_left_unrefunded_by_a_crash_is_refunded_at_start(tmp_p
     assert [p.status for p in s.ledger()] == ["refunded"] and s.balance("CNY") == Decimal("5000.00")
     assert DialogueManager(s).recover(11.0) == []
     s.close()
+
+
+# -- a service down in the middle of a request -----------------------------------------------
+
+
+def test_a_catalog_service_down_during_price_comparison_gives_a_card_not_a_crash(sandbox):
+    from glasses_agent.backends.base import BackendError
+
+    def down(*args, **kwargs):
+        raise BackendError("service_unavailable")
+
+    d = DialogueManager(sandbox)
+    d.on_code("6901234567892", "product", 1.0, 1.0)
+    sandbox.catalog.offers = down
+    step = d.on_transcript("compare prices", "en", 1.5, 1.5)[0]
+    assert step.replies[-1].message_id == "service_failed" and "service_unavailable" in step.replies[-1].body
+    assert step.actions[-1][1:] == ("failed", {"reason": "service_unavailable"})
+    zh = d.on_transcript("比价", "zh", 2.0, 2.0)[0].replies[-1]
+    assert zh.message_id == "service_failed" and zh.lang == "zh" and "服务" in zh.speech
+    assert sandbox.ledger() == []

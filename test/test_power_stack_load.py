@@ -7,7 +7,8 @@ from glasses_bringup.power.stack_load import StackObserver
 def test_observed_stack_sets_the_power_model_inputs():
     obs = StackObserver(vision_nodes=("code_reader",), asr_nodes=("asr",))
     obs.update("/glasses/camera", {"frames.rate_hz": "14.8", "enabled": "True"}, t=0.0)
-    obs.update("/glasses/display", {"card": "pay-1", "brightness": "0.5"}, t=0.0)
+    obs.update("/glasses/display", {"frames.rate_hz": "1.0"}, t=0.0)
+    obs.display_lit(0.5)  # display/brightness: a card shows at half brightness
     obs.update("/glasses/code_reader", {"lifecycle": "active"}, t=0.0)
     obs.update("/glasses/asr", {"lifecycle": "inactive"}, t=0.0)
     a = obs.active_set(1.0)
@@ -20,9 +21,13 @@ def test_observed_stack_sets_the_power_model_inputs():
 def test_stale_reports_and_disabled_camera_count_as_off():
     obs = StackObserver()
     obs.update("/glasses/camera", {"frames.rate_hz": "15", "enabled": "False"}, t=0.0)
-    obs.update("/glasses/display", {"card": ""}, t=0.0)
+    obs.update("/glasses/display", {"frames.rate_hz": "1.0"}, t=0.0)
+    obs.display_lit(0.0)  # no card: the display is dark
     a = obs.active_set(1.0)
     assert a.camera_fps == 0.0 and a.display_brightness == 0.0
+    obs.display_lit(0.9)
+    assert obs.active_set(1.0).display_brightness == 0.9
+    assert obs.active_set(10.0).display_brightness == 0.0  # the display node stopped reporting: gone
     obs.update("/glasses/camera", {"frames.rate_hz": "15"}, t=0.0)
     assert obs.active_set(10.0).camera_fps == 0.0  # the camera stopped reporting: gone
 

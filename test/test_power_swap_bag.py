@@ -62,7 +62,7 @@ def test_swap_mid_stream_leaves_no_gap_in_sensor_topics(tmp_path, repo_root):
     proc = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
-    streams = {"/glasses/camera/image_raw": [], "/glasses/audio/raw": []}
+    streams = {"/glasses/camera/image_raw/compressed": [], "/glasses/audio/raw": []}
     if "imu" in rig_nodes:
         streams["/glasses/imu/data_raw"] = []
     left, states = [], []

@@ -25,7 +25,7 @@ def test_scenario_through_the_rig(tmp_path):
 
     frames, found = [], {"codes": [], "text": [], "product": []}
     for topic, _, _, msg in read_messages(out):
-        if topic.endswith("camera/image_raw"):
+        if topic.endswith("camera/image_raw/compressed"):  # recorded as the JPEG stream
             frames.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
         for name in found:
             if topic.endswith(f"perception/{name}"):

@@ -1,14 +1,16 @@
 """Agent node: perception and input events -> dialogue manager -> intents, actions, HUD cards, speech.
 
 Subscribes perception/transcript (final ones), perception/wake, input/touch
-(double_tap = confirm; tap pauses the teleprompter, swipes move it), input/head_gesture
-(nod = confirm, shake = cancel), perception/codes, perception/product, perception/text,
-perception/caption (continuous transcript: notes, subtitles, teleprompter) and
-camera/still (the capture a "what is this" asked for). Publishes agent/intent,
-agent/action, agent/response, agent/metrics (latched), agent/listen_mode (latched:
-what the captions node must transcribe), display/card (S1) and speaker/say (every
-reply on G1; prompts, confirmations and results on S1). Every output carries the
-stamp of the sensor data it answers.
+(double_tap = confirm; tap pauses an open teleprompter, else takes a photo; swipes move the
+teleprompter), input/head_gesture (nod = confirm, shake = cancel), perception/codes,
+perception/product, perception/text, perception/caption (continuous transcript: notes,
+subtitles, teleprompter), camera/still (the capture a "what is this" asked for),
+gnss/fix (sensor_msgs/NavSatFix: turn-by-turn guidance) and imu/data (orientation yaw:
+the wearer's heading), both with the sensor-data QoS. Publishes agent/intent,
+agent/action, agent/response, agent/metrics (latched), agent/listen_mode (latched: what
+the captions node must transcribe), display/card (S1) and speaker/say (every reply on
+G1; prompts, confirmations and results on S1). Every output carries the stamp of the
+sensor data it answers.
 
 Meeting notes go to ``notes_db_path`` (SQLite, one commit per segment). With
 ``llm_url`` set, summaries, translations (and with ``vision_url`` "what is this") use
@@ -19,6 +21,7 @@ shows that script.
 
 from __future__ import annotations
 
+import math
 import queue
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,11 +36,14 @@ from glasses_agent.backends import make_services
 from glasses_agent.dialogue import AgentConfig, DialogueManager, Step
 from glasses_agent.llm import LlmError
 from glasses_agent.notes import LlmSummarizer, NotesError, NotesStore
+from glasses_agent.skills.guidance import GuidanceConfig
 from glasses_agent.skills.meeting import MeetingConfig, MeetingSkill
+from glasses_agent.skills.navigate import Heading, MapProvider, NavConfig, NavigateSkill
 from glasses_agent.skills.pay import Limits
 from glasses_agent.teleprompter import TeleprompterConfig
 from glasses_agent.translate import LlmTranslator, Translator
 from glasses_bringup import events as ev
+from glasses_bringup import interfaces
 from glasses_bringup.ros import qos as gq
 from glasses_bringup.ros.node_base import GlassesNode, run_node
 
@@ -60,6 +66,7 @@ class AgentNode(GlassesNode):
         llm_key_env = self.declare("llm_api_key_env", "GLASSES_LLM_API_KEY", "Environment variable holding the key.")
         llm_timeout = self.declare("llm_timeout_s", 3.0, "LLM time-out before the offline fall-back (s).",
                                    min=0.1, max=30.0)  # fmt: skip
+        intent_model = self.declare("intent_model", "", "Intent model file (make intents); empty = the one shipped.")
         config = AgentConfig(
             confirm_timeout_s=self.declare("confirm_timeout_s", 15.0, "Time to confirm a spending request (s).",
                                            min=2.0, max=120.0),  # fmt: skip
@@ -78,6 +85,8 @@ class AgentNode(GlassesNode):
             default_currency=self.declare("default_currency", "CNY", "Currency when neither code nor wearer says."),
             default_lang=self.declare("default_lang", "en", "Language of replies before anything was said.",
                                       choices=("en", "zh")),  # fmt: skip
+            capture_gesture=self.declare("capture_gesture", "tap", "Touch that takes a photo (stops a clip); empty = none.",
+                                         choices=("", "tap", "swipe_forward", "swipe_back")),  # fmt: skip
             recovery_max_age_s=self.declare("recovery_max_age_s", 900.0, "A payment a crash left half done is "
                                             "finished at start when younger than this (s), else undone.",
                                             min=0.0, max=86400.0),  # fmt: skip
@@ -101,8 +110,11 @@ class AgentNode(GlassesNode):
                                         "Whisper model (speech -> English offline).")  # fmt: skip
         vision_url = self.declare("vision_url", "", "Vision-capable OpenAI-compatible base URL for \"what is this\".")
         vision_model = self.declare("vision_model", "qwen2.5-vl-7b-instruct", "Vision model name.")
+        navigator = self._declare_navigation(db_path, backend)
 
         self.backend_services = make_services(backend, db_path, services_url, speed)
+        intents.use_model(intent_model or None)
+        intents.warm_up()  # load the model now, not on the first transcript
         self.llm = None
         if intent_backend == "llm":
             if not llm_url:
@@ -116,6 +128,32 @@ class AgentNode(GlassesNode):
             # conditions), and the tick drains anything left should no executor be attached.
             self._llm_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_llm")
             self._parsed: queue.SimpleQueue = queue.SimpleQueue()
+        city = self.declare("weather_city", "Helsinki", "City of \"what's the weather\" when none is said.")
+        # Seeded trips announce delays unasked: only a simulated rig may invent them.
+        sandbox_trips = self.declare("sandbox_trips", False, "Seed the sandbox with a flight and a train whose "
+                                     "status changes (simulated rigs and demos only).")  # fmt: skip
+        self._daily_store = None
+        daily = None
+        if backend == "sqlite":
+            from glasses_agent.backends import default_db_path
+            from glasses_agent.backends.daily import DailyStore, SandboxWeather
+            from glasses_agent.skills.daily import DailySkill
+
+            self._daily_store = DailyStore(db_path or default_db_path(), seed_trips=sandbox_trips, now=self.now_s())
+            daily = DailySkill(self._daily_store, SandboxWeather(), city)
+        ring_s = self.declare("sandbox_incoming_call_s", 0.0, "Sandbox phone: a call rings this long after start "
+                              "(0 = none).", min=0.0, max=86400.0)  # fmt: skip
+        caller = self.declare("sandbox_caller", "Anna", "Sandbox phone: who that call is from.")
+        self._phone = None
+        phone = None
+        if backend == "sqlite":
+            from glasses_agent.backends.phone import SandboxPhone
+            from glasses_agent.skills.phone import PhoneSkill
+
+            self._phone = SandboxPhone(db_path or default_db_path())
+            if ring_s > 0:
+                self._phone.ring_at(caller, self.now_s() + ring_s)
+            phone = PhoneSkill(self._phone)
         try:
             self.notes = NotesStore(notes_db or None)
         except NotesError as exc:
@@ -135,7 +173,8 @@ class AgentNode(GlassesNode):
                                                               teleprompter_script=script),
                                     summarizer=llm_summary, translator=Translator(llm_translate, speech_translate),
                                     vision=vision)  # fmt: skip
-        self.dialogue = DialogueManager(self.backend_services, config, intents.parse, meeting=self.meeting)
+        self.dialogue = DialogueManager(self.backend_services, config, intents.parse, navigator=navigator, daily=daily,
+                                        phone=phone, meeting=self.meeting)  # fmt: skip
         self.on_change("teleprompter_script", self._load_script)
         # Endpoint calls of the meeting skills (summary, translation, vision) run here, off the executor;
         # their results come back as executor tasks, like the LLM parser's (the tick drains leftovers).
@@ -156,6 +195,9 @@ class AgentNode(GlassesNode):
         self.event_subscription("perception/caption", ev.Caption, self.on_caption)
         self.capture_client = self.create_client(Trigger, "camera/capture")
         self.create_subscription(CompressedImage, "camera/still", self.on_still, gq.for_topic("camera/still"))
+        self.outbox = {"media/request": self.event_publisher("media/request"),
+                       "music/command": self.event_publisher("music/command"),
+                       "phone/call": self.event_publisher("phone/call")}  # fmt: skip
         self.event_subscription("perception/transcript", ev.Transcript, self.on_transcript)
         self.event_subscription("perception/wake", ev.Wake, self.on_wake)
         self.event_subscription("input/touch", ev.Touch, self.on_touch)
@@ -163,12 +205,68 @@ class AgentNode(GlassesNode):
         self.event_subscription("perception/codes", ev.Code, self.on_code)
         self.event_subscription("perception/product", ev.Product, self.on_product)
         self.event_subscription("perception/text", ev.Text, self.on_text)
+        self.event_subscription("media/result", ev.MediaResult, self.on_media_result)
+        self.event_subscription("music/state", ev.MusicState, self.on_music_state)
+        self.event_subscription("power/state", ev.PowerState, self.dialogue.on_power)
+        if navigator is not None:
+            from sensor_msgs.msg import Imu, NavSatFix
+
+            self.create_subscription(NavSatFix, "gnss/fix", self.on_fix, gq.profile(interfaces.SENSOR, depth=5))
+            self.create_subscription(Imu, "imu/data", self.on_imu, gq.profile(interfaces.SENSOR))
         self.timer = self.create_timer(tick_s, self.on_tick)
         self._metrics_sent: dict | None = None
         self._recovery_due = 0.0  # monotonic time of the next recovery attempt; None once settled
         self.recover()
         self.publish_metrics(self.now_s(), force=True)
         self.publish_listen_mode(self.now_s(), force=True)
+
+    def _declare_navigation(self, db_path: str, backend: str) -> NavigateSkill | None:
+        area = self.declare("nav_area", "helsinki", "Walking map: a bundled area (helsinki) or a .osm.pbf path; "
+                            "empty = no navigation.")  # fmt: skip
+        bbox_text = self.declare("nav_bbox", "", "Cut of the map: min_lon,min_lat,max_lon,max_lat; empty = all.")
+        cache_dir = self.declare("nav_cache_dir", "", "Graph cache folder; empty = ~/.cache/glasses_stack/maps.")
+        preload = self.declare("nav_preload", True, "Load the map at start (else on the first request).")
+        guidance = GuidanceConfig(
+            announce_m=self.declare("nav_announce_m", 35.0, "A turn is announced this far ahead (m).", min=5.0, max=200.0),
+            arrive_m=self.declare("nav_arrive_m", 15.0, "Closer than this to the destination is arrival (m).",
+                                  min=3.0, max=100.0),  # fmt: skip
+            off_route_m=self.declare("nav_off_route_m", 30.0, "Farther than this from the route is off route (m).",
+                                     min=5.0, max=200.0),  # fmt: skip
+            off_route_s=self.declare("nav_off_route_s", 2.0, "Off route this long (two fixes) asks a new route (s).",
+                                     min=0.0, max=60.0),  # fmt: skip
+        )
+        config = NavConfig(
+            guidance=guidance,
+            wait_s=self.declare("nav_wait_s", 60.0, "A request waits this long for the map and a fix (s).",
+                                min=1.0, max=600.0),  # fmt: skip
+            fix_timeout_s=self.declare("nav_fix_timeout_s", 8.0, "No fix this long while guiding: GPS lost (s).",
+                                       min=1.0, max=120.0),  # fmt: skip
+        )
+        heading = Heading(
+            offset_deg=self.declare("heading_offset_deg", 0.0, "Added to the IMU heading (mount, declination).",
+                                    min=-180.0, max=180.0),  # fmt: skip
+            max_yaw_stddev_deg=self.declare("heading_max_yaw_stddev_deg", 30.0,
+                                            "IMU yaw with a larger standard deviation is ignored (course from fixes).",
+                                            min=0.0, max=180.0),  # fmt: skip
+        )
+        self.health.set("nav_area", area or "off")
+        if not area:
+            return None
+        bbox = [float(x) for x in bbox_text.split(",")] if bbox_text.strip() else None
+        if bbox is not None and len(bbox) != 4:
+            raise ValueError("nav_bbox needs four numbers: min_lon,min_lat,max_lon,max_lat")
+        saved = None
+        if backend == "sqlite":
+            from glasses_agent.backends import default_db_path
+            from glasses_agent.backends.saved_places import SavedPlaces
+
+            saved = SavedPlaces(db_path or default_db_path())
+        self._saved_places = saved
+        maps = MapProvider(area, bbox, cache_dir)
+        if preload:
+            maps.start()
+        self._maps = maps
+        return NavigateSkill(maps, saved, config, heading)
 
     def recover(self) -> None:
         """Finish or undo the money tasks a crash left half done; retried while the back-end cannot answer."""
@@ -185,6 +283,24 @@ class AgentNode(GlassesNode):
         self._recovery_due = time.monotonic() + self.recovery_retry_s if deferred else None
 
     # -- inputs -------------------------------------------------------------------------
+
+    def on_fix(self, msg) -> None:
+        if msg.status.status < 0:  # STATUS_NO_FIX
+            self.health.tick("gnss.no_fix")
+            return
+        if not (math.isfinite(msg.latitude) and math.isfinite(msg.longitude)):
+            self.health.reject("gnss_not_finite")
+            return
+        # COVARIANCE_TYPE_UNKNOWN (0): no error estimate; otherwise the east variance, in m^2
+        accuracy = math.sqrt(msg.position_covariance[0]) if msg.position_covariance_type > 0 else float("nan")
+        self.publish(self.dialogue.on_fix(msg.latitude, msg.longitude, accuracy, self.stamp_s(msg.header), self.now_s()))
+
+    def on_imu(self, msg) -> None:
+        q = msg.orientation
+        if msg.orientation_covariance[0] < 0:  # REP-145: no orientation in this message
+            return
+        yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+        self.dialogue.on_imu_yaw(yaw, msg.orientation_covariance[8])
 
     def on_transcript(self, msg: ev.Transcript) -> None:
         if not msg.final:
@@ -353,6 +469,11 @@ class AgentNode(GlassesNode):
         step = Step(stamp, self.dialogue.turn_id)
         self.dialogue._apply(step, self.meeting.vision_answer(answer, lang), stamp, self.now_s())
         return [step]
+    def on_music_state(self, msg: ev.MusicState) -> None:
+        self.publish(self.dialogue.on_music_state(msg, self.now_s()))
+
+    def on_media_result(self, msg: ev.MediaResult) -> None:
+        self.publish(self.dialogue.on_media_result(msg, self.now_s()))
 
     def on_tick(self) -> None:
         if self.llm is not None:
@@ -392,10 +513,12 @@ class AgentNode(GlassesNode):
                     ttl = self.dialogue.config.confirm_timeout_s if reply.kind == "confirm" else reply.ttl_s
                     self.pub_card.publish(ev.Card(stamp=stamp, card_id=reply.card_id, kind=reply.kind, title=reply.title,
                                                   body=reply.body, lines=reply.lines, ttl_s=ttl,
-                                                  priority=reply.priority, lang=reply.lang))  # fmt: skip
+                                                  priority=reply.priority, lang=reply.lang, image=reply.image))  # fmt: skip
                 if (self.variant == "g1" or reply.speak) and reply.speech:
                     self.pub_say.publish(ev.Say(stamp=stamp, text=reply.speech, lang=reply.lang, priority=reply.priority,
                                                 interrupt=reply.kind == "confirm"))  # fmt: skip
+            for topic, event in step.outbox:
+                self.outbox[topic].publish(event)
         if steps:
             self.publish_metrics(max(s.stamp for s in steps))
             self.publish_listen_mode(max(s.stamp for s in steps))
@@ -413,10 +536,19 @@ class AgentNode(GlassesNode):
             self._metrics_sent = metrics
             self.pub_metrics.publish(ev.AgentMetrics(stamp=max(0.0, stamp), **metrics))
             for key, value in metrics.items():
-                self.health.set(key, value)
+                for k, v in (value.items() if isinstance(value, dict) else [("", value)]):
+                    self.health.set(f"{key}.{k}" if k else key, v)
 
     def diagnostics_values(self) -> dict:
         values = {"pending_confirmation": self.dialogue.pending is not None, "tracked": len(self.dialogue.tracked)}
+        maps = getattr(self, "_maps", None)
+        if maps is not None:
+            info = maps.map.info if maps.map is not None else None
+            values["nav_map"] = "error: " + maps.error.reason if maps.error else ("loaded" if info else "not loaded")
+            if info is not None:
+                values["nav_map_load_s"] = f"{info.load_s:.2f}"
+                values["nav_map_from_cache"] = info.from_cache
+            values["navigating"] = self.dialogue.navigate.navigating
         llm = self.llm
         if llm is not None:
             values["llm_calls"] = llm.calls
@@ -428,6 +560,12 @@ class AgentNode(GlassesNode):
             self._llm_worker.shutdown(wait=True, cancel_futures=True)
         self._slow.shutdown(wait=True, cancel_futures=True)
         self.notes.close()
+        for store in (getattr(self, "_daily_store", None), getattr(self, "_phone", None)):
+            if store is not None:
+                store.close()
+        saved = getattr(self, "_saved_places", None)
+        if saved is not None:
+            saved.close()
         close = getattr(self.backend_services, "close", None)
         if close is not None:
             close()

@@ -31,3 +31,4 @@ class Outcome:
     awaiting: str | None = None  # "code", "product", "amount": the next input completes this turn
     track: tuple[str, str, dict] | None = None  # ("order"|"ride", id, info): status updates follow
     retry: bool = False  # nothing was decided (database busy, service down): the confirmation stays open
+    outbox: list[tuple[str, Any]] = field(default_factory=list)  # (topic, event) for other nodes, e.g. media/request

@@ -1,7 +1,8 @@
 """Intents that need no paid back-end: they become agent actions for the node that
-owns the feature (media, volume), a reminder the agent keeps, or an honest "not
-available offline" card where a service is missing. Notes, captions, translation,
-teleprompter and "what is this" are in skills/meeting.py."""
+owns the feature, a reminder the agent keeps, or an honest "not available offline"
+card where a service is missing (navigation has its own skill, skills/navigate.py; music
+skills/music.py; photo and video skills/capture.py; notes, captions, translation,
+teleprompter, "what is this" and read aloud skills/meeting.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,12 @@ from glasses_agent import cards
 from glasses_agent.skills.base import Outcome
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-ACTION_TITLES = {
-    "play_music": ("Playing {query}", "播放{query}", "", ""),
-    "pause_music": ("Music paused", "音乐已暂停", "", ""),
-    "next_track": ("Next track", "下一首", "", ""),
-    "volume": ("Volume {level}", "音量 {level}", "", ""),
-}
+ACTION_TITLES: dict[str, tuple[str, str, str, str]] = {}  # node-owned actions now live in their skills
 NOT_OFFLINE = {
-    "navigate": ("Navigation", "导航", "Needs the maps service", "需要地图服务"),
     "call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
+    "answer_call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
+    "hang_up": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
+    "send_message": ("Messages", "消息", "Needs the paired phone", "需要连接手机"),
     "schedule": ("Calendar", "日历", "Needs the calendar service", "需要日历服务"),
 }
 
@@ -65,17 +63,13 @@ def handle(intent: str, slots: dict, lang: str, context: dict) -> Outcome:
             actions=[(intent, "unavailable", details)],
             failed=True,
         )
-    if intent == "volume":
-        level = slots.get("level")
-        if level is None:
-            step = 10 if slots.get("direction", "up") == "up" else -10
-            level = min(100, max(0, int(context.get("volume", 60)) + step))
-        context["volume"] = int(level)
-        slots = {**slots, "level": int(level)}
     if intent in ACTION_TITLES:
         en_t, zh_t, en_b, zh_b = ACTION_TITLES[intent]
-        fields = {"query": slots.get("query", "music" if not zh else "音乐"), "level": slots.get("level", "")}
-        title = (zh_t if zh else en_t).format(**fields)
+        title = zh_t if zh else en_t
         return Outcome(replies=[cards.reply("action", lang, title=title, body=zh_b if zh else en_b)],
                        actions=[(intent, "requested", dict(slots))], completed=True)  # fmt: skip
-    return Outcome(replies=[cards.reply("did_not_understand", lang)], actions=[(intent, "unsupported", {})], failed=True)
+    # Understood, but no skill here yet: say so plainly instead of "didn't understand".
+    from glasses_agent.intent_registry import label
+
+    return Outcome(replies=[cards.reply("not_offline", lang, feature=label(intent, lang), hint="")],
+                   actions=[(intent, "unsupported", dict(slots))], failed=True)  # fmt: skip

@@ -9,8 +9,13 @@ is published with ``present`` false. Sources:
   ``battery_insert``), drained by the power model of what the running stack has
   active (/diagnostics) plus the scenario's ``activity``; ``time_scale`` speeds up
   the discharge for short scenarios.
-- ``coprocessor``: fuel-gauge lines from the co-processor serial link (see
-  docs/power.md for the protocol), read on a thread; garbage is counted and skipped.
+- ``link``: raw fuel-gauge readings the co-processor link node publishes on
+  power/gauge/left and power/gauge/right (docs/coprocessor-link.md), stamped
+  with the MCU's measurement time.
+- ``coprocessor``: fuel-gauge lines of the older ASCII line protocol on a serial
+  port of their own (see docs/power.md), read on a thread; garbage is counted and skipped.
+
+The simulated drain follows the display's lit level from display/brightness.
 
 Rejected readings (NaN, non-positive capacity, a pack present in two slots...)
 are counted on /diagnostics by reason and change nothing.
@@ -25,11 +30,20 @@ import threading
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import BatteryState
+from std_msgs.msg import Float32
 
 from glasses_bringup.power import pack_health as ph
 from glasses_bringup.power.fuel_gauge import GaugeConfig
 from glasses_bringup.power.link import GaugeFrame, LinkError, LinkReader
-from glasses_bringup.power.manager import LOCATIONS, SLOTS, BatteryManager, ReadingError, Slot, SwapNotice
+from glasses_bringup.power.manager import (
+    LOCATIONS,
+    SLOTS,
+    BatteryManager,
+    PackReading,
+    ReadingError,
+    Slot,
+    SwapNotice,
+)
 from glasses_bringup.power.model import PowerModel, activity
 from glasses_bringup.power.sim_pack import PackBank, SimPack
 from glasses_bringup.power.stack_load import StackObserver
@@ -44,7 +58,7 @@ NAN = math.nan
 class BatteryManagerNode(GlassesNode):
     def __init__(self, **kwargs):
         super().__init__("battery_manager", **kwargs)
-        self.source_kind = self.declare("source", "sim", "Fuel-gauge source.", choices=("sim", "coprocessor"))
+        self.source_kind = self.declare("source", "sim", "Fuel-gauge source.", choices=("sim", "link", "coprocessor"))
         self.period = self.declare("publish_period_s", 1.0, "BatteryState publish period (s).", min=0.05, max=60.0)
         design_mah = self.declare(
             "design_capacity_mah", 280.0, "Design capacity of one pack (mAh).", min=10.0, max=10000.0
@@ -79,6 +93,8 @@ class BatteryManagerNode(GlassesNode):
         self.combined_pub = self.create_publisher(BatteryState, "power/battery", gq.for_topic("power/battery"))
         if self.source_kind == "sim":
             self._init_sim()
+        elif self.source_kind == "link":
+            self._init_gauge_topics()
         else:
             self._init_link()
         self.create_timer(self.period, self.tick)
@@ -111,6 +127,8 @@ class BatteryManagerNode(GlassesNode):
         self.sim_last: float | None = None
         self.load_w = 0.0
         self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+        self.create_subscription(Float32, "display/brightness", lambda m: self.observer.display_lit(m.data),
+                                 gq.for_topic("display/brightness"))
 
     def _new_pack(self, slot: str, soc: float) -> SimPack:
         self.pack_count += 1
@@ -160,6 +178,21 @@ class BatteryManagerNode(GlassesNode):
         gauge_t = self.start + t * self.time_scale
         for r in self.bank.readings(gauge_t):
             self._ingest(r, now)
+
+    def _init_gauge_topics(self) -> None:
+        self.link_started = self.now_s()
+        for slot in SLOTS:
+            self.create_subscription(BatteryState, f"power/gauge/{slot}", lambda m, s=slot: self._on_gauge(s, m),
+                                     gq.for_topic(f"power/gauge/{slot}"))
+
+    def _on_gauge(self, slot: str, msg: BatteryState) -> None:
+        reading = PackReading(
+            slot=slot, present=bool(msg.present), t=self.stamp_s(msg.header), voltage_v=float(msg.voltage),
+            current_a=float(msg.current), temperature_c=float(msg.temperature),
+            design_capacity_ah=float(msg.design_capacity), serial=msg.serial_number,
+            soc_hint=None if math.isnan(msg.percentage) else float(msg.percentage),
+        )
+        self._ingest(reading, self.now_s())
 
     def _init_link(self) -> None:
         self.port_url = self.declare("port", "/dev/ttyS1", "Serial port or pyserial URL of the co-processor link.")
@@ -238,6 +271,14 @@ class BatteryManagerNode(GlassesNode):
         now = self.now_s()
         if self.source_kind == "sim":
             self._sim_step(now)
+        elif self.source_kind == "link":
+            for notice in self.manager.expire(now):
+                self._notice(notice)
+            heard = any(slot.last_t is not None for slot in self.manager.slots.values())
+            if not heard and now - self.link_started > self.manager.reading_timeout_s:
+                self.health.set_level(1, "no fuel-gauge readings on power/gauge/* (is coprocessor_link up?)")
+            elif heard:
+                self.health.clear_level()
         else:
             self._link_step(now)
         self.publish_states()

@@ -1,19 +1,23 @@
 """Camera driver node: publishes camera/image_raw + camera_info, privacy LED, capture service.
 
-QoS: image_raw and camera_info use the sensor-data profile (best effort, keep
-last 2) so consumers never queue stale frames; privacy_led is latched; stills
-are reliable. Parameters are listed in docs/sensors.md.
+Beside the raw topic it publishes camera/image_raw/compressed (JPEG, image_transport's
+``compressed`` convention), lazily: a frame is encoded only while that topic has a
+subscriber, so an unwatched compressed stream costs nothing.
+
+QoS: image_raw, image_raw/compressed and camera_info use the sensor-data profile
+(best effort, keep last 2) so consumers never queue stale frames; privacy_led is
+latched; stills are reliable. Parameters are listed in docs/sensors.md.
 """
 
 from __future__ import annotations
 
-import cv2
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from glasses_bringup import health as hl
 from glasses_bringup import interfaces
+from glasses_bringup.image_codec import CodecError, compressed_topic, encode_jpeg, jpeg_format
 from glasses_bringup.ros import qos as gq
 from glasses_bringup.ros.msgs import image_msg
 from glasses_bringup.ros.node_base import GlassesNode, run_node
@@ -37,10 +41,17 @@ class CameraNode(GlassesNode):
         self.hfov_deg = self.declare("hfov_deg", 80.0, "Horizontal field of view for camera_info.", min=10.0, max=179.0)
         self.enabled = self.declare("enabled", True, "Stream frames; false turns the sensor and privacy LED off.")
         self.retry_s = self.declare("retry_s", 2.0, "Wait before reopening a failed device.", min=0.1, max=60.0)
+        self.jpeg_quality = self.declare(
+            "jpeg_quality", 80, "JPEG quality of camera/image_raw/compressed (1-100).", min=1, max=100
+        )
         self.declare("hardware_id", "", "Camera serial or model for /diagnostics.")
         self.scenario, self.start = declare_scenario(self, required=self.source_kind == "sim")
 
         self.image_pub = self.create_publisher(Image, "camera/image_raw", gq.for_topic("camera/image_raw"))
+        self.compressed_pub = self.create_publisher(
+            CompressedImage, compressed_topic("camera/image_raw"), gq.for_topic(compressed_topic("camera/image_raw"))
+        )
+        self.compressed_published = 0
         self.info_pub = self.create_publisher(CameraInfo, "camera/camera_info", gq.for_topic("camera/camera_info"))
         self.still_pub = self.create_publisher(CompressedImage, "camera/still", gq.for_topic("camera/still"))
         self.led_pub = self.create_publisher(Bool, "camera/privacy_led", gq.for_topic("camera/privacy_led"))
@@ -55,6 +66,7 @@ class CameraNode(GlassesNode):
         self.timer = self.create_timer(1.0 / self.fps, self.tick)
         self.on_change("fps", self._set_fps)
         self.on_change("enabled", self._set_enabled)
+        self.on_change("jpeg_quality", self._set_jpeg_quality)
         self._set_led(False)
 
     # -- parameters at run time ---------------------------------------------------
@@ -67,6 +79,12 @@ class CameraNode(GlassesNode):
         self.destroy_timer(self.timer)
         self.timer = self.create_timer(1.0 / self.fps, self.tick)
         self.get_logger().info(f"frame rate set to {self.fps:g} Hz")
+        return None
+
+    def _set_jpeg_quality(self, value: int) -> str | None:
+        if not 1 <= value <= 100:
+            return "jpeg_quality must be in [1, 100]"
+        self.jpeg_quality = int(value)
         return None
 
     def _set_enabled(self, value: bool) -> str | None:
@@ -142,21 +160,36 @@ class CameraNode(GlassesNode):
         stamp = self.now_msg()  # acquisition time: when the driver got the frame
         self._set_led(True)  # frames are leaving the sensor
         self.image_pub.publish(image_msg(frame, "rgb8", stamp, self.frame_id))
+        if self.compressed_pub.get_subscription_count() > 0:  # lazy: no subscriber, no encoding
+            self._publish_compressed(frame, stamp)
         self.info.header.stamp = stamp
         self.info_pub.publish(self.info)
         self.last_frame, self.last_stamp = frame, stamp
         self.health.tick("frames")
+
+    def _publish_compressed(self, frame, stamp) -> None:
+        try:
+            data = encode_jpeg(frame, self.jpeg_quality)
+        except CodecError as exc:
+            self.health.error(str(exc))
+            return
+        msg = CompressedImage(format=jpeg_format("rgb8"), data=data)
+        msg.header.stamp, msg.header.frame_id = stamp, self.frame_id
+        self.compressed_pub.publish(msg)
+        self.compressed_published += 1
+        self.health.tick("frames_compressed")
 
     def capture(self, request, response):
         """Publish the latest frame as a JPEG still on camera/still (an explicit capture)."""
         if self.last_frame is None:
             response.success, response.message = False, "no frame yet"
             return response
-        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(self.last_frame, cv2.COLOR_RGB2BGR))
-        if not ok:
-            response.success, response.message = False, "JPEG encoding failed"
+        try:
+            jpeg = encode_jpeg(self.last_frame, 95)
+        except CodecError as exc:
+            response.success, response.message = False, str(exc)
             return response
-        msg = CompressedImage(format="jpeg", data=jpeg.tobytes())
+        msg = CompressedImage(format="jpeg", data=jpeg)
         msg.header.stamp, msg.header.frame_id = self.last_stamp, self.frame_id
         self.still_pub.publish(msg)
         self.health.tick("stills")
@@ -164,7 +197,8 @@ class CameraNode(GlassesNode):
         return response
 
     def diagnostics_values(self):
-        values = {"source": self.source_kind, "fps_set": self.fps, "enabled": self.enabled}
+        values = {"source": self.source_kind, "fps_set": self.fps, "enabled": self.enabled,
+                  "compressed_published": self.compressed_published, "jpeg_quality": self.jpeg_quality}
         renderer = getattr(self.source, "renderer", None)
         if renderer is not None and renderer.show_errors:  # scenario shows the simulator cannot draw
             values["sim_show_errors"] = "; ".join(f"{k}: {v}" for k, v in renderer.show_errors.items())

@@ -2,11 +2,15 @@
 
 On the S1 (waveguide display) cards are drawn; on the G1 (no display) the node
 says the card instead on speaker/say. The power policy sets `brightness`.
+display/brightness (std_msgs/Float32, latched) says how bright the display is lit:
+the set level while a card shows, 0 while dark (always 0 on the G1); the power
+model and the co-processor link (which drives the panel) read it.
 """
 
 from __future__ import annotations
 
 from sensor_msgs.msg import Image
+from std_msgs.msg import Float32
 
 from glasses_bringup import events as ev
 from glasses_bringup import interfaces
@@ -30,6 +34,9 @@ class DisplayNode(GlassesNode):
         self.renderer = CardRenderer(self.width, self.height, self.font_path)
         self.image_pub = self.create_publisher(Image, "display/image", gq.for_topic("display/image"))
         self.say_pub = self.event_publisher("speaker/say")
+        self.lit_pub = self.create_publisher(Float32, "display/brightness", gq.for_topic("display/brightness"))
+        self.lit: float | None = None
+        self._publish_lit(0.0)
         self.event_subscription("display/card", ev.Card, self.on_card)
         self.shown = None
         self.shown_stamp = 0.0
@@ -40,6 +47,11 @@ class DisplayNode(GlassesNode):
         self.brightness = float(value)
         self.draw(force=True)
         return None
+
+    def _publish_lit(self, level: float) -> None:
+        if level != self.lit:
+            self.lit = level
+            self.lit_pub.publish(Float32(data=float(level)))
 
     def on_card(self, card: ev.Card) -> None:
         self.queue.push(card, self.now_s())
@@ -64,6 +76,7 @@ class DisplayNode(GlassesNode):
         self.image_pub.publish(image_msg(pixels, "mono8", self.stamp_msg(stamp_s), self.frame_id))
         self.health.tick("frames")
         self.health.set("card", card.card_id if card else "")
+        self._publish_lit(float(self.brightness) if card is not None else 0.0)
 
     def refresh(self) -> None:
         self.draw(force=True)

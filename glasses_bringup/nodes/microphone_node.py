@@ -36,6 +36,11 @@ class MicrophoneNode(GlassesNode):
         self.device = self.declare("device", "", "ALSA/PortAudio device name or index; empty = default.")
         self.rate = self.declare("sample_rate", 16000, "Sample rate (Hz).", min=8000, max=48000)
         self.channels = self.declare("channels", 1, "Channel count.", min=1, max=8)
+        self.device_channels = self.declare(
+            "device_channels", 0, "ALSA: channels the device opens (a mic array's count); 0 = `channels`.",
+            min=0, max=32)
+        self.channel_map = list(self.declare(
+            "channel_map", [-1], "ALSA: device channels published, in order; [-1] = the first `channels`."))
         self.chunk_ms = self.declare("chunk_ms", 20, "Chunk length (ms).", min=5, max=200)
         self.sample_format = self.declare("sample_format", "S16LE", "Sample format.", choices=("S16LE", "F32LE"))
         self.loop = self.declare("loop", False, "Loop a file source.")
@@ -61,7 +66,9 @@ class MicrophoneNode(GlassesNode):
             elif self.source_kind == "file":
                 self.source = FileMicrophoneSource(self.path, self.rate, self.chunk_frames, self.loop)
             else:
-                self.source = AlsaMicrophoneSource(self.device, self.rate, self.channels, self.chunk_frames)
+                self.source = AlsaMicrophoneSource(
+                    self.device, self.rate, self.channels, self.chunk_frames, self.device_channels,
+                    [c for c in self.channel_map if c >= 0])
             self.health.clear_level()
         except (MicrophoneError, ScenarioError) as exc:
             self.health.error(str(exc))

@@ -14,6 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from glasses_bringup.sensor_catalog import SENSORS as CATALOG_SENSORS
+
+# Draw of the sensors added through glasses_bringup/sensor_catalog.py (mW at the load) while they run.
+SENSOR_MW: dict[str, float] = {s.name: s.power_mw for s in CATALOG_SENSORS}
+
 
 @dataclass(frozen=True)
 class ComponentPowers:
@@ -53,6 +58,7 @@ class ActiveSet:
     ble_audio: bool = False
     wifi_duty: float = 0.0
     phone_link_duty: float = 0.0
+    sensors: tuple[str, ...] = ()  # catalog sensors running (SENSOR_MW)
 
     def copy(self, **changes) -> ActiveSet:
         return ActiveSet(**{**self.__dict__, **changes})
@@ -69,7 +75,9 @@ class PowerModel:
         awake = a.soc_awake or heavy or a.ble_audio
         cam = (p.camera_on_mw + p.camera_per_fps_mw * a.camera_fps) * a.camera_duty if a.camera_fps > 0 else 0.0
         disp = p.display_base_mw + p.display_full_mw * a.display_brightness if a.display_brightness > 0 else 0.0
+        extra = {f"sensor.{name}": SENSOR_MW.get(name, 0.0) for name in a.sensors}
         return {
+            **extra,
             "coprocessor": p.coprocessor_mw,
             "imu": p.imu_mw,
             "mics": p.mics_mw,

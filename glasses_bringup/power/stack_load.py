@@ -1,12 +1,14 @@
-"""What is active in the running stack, read from /diagnostics, as a power-model ActiveSet.
+"""What is active in the running stack, as a power-model ActiveSet.
 
 Every node reports its streams' rates on /diagnostics and lifecycle nodes report
-the key ``lifecycle``. This module turns those reports into the power model's
-inputs (pure Python; the battery manager node feeds it DiagnosticStatus values):
+the key ``lifecycle``: that health says which nodes run and how fast. The one
+datum health cannot carry, the display's lit level, comes from the display's own
+latched topic display/brightness (``display_lit``). This module turns both into the
+power model's inputs (pure Python; the battery manager node feeds it):
 
 - camera: the measured frame rate of its ``frames`` stream while it reports;
-- display: on while it shows a card (key ``card`` not empty), at the brightness it
-  reports (key ``brightness``) or the policy's last known setting;
+- display: the level display/brightness last said (0 while no card shows), while
+  the display node is alive on /diagnostics;
 - vision / full ASR: on while any node named in the lists reports lifecycle
   ``active`` (or reports at all, for plain nodes);
 - the wearer's activity (scenario ``activity`` entries in the sim rig) supplies
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from glasses_bringup.power.model import ActiveSet
+from glasses_bringup.power.model import SENSOR_MW, ActiveSet
 
 
 @dataclass
@@ -41,9 +43,14 @@ class StackObserver:
     display_nodes: tuple[str, ...] = ("display",)
     vision_nodes: tuple[str, ...] = ("code_reader", "text_reader", "product_recognizer")
     asr_nodes: tuple[str, ...] = ("asr",)
+    sensor_nodes: tuple[str, ...] = tuple(SENSOR_MW)  # catalog sensors draw while their node reports
     stale_s: float = 5.0
-    display_brightness: float = 0.8
+    display_level: float = 0.0  # last display/brightness value
     reports: dict[str, NodeReport] = field(default_factory=dict)
+
+    def display_lit(self, level: float) -> None:
+        """The display's lit level from display/brightness (0 = dark)."""
+        self.display_level = max(0.0, min(1.0, float(level))) if level == level else 0.0
 
     def update(self, status_name: str, values: dict[str, str], t: float) -> None:
         """Record one DiagnosticStatus (name is the node's fully qualified name)."""
@@ -64,13 +71,12 @@ class StackObserver:
         for r in self._live(self.camera_nodes, t):
             if r.values.get("enabled", "True") != "False":
                 fps = max(fps, _float(r.values, "frames.rate_hz", 0.0))
-        brightness = 0.0
-        for r in self._live(self.display_nodes, t):
-            if r.values.get("card"):
-                brightness = max(brightness, _float(r.values, "brightness", self.display_brightness))
+        brightness = self.display_level if any(True for _ in self._live(self.display_nodes, t)) else 0.0
         vision = self._running(self.vision_nodes, t)
         asr = self._running(self.asr_nodes, t)
+        sensors = tuple(sorted(set(a.sensors) | {n for n in self.sensor_nodes if any(self._live([n], t))}))
         return a.copy(
+            sensors=sensors,
             camera_fps=max(a.camera_fps, fps),
             camera_duty=1.0 if fps > 0 else a.camera_duty,
             display_brightness=max(a.display_brightness, brightness),

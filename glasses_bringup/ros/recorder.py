@@ -5,6 +5,11 @@ thread, so recording keeps up with camera rates. Subscriptions adapt their QoS t
 the publishers' (reliable only if every publisher is, transient local for
 latched topics), as `ros2 bag record` does. The bag opens in `ros2 bag`,
 Foxglove, rosbags and the mcap readers.
+
+Size: MCAP chunks are zstd-compressed (rosbags' storage compression), and the camera
+is stored as its JPEG stream (camera/image_raw/compressed, which the camera encodes
+only because the recorder subscribes) instead of raw rgb8 frames; ``raw_images``
+(``--raw``) records the raw frames too.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ import time
 from pathlib import Path
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.rosbag2 import CompressionFormat, CompressionMode, StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
+from glasses_bringup.image_codec import compressed_topic
+from glasses_bringup.interfaces import lookup
 from glasses_bringup.ros.node_base import GlassesNode
 
 HIDDEN = ("/rosout", "/parameter_events")
@@ -31,17 +38,30 @@ def message_class(msgtype: str):
     return getattr(importlib.import_module(f"{pkg}.{kind}"), name)
 
 
+def has_compressed_sibling(topic: str, msgtype: str) -> bool:
+    """A raw image topic of the contract whose image_transport /compressed stream exists too."""
+    contract = lookup(topic)
+    return (msgtype == "sensor_msgs/msg/Image" and contract is not None
+            and lookup(compressed_topic(contract.name)) is not None)
+
+
 class Recorder(GlassesNode):
     """Records all (or the given) topics into ``out_dir`` (a new rosbag2 directory)."""
 
-    def __init__(self, out_dir: str | Path, topics: list[str] | None = None, discovery_s: float = 0.2, **kwargs):
+    def __init__(self, out_dir: str | Path, topics: list[str] | None = None, discovery_s: float = 0.2,
+                 raw_images: bool = False, compression: str = "zstd", **kwargs):
         super().__init__("recorder", **kwargs)
         self.out_dir = Path(out_dir)
         if self.out_dir.exists():
             raise FileExistsError(f"bag directory {self.out_dir} already exists")
         self.wanted = set(topics) if topics else None
         self.typestore = get_typestore(Stores.ROS2_KILTED)
+        self.raw_images = raw_images
         self.writer = Writer(self.out_dir, version=9, storage_plugin=StoragePlugin.MCAP)
+        if compression == "zstd":
+            self.writer.set_compression(CompressionMode.STORAGE, CompressionFormat.ZSTD)  # zstd MCAP chunks
+        elif compression != "none":
+            raise ValueError(f"compression must be zstd or none, not {compression!r}")
         self.writer.open()
         self.connections: dict[str, object] = {}
         self.subscriptions_by_topic: dict[str, object] = {}
@@ -72,6 +92,8 @@ class Recorder(GlassesNode):
             if self.wanted is not None and topic not in self.wanted:
                 continue
             msgtype = types[0]
+            if self.wanted is None and not self.raw_images and has_compressed_sibling(topic, msgtype):
+                continue  # its /compressed stream is recorded instead
             try:
                 cls = message_class(msgtype)
                 conn = self.writer.add_connection(topic, msgtype, typestore=self.typestore)
@@ -116,6 +138,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("-o", "--output", required=True, help="new bag directory to write")
     parser.add_argument("topics", nargs="*", help="topics to record (default: all)")
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
+    parser.add_argument("--raw", action="store_true",
+                        help="also record raw camera frames (default: only camera/image_raw/compressed)")
+    parser.add_argument("--compression", choices=("zstd", "none"), default="zstd",
+                        help="MCAP chunk compression (default zstd)")
 
 
 def run(args) -> int:
@@ -125,7 +151,7 @@ def run(args) -> int:
     from glasses_bringup.ros.node_base import make_executor
 
     rclpy.init(args=[])
-    recorder = Recorder(args.output, args.topics or None)
+    recorder = Recorder(args.output, args.topics or None, raw_images=args.raw, compression=args.compression)
     executor = make_executor()
     executor.add_node(recorder)
     end = time.time() + args.duration if args.duration else None

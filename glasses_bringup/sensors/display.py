@@ -47,6 +47,7 @@ class CardRenderer:
 
     def __init__(self, width: int = 640, height: int = 400, font_path: str = "", font_size: int = 28):
         self.width, self.height = width, height
+        self.thumbnail_errors = 0
         self.title_font = self._font(font_path, font_size + 6)
         self.body_font = self._font(font_path, font_size)
 
@@ -85,7 +86,22 @@ class CardRenderer:
                     y += int(self.body_font.size * 1.3)
             if card.kind in ("confirm", "warning"):
                 draw.rectangle((4, 4, self.width - 5, self.height - 5), outline=level, width=3)
+            if getattr(card, "image", ""):
+                self._draw_thumbnail(img, card.image, brightness)
         return np.asarray(img, dtype=np.uint8)
+
+    def _draw_thumbnail(self, img: Image.Image, path: str, brightness: float) -> None:
+        """A card's picture (a photo's thumbnail) in the lower right corner; a missing file draws nothing."""
+        try:
+            with Image.open(path) as pic:
+                thumb = pic.convert("L")
+        except (OSError, ValueError):
+            self.thumbnail_errors += 1
+            return
+        thumb.thumbnail((self.width // 3, self.height // 2))
+        if brightness < 1.0:
+            thumb = thumb.point(lambda v: int(v * max(0.0, brightness)))
+        img.paste(thumb, (self.width - thumb.width - 12, self.height - thumb.height - 12))
 
 
 def spoken_text(card) -> str:

@@ -108,19 +108,39 @@ class FileMicrophoneSource:
         pass
 
 
-class AlsaMicrophoneSource:
-    """An ALSA/PortAudio input through sounddevice; blocks arrive on a callback thread."""
+def channel_selection(device_channels: int, channel_map: list[int], channels: int) -> list[int]:
+    """Device channels to publish, in order; MicrophoneError if the map does not fit the device."""
+    selected = list(channel_map) if channel_map else list(range(channels))
+    if len(selected) != channels:
+        raise MicrophoneError(f"channel_map {selected} has {len(selected)} entries, channels is {channels}")
+    bad = [c for c in selected if not 0 <= c < device_channels]
+    if bad:
+        raise MicrophoneError(f"channel_map {selected}: the device opens {device_channels} channels, no {bad}")
+    return selected
 
-    def __init__(self, device: str, rate: int, channels: int, chunk_frames: int):
+
+class AlsaMicrophoneSource:
+    """An ALSA (PortAudio) capture device through sounddevice; blocks arrive on a callback thread.
+
+    A microphone array opens ``device_channels`` channels; ``channel_map`` picks
+    which of them are published and in which order (e.g. [0, 2] of a 4-mic array:
+    the two beamforming mics), so the array's channel order need not match ours.
+    """
+
+    def __init__(self, device: str, rate: int, channels: int, chunk_frames: int,
+                 device_channels: int = 0, channel_map: list[int] | None = None):
+        device_channels = device_channels or channels
+        self.selected = channel_selection(device_channels, channel_map or [], channels)
         try:
             import sounddevice as sd
         except OSError as exc:  # PortAudio library missing
             raise MicrophoneError(f"sounddevice unavailable (install libportaudio2): {exc}") from None
         self.blocks: queue.Queue = queue.Queue(maxsize=200)
         self.overflows = 0
+        target = int(device) if device.isdigit() else (device or None)
         try:
             self.stream = sd.InputStream(
-                device=device or None, samplerate=rate, channels=channels, dtype="float32",
+                device=target, samplerate=rate, channels=device_channels, dtype="float32",
                 blocksize=chunk_frames, callback=self._callback,
             )
             self.stream.start()
@@ -131,7 +151,7 @@ class AlsaMicrophoneSource:
         if status.input_overflow:
             self.overflows += 1
         try:
-            self.blocks.put_nowait(indata.copy())
+            self.blocks.put_nowait(indata[:, self.selected].copy())
         except queue.Full:
             self.overflows += 1
 

@@ -1,7 +1,8 @@
 """What the vision nodes share: a parkable camera subscription feeding a latest-frame worker.
 
 A vision node is a lifecycle node. ``configure`` loads its models, ``activate``
-subscribes to camera/image_raw (sensor QoS) and starts the worker thread,
+subscribes to camera/image_raw (sensor QoS), or with ``image_transport:=compressed``
+to camera/image_raw/compressed (JPEG/PNG, image_transport's naming), and starts the worker thread,
 ``deactivate`` unsubscribes and stops it, so a parked node costs no CPU.
 
 Frames are checked (glasses_bringup.ros.msgs.image_array); a corrupt one (wrong
@@ -15,8 +16,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 
+from glasses_bringup.image_codec import CodecError, compressed_topic, decode_rgb
 from glasses_bringup.ros import qos as gq
 from glasses_bringup.ros.msgs import ImageError, image_array
 from glasses_bringup.ros.node_base import GlassesLifecycleNode
@@ -46,6 +48,10 @@ class VisionNode(GlassesLifecycleNode):
     def __init__(self, default_name: str, **kwargs):
         super().__init__(default_name, **kwargs)
         self.image_topic = self.declare("image_topic", IMAGE_TOPIC, "Camera topic to read frames from.")
+        self.image_transport = self.declare(
+            "image_transport", "raw", "Frames from the raw topic (sensor_msgs/Image) or from its "
+            "/compressed sibling (sensor_msgs/CompressedImage, JPEG/PNG).", choices=("raw", "compressed"),
+        )
         self.max_frame_age_s = self.declare(
             "max_frame_age_s", 1.0, "A frame waiting longer than this is dropped, not processed (s).",
             min=0.01, max=60.0,
@@ -62,7 +68,13 @@ class VisionNode(GlassesLifecycleNode):
 
     def activate(self) -> None:
         self.worker.start()
-        self.image_sub = self.create_subscription(Image, self.image_topic, self.on_image, gq.for_topic(IMAGE_TOPIC))
+        if self.image_transport == "compressed":
+            self.image_sub = self.create_subscription(
+                CompressedImage, compressed_topic(self.image_topic), self.on_compressed,
+                gq.for_topic(compressed_topic(IMAGE_TOPIC)),
+            )
+        else:
+            self.image_sub = self.create_subscription(Image, self.image_topic, self.on_image, gq.for_topic(IMAGE_TOPIC))
 
     def deactivate(self) -> None:
         if self.image_sub is not None:
@@ -88,6 +100,18 @@ class VisionNode(GlassesLifecycleNode):
         except ImageError as exc:
             self.health.reject("bad_image", str(exc))
             self.get_logger().warning(f"skipped corrupt frame: {exc}", throttle_duration_sec=2.0)
+            return
+        self.on_frame(frame, self.stamp_s(msg.header))
+
+    def on_compressed(self, msg: CompressedImage) -> None:
+        if not self.active:
+            return
+        self.health.tick(f"in.{compressed_topic(IMAGE_TOPIC)}")
+        try:
+            frame = decode_rgb(msg.data, msg.format)
+        except CodecError as exc:
+            self.health.reject("bad_image", str(exc))
+            self.get_logger().warning(f"skipped corrupt compressed frame: {exc}", throttle_duration_sec=2.0)
             return
         self.on_frame(frame, self.stamp_s(msg.header))
 
