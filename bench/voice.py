@@ -20,6 +20,13 @@ Figures (bench/results/voice.json):
   go; process CPU time / audio time = percent of one core at the real-time rate.
   Also the vad + wake nodes on rclpy fed 30 s in real time, minus the CPU of the
   same run with only the publisher.
+- Chinese (zh_main; alone with VOICE_BENCH_PARTS=zh, merged into voice.json):
+  character error rate of Whisper base on the real AISHELL-1 clips of
+  test/fixtures/voice/zh (clean, 20/10/5 dB, lang auto and zh, short and stock
+  encoder window, with and without the prompt) and on espeak-ng Mandarin as an
+  extra condition; language detection on a mixed English/Chinese clip set;
+  English WER on base (is tiny.en the better English path?); end of speech ->
+  final latency of 2-5 s Chinese commands through the asr node with lang auto.
 """
 
 from __future__ import annotations
@@ -264,7 +271,8 @@ def idle_nodes_cpu_figures(figures: dict, stream: np.ndarray, seconds: float = 3
     figures["idle_path_nodes_publisher_baseline_cpu_percent_of_core"] = 100.0 * base / seconds
 
 
-def latency_figures(figures: dict, n_commands: int = 24, partials: bool = True) -> None:
+def latency_figures(figures: dict, n_commands: int = 24, partials: bool = True, clips=None, lang: str = "en",
+                    prefix: str = "asr", wer_fn=None) -> None:  # fmt: skip
     import rclpy
     from sensor_msgs.msg import Image
 
@@ -274,13 +282,15 @@ def latency_figures(figures: dict, n_commands: int = 24, partials: bool = True) 
     from glasses_bringup.testing import RosHarness, wait_for
     from glasses_perception.nodes.asr_node import AsrNode
 
-    # 2-4 s commands, alternating voices
-    eligible = [(v, t, x) for v, t, x in command_set() if 2.0 <= x.size / RATE <= 4.0]
-    eligible.sort(key=lambda c: (list(COMMANDS.values()).index(c[1]) if c[1] in COMMANDS.values() else 99, c[0]))
-    clips = eligible[:n_commands]
+    if clips is None:  # 2-4 s commands, alternating voices
+        eligible = [(v, t, x) for v, t, x in command_set() if 2.0 <= x.size / RATE <= 4.0]
+        eligible.sort(key=lambda c: (list(COMMANDS.values()).index(c[1]) if c[1] in COMMANDS.values() else 99, c[0]))
+        clips = eligible[:n_commands]
+    wer_fn = wer_fn or wer.wer
     harness = RosHarness()
     try:
-        overrides = [rclpy.parameter.Parameter("always_listen", value=True)]
+        overrides = [rclpy.parameter.Parameter("always_listen", value=True),
+                     rclpy.parameter.Parameter("lang", value=lang)]  # fmt: skip
         if not partials:
             overrides.append(rclpy.parameter.Parameter("partial_interval_s", value=0.0))
         node = harness.add(AsrNode(namespace="/glasses", parameter_overrides=overrides))
@@ -323,23 +333,197 @@ def latency_figures(figures: dict, n_commands: int = 24, partials: bool = True) 
             hyps.append(t.text)
         refs = [r for _, r, _ in clips]
         tag = "" if partials else "_no_partials"
-        figures["asr_commands"] = len(clips)
-        figures[f"asr{tag}_finals"] = len(finals)
-        figures[f"asr_final_latency{tag}_p50_ms"] = percentile(external, 50)
-        figures[f"asr_final_latency{tag}_p95_ms"] = percentile(external, 95)
-        figures[f"asr_final_latency{tag}_max_ms"] = max(external) if external else float("nan")
-        figures[f"asr_final_latency{tag}_node_reported_p50_ms"] = percentile(internal, 50)
-        figures[f"asr{tag}_partials"] = len([t for t in got if not t.final])
+        p = prefix
+        figures[f"{p}_commands"] = len(clips)
+        figures[f"{p}{tag}_finals"] = len(finals)
+        figures[f"{p}_final_latency{tag}_p50_ms"] = percentile(external, 50)
+        figures[f"{p}_final_latency{tag}_p95_ms"] = percentile(external, 95)
+        figures[f"{p}_final_latency{tag}_max_ms"] = max(external) if external else float("nan")
+        figures[f"{p}_final_latency{tag}_node_reported_p50_ms"] = percentile(internal, 50)
+        figures[f"{p}{tag}_partials"] = len([t for t in got if not t.final])
         if len(hyps) == len(refs):
-            figures[f"asr{tag}_streaming_wer_clean_percent"] = 100.0 * wer.wer(refs, hyps)
-        figures[f"asr{tag}_stale_partials_skipped"] = node.health.drops.get("stale_partials", 0)
+            kind = "cer" if wer_fn is not wer.wer else "wer"
+            figures[f"{p}{tag}_streaming_{kind}_clean_percent"] = 100.0 * wer_fn(refs, hyps)
+        figures[f"{p}{tag}_stale_partials_skipped"] = node.health.drops.get("stale_partials", 0)
         print(f"latency ms external {np.round(external, 0).tolist()}", flush=True)
         print("finals:", [t.text for t in finals], flush=True)
     finally:
         harness.close()
 
 
+# --- Chinese ----------------------------------------------------------------------------
+
+ZH_REAL_DIR = REPO / "test" / "fixtures" / "voice" / "zh"
+# AISHELL-1 test utterances (real read Mandarin): the real-speech set, never tuned on
+ZH_REAL = {
+    "aishell1_BAC009S0764W0121.flac": "甚至出现交易几乎停滞的情况",
+    "aishell1_BAC009S0764W0122.flac": "一二线城市虽然也处于调整中",
+}
+NOISE_SEEDS = (1, 2, 3)
+
+
+def heldout_commands(lang: str) -> list[str]:
+    import yaml
+
+    rows = yaml.safe_load((REPO / "test" / "fixtures" / "agent" / "utterances_heldout.yaml").read_text())
+    return [r["text"] for r in rows if r["lang"] == lang]
+
+
+def zh_real_set() -> list[tuple[str, str, np.ndarray]]:
+    return [("real:" + name.split("_", 1)[1].split(".")[0], ref, read_audio(ZH_REAL_DIR / name))
+            for name, ref in ZH_REAL.items()]  # fmt: skip
+
+
+def zh_synthetic_set() -> list[tuple[str, str, np.ndarray]]:
+    """The held-out Chinese commands (written for the parser) in espeak-ng's Mandarin voice."""
+    if not espeak_available():
+        return []
+    synth = Synthesizer(engine="espeak", rate=RATE)
+    pad = np.zeros(RATE // 2, np.float32)
+    out = []
+    for text in heldout_commands("zh"):
+        x, _ = synth.synthesize(text, "zh")
+        out.append(("espeak:cmn-latn-pinyin", text, np.concatenate([pad, x / (np.max(np.abs(x)) + 1e-9) * 0.7, pad])))
+    return out
+
+
+def zh_scenario_set() -> list[tuple[str, str, np.ndarray]]:
+    from make_clips import ZH_COMMANDS
+
+    return [("scenario", text, read_audio(AUDIO / "zh" / f"{stem}.wav")) for stem, text in ZH_COMMANDS.items()]
+
+
+def _cer_run(recognizer, clips, cond: str, lang: str) -> tuple[float, list[float], list]:
+    refs, hyps, decode = [], [], []
+    seeds = NOISE_SEEDS if cond != "clean" else (0,)
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        for _voice, ref, x in clips:
+            y = x if cond == "clean" else add_noise(x, float(cond[3:]), rng)
+            res = recognizer.transcribe(y, lang)
+            refs.append(ref)
+            hyps.append(res.text)
+            decode.append(res.decode_ms)
+    errors = [(r, h) for r, h in zip(refs, hyps, strict=True) if wer.char_errors(r, h)[0]]
+    return 100.0 * wer.cer(refs, hyps), decode, errors
+
+
+def zh_cer_figures(figures: dict) -> None:
+    real, synthetic, scenario = zh_real_set(), zh_synthetic_set(), zh_scenario_set()
+    recognizer = asr.WhisperRecognizer(lang="auto")
+    figures["cer_zh_real_clips"] = len(real)
+    figures["cer_zh_real_reference_chars"] = sum(len(wer.normalize_zh(r)) for _, r, _ in real)
+    for cond in ("clean", *[f"snr{int(s)}" for s in SNRS]):
+        for lang in ("auto", "zh"):
+            cer, decode, errors = _cer_run(recognizer, real, cond, lang)
+            key = f"cer_zh_{cond}_percent" if lang == "auto" else f"cer_zh_{cond}_lang_zh_percent"
+            figures[key] = cer
+            if lang == "auto":
+                figures[f"whisper_base_decode_zh_{cond}_p50_ms"] = percentile(decode, 50)
+            print(f"zh real {cond} lang={lang}: CER {cer:.1f} %; errors {errors[:4]}", flush=True)
+    # the stock 30 s encoder window, for comparison with the default short window
+    stock = asr.WhisperRecognizer(lang="auto", min_window_s=30.0)
+    for cond in ("clean", "snr10"):
+        cer, decode, _ = _cer_run(stock, real, cond, "auto")
+        figures[f"cer_zh_{cond}_window30_percent"] = cer
+        figures[f"whisper_base_decode_zh_{cond}_window30_p50_ms"] = percentile(decode, 50)
+        print(f"zh real {cond} window 30 s: CER {cer:.1f} %, decode p50 {percentile(decode, 50):.0f} ms", flush=True)
+    # synthetic voice: an extra condition only
+    for name, clips in (("synthetic", synthetic), ("scenario", scenario)):
+        if not clips:
+            continue
+        cer, decode, errors = _cer_run(recognizer, clips, "clean", "auto")
+        figures[f"cer_zh_{name}_clean_percent"] = cer
+        figures[f"cer_zh_{name}_clips"] = len(clips)
+        print(f"zh {name} clean: CER {cer:.1f} %; errors {errors[:6]}", flush=True)
+        cer, _, errors = _cer_run(recognizer, clips, "clean", "zh")
+        figures[f"cer_zh_{name}_clean_lang_zh_percent"] = cer
+        print(f"zh {name} clean lang=zh: CER {cer:.1f} %; errors {errors[:6]}", flush=True)
+    no_prompt = asr.WhisperRecognizer(lang="auto", prompts={"zh": ""})
+    for name, clips in (("real", real), ("synthetic", synthetic), ("scenario", scenario)):
+        if clips:
+            cer, _, _ = _cer_run(no_prompt, clips, "clean", "auto")
+            figures[f"cer_zh_{name}_clean_no_prompt_percent"] = cer
+            print(f"zh {name} clean, no prompt: CER {cer:.1f} %", flush=True)
+
+
+def english_base_figures(figures: dict) -> None:
+    """English on the multilingual base instead of tiny.en: is tiny.en the better English path?"""
+    clips = command_set()
+    base = asr.WhisperRecognizer(lang="auto", english_model=None)
+    refs, hyps, decode = [], [], []
+    for _voice, ref, x in clips:
+        res = base.transcribe(x, "en")
+        refs.append(ref)
+        hyps.append(res.text)
+        decode.append(res.decode_ms)
+    figures["wer_clean_whisper_base_percent"] = 100.0 * wer.wer(refs, hyps)
+    figures["whisper_base_decode_en_clean_p50_ms"] = percentile(decode, 50)
+    print(f"English on base: WER {figures['wer_clean_whisper_base_percent']:.1f} %", flush=True)
+
+
+def langid_figures(figures: dict) -> None:
+    """Language detection (lang auto) on a mixed English/Chinese set, one clip at a time."""
+    recognizer = asr.WhisperRecognizer(lang="auto")
+    en = [(v, t, x) for v, t, x in command_set()]
+    joe = Synthesizer(engine="piper", rate=RATE)
+    en += [("joe:heldout", t, joe.synthesize(t)[0]) for t in heldout_commands("en")]
+    zh = zh_real_set() + zh_synthetic_set() + zh_scenario_set()
+    results = {"en": [], "zh": []}
+    real_hits = []
+    for truth, clips in (("en", en), ("zh", zh)):
+        for voice, _text, x in clips:
+            got = recognizer.transcribe(x, "auto").lang
+            results[truth].append(got == truth)
+            if voice.startswith("real:"):
+                real_hits.append(got == truth)
+    total = results["en"] + results["zh"]
+    figures["langid_clips"] = len(total)
+    figures["langid_accuracy"] = sum(total) / len(total)
+    figures["langid_accuracy_en"] = sum(results["en"]) / len(results["en"])
+    figures["langid_accuracy_zh"] = sum(results["zh"]) / len(results["zh"])
+    figures["langid_accuracy_real_recordings"] = sum(real_hits) / len(real_hits) if real_hits else float("nan")
+    figures["langid_clips_en"], figures["langid_clips_zh"] = len(results["en"]), len(results["zh"])
+    print(f"language detection: {figures['langid_accuracy']:.3f} ({len(total)} clips)", flush=True)
+
+
+def zh_latency_figures(figures: dict) -> None:
+    """End of speech -> final for 2-5 s Chinese commands through the asr node with lang auto."""
+    clips = [c for c in zh_real_set() + zh_synthetic_set() + zh_scenario_set() if 2.0 <= c[2].size / RATE <= 5.0]
+    latency_figures(figures, clips=clips, lang="auto", prefix="asr_zh", wer_fn=wer.cer)
+
+
+def zh_main() -> dict:
+    figures: dict = {}
+    t = time.perf_counter()
+    figures["zh_load_average_1min_at_start"] = os.getloadavg()[0]
+    zh_latency_figures(figures)
+    zh_cer_figures(figures)
+    langid_figures(figures)
+    english_base_figures(figures)
+    figures["zh_bench_wall_s"] = time.perf_counter() - t
+    return figures
+
+
 def main() -> int:
+    if os.environ.get("VOICE_BENCH_PARTS") == "zh":
+        # only the Chinese figures, merged into the last full result (their own date)
+        import datetime
+        import json
+
+        from bench.common import RESULTS
+
+        figures = json.loads((RESULTS / "voice.json").read_text()) if (RESULTS / "voice.json").exists() else {}
+        figures.update(zh_main())
+        figures["zh_date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        date = figures.pop("date", None)
+        figures.pop("machine", None)
+        path = write_result("voice", figures)
+        if date:  # keep the date of the English figures
+            doc = json.loads(path.read_text())
+            doc["date"] = date
+            path.write_text(json.dumps(doc, indent=2) + "\n")
+        return 0
     figures: dict = {}
     t = time.perf_counter()
     load = os.getloadavg()[0]
@@ -354,6 +538,7 @@ def main() -> int:
     latency_figures(figures, partials=False)
     wer_figures(figures)
     wake_figures(figures, stream)
+    figures.update(zh_main())
     figures["load_average_1min_at_start"] = load
     figures["bench_wall_s"] = time.perf_counter() - t
     write_result("voice", figures)

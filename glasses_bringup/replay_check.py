@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,9 +32,13 @@ CHECKED_TOPICS = ("agent/action", "agent/intent", "display/card")
 SENSOR_TOPICS = ("camera/image_raw", "camera/image_raw/compressed", "audio/raw", "imu/data_raw", "input/touch",
                  "sim/scenario")
 # Fields that identify a run, a turn or a timing, not what was decided.
-VOLATILE = frozenset({"stamp", "source", "latency_ms", "card_id", "turn_id", "utterance_id"})
+VOLATILE = frozenset({"stamp", "source", "latency_ms", "card_id", "turn_id", "utterance_id", "image"})
+# A capture's file lives in the run's own folder and is named by the wall clock; its JPEG size
+# depends on the encoder that made it (the camera's capture service live, the bag's stream in
+# a replay). That a photo was saved, its size in pixels and frames are compared.
 VOLATILE_DETAILS = frozenset({"id", "payment_id", "transaction_id", "txn_id", "order_id", "ride_id", "created_at",
-                              "at", "time", "ledger_row", "latency_ms", "elapsed_ms"})
+                              "at", "time", "ledger_row", "latency_ms", "elapsed_ms", "path", "thumbnail", "bytes"})
+MEDIA_FILE = re.compile(r"\b(IMG|VID)_\d{8}_\d{6}")
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ def _relative(topic: str, names) -> str | None:
 
 
 def canonical(event: dict) -> str:
-    kept = {k: v for k, v in event.items() if k not in VOLATILE}
+    kept = {k: (MEDIA_FILE.sub(r"\1_*", v) if isinstance(v, str) else v) for k, v in event.items() if k not in VOLATILE}
     if isinstance(kept.get("details"), dict):
         kept["details"] = {k: v for k, v in kept["details"].items() if k not in VOLATILE_DETAILS}
     return json.dumps(kept, sort_keys=True, ensure_ascii=False)

@@ -9,6 +9,7 @@ import soundfile as sf
 from transcripts import assert_transcript
 
 from glasses_bringup.cli import main
+from glasses_perception.voice import asr
 from glasses_perception.voice.audio_io import read_audio
 
 
@@ -47,5 +48,7 @@ def test_transcribe_with_the_command_grammar(repo_root, capsys):
 
 
 def test_transcribe_refuses_a_language_the_model_lacks(repo_root, capsys):
-    assert main(["transcribe", "--lang", "zh", str(repo_root / "assets" / "audio" / "pay.wav")]) == 2
+    tiny_en = str(asr.default_whisper_model())
+    clip = str(repo_root / "assets" / "audio" / "pay.wav")
+    assert main(["transcribe", "--lang", "zh", "--model", tiny_en, clip]) == 2
     assert "English-only" in capsys.readouterr().err

@@ -208,33 +208,26 @@ def test_whisper_transcribes_commands_in_a_stream(repo_root, whisper):
     assert partials and all(p.utterance_id in (1, 2) for p in partials)
 
 
-class LoopingWhisperModel:
-    """A faster-whisper model double: the greedy decode loops, a penalised one does not.
+class LoopingWhisper(asr.WhisperRecognizer):
+    """A recognizer double: the greedy decode loops, a penalised one does not.
 
     Real int8 kernels differ by CPU, so whether a given clip loops is not a stable
     oracle; this double makes the guard's control flow deterministic.
     """
 
-    def __init__(self):
+    def __init__(self):  # no model: only the decode is replaced
+        self.multilingual, self.lang, self.english, self.main = False, "en", None, None
+        self.no_speech_threshold, self.loops_retried = 0.6, 0
         self.calls: list[dict] = []
 
-    def transcribe(self, audio, **options):
-        self.calls.append(options)
-        cap = options["max_new_tokens"]
+    def _encode(self, model, x):
+        return None
+
+    def _generate(self, model, encoded, lang, task, max_new, **options):
+        self.calls.append({"max_new_tokens": max_new, **options})
         if "repetition_penalty" in options:
-            seg = SimpleNamespace(text=" Send 10 dollars to Kevin.", tokens=[1] * 8, compression_ratio=1.1,
-                                  no_speech_prob=0.01, avg_logprob=-0.2)
-        else:
-            seg = SimpleNamespace(text=" 10" + ".000" * 100, tokens=[2] * cap, compression_ratio=9.0,
-                                  no_speech_prob=0.01, avg_logprob=-0.1)
-        return iter([seg]), SimpleNamespace(language="en")
-
-
-def whisper_double(model) -> asr.WhisperRecognizer:
-    rec = asr.WhisperRecognizer.__new__(asr.WhisperRecognizer)
-    rec.model, rec.multilingual, rec.lang, rec.beam_size = model, False, "en", 1
-    rec.prompt, rec.no_speech_threshold, rec.loops_retried = None, 0.6, 0
-    return rec
+            return asr.Decoded("Send 10 dollars to Kevin.", [1] * 8, 1.1, -0.2, 0.01)
+        return asr.Decoded("10" + ".000" * 100, [2] * max_new, 9.0, -0.1, 0.01)
 
 
 def test_decode_budget_grows_with_audio_and_is_capped():
@@ -251,13 +244,12 @@ def test_decode_looped_on_budget_or_compression():
 
 
 def test_whisper_repetition_loop_is_cut_and_redone():
-    model = LoopingWhisperModel()
-    rec = whisper_double(model)
+    rec = LoopingWhisper()
     result = rec.recognize(np.zeros(3 * RATE, np.float32))
-    assert rec.loops_retried == 1 and len(model.calls) == 2
-    assert model.calls[0]["max_new_tokens"] == asr.decode_budget(3 * RATE)
-    assert "repetition_penalty" not in model.calls[0]
-    assert model.calls[1]["repetition_penalty"] > 1.0 and model.calls[1]["no_repeat_ngram_size"] >= 2
+    assert rec.loops_retried == 1 and len(rec.calls) == 2
+    assert rec.calls[0]["max_new_tokens"] == asr.decode_budget(3 * RATE)
+    assert "repetition_penalty" not in rec.calls[0]
+    assert rec.calls[1]["repetition_penalty"] > 1.0 and rec.calls[1]["no_repeat_ngram_size"] >= 2
     assert result.text == "Send 10 dollars to Kevin."
 
 
@@ -285,8 +277,8 @@ def test_gate_closed_means_no_transcript_until_listening(repo_root, whisper):
 
 
 def test_english_only_model_refuses_other_languages():
-    with pytest.raises(asr.AsrError):
-        asr.WhisperRecognizer(lang="zh")
+    with pytest.raises(asr.AsrError, match="English-only"):
+        asr.WhisperRecognizer(asr.default_whisper_model(), lang="zh")
     with pytest.raises(asr.AsrError):
         asr.WhisperRecognizer(model_path="/nonexistent/model")
 

@@ -13,6 +13,7 @@ from glasses_bringup import events as ev
 from glasses_bringup.audio_format import AudioCaps
 from glasses_bringup.ros.msgs import audio_msg, from_sec
 from glasses_bringup.testing import wait_for
+from glasses_perception.voice import wer
 from glasses_perception.voice.audio_io import read_audio, resample
 
 RATE = 16000
@@ -220,3 +221,59 @@ def test_speaker_node_speaks_and_barge_in_interrupts(ros):
     assert [s.state for s in got[2:4]] == ["speaking", "interrupted"]
     say.publish(String(data='{"schema": "say", "v": 1, "stamp": 1.0, "text": ""}'))  # empty text: rejected
     assert wait_for(lambda: node.health.rejects.get("invalid_fields", 0) == 1, 5)
+
+
+def test_asr_node_lang_auto_chinese_after_wake_and_in_the_follow_up_window(ros, repo_root):
+    from rclpy.parameter import Parameter
+
+    from glasses_perception.nodes.asr_node import AsrNode
+
+    zh = repo_root / "test" / "fixtures" / "voice" / "zh"
+    node = ros.add(AsrNode(namespace="/glasses", parameter_overrides=[Parameter("lang", value="auto")]))
+    assert node.active, node.health.last_error
+    assert node.health.values["english_model"] != "main"  # tiny.en for English speech
+    got = events_on(ros, "perception/transcript", ev.Transcript)
+    audio = ros.publisher("audio/raw", Image)
+    wake = ros.publisher("perception/wake", String)
+    assert wait_for(lambda: audio.get_subscription_count() >= 1 and wake.get_subscription_count() >= 1, 5)
+
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=9.9, reason="wake_word", phrase="hey jarvis"))))
+    assert wait_for(lambda: node.health.rates.get("wake.wake_word") is not None, 5)
+    first = read_audio(zh / "aishell1_BAC009S0764W0121.flac")
+    publish_audio(audio, np.concatenate([silence(0.3), first, silence(0.8)]), 10.0, received_by(node))
+    assert wait_for(lambda: len([t for t in got if t.final]) == 1, 30)
+    # the answer was spoken: the follow-up window opens, no wake word needed
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=16.0, reason="follow_up"))))
+    assert wait_for(lambda: node.health.rates.get("wake.follow_up") is not None, 5)
+    second = read_audio(zh / "aishell1_BAC009S0764W0122.flac")
+    english = clip(repo_root, "what_is_this")
+    x = np.concatenate([silence(0.5), second, silence(0.8)])
+    publish_audio(audio, x, 16.0, received_by(node))
+    assert wait_for(lambda: len([t for t in got if t.final]) == 2, 30)
+    # the wearer switches language in the next turn
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=23.0, reason="touch"))))
+    assert wait_for(lambda: node.health.rates.get("wake.touch") is not None, 5)
+    publish_audio(audio, np.concatenate([silence(0.3), english, silence(0.8)]), 23.0, received_by(node))
+    assert wait_for(lambda: len([t for t in got if t.final]) == 3, 30)
+    finals = [t for t in got if t.final]
+    assert [t.lang for t in finals] == ["zh", "zh", "en"]
+    refs = ["甚至出现交易几乎停滞的情况", "一二线城市虽然也处于调整中"]
+    assert wer.cer(refs, [t.text for t in finals[:2]]) <= 0.2
+    assert wer.normalize(finals[2].text) == "what is this"
+
+
+def test_speaker_node_speaks_chinese_and_reports_its_voices(ros):
+    from glasses_bringup.nodes.speaker_node import SpeakerNode
+    from glasses_perception.voice.tts import espeak_available
+
+    node = ros.add(SpeakerNode(namespace="/glasses"))
+    if not espeak_available():  # make installs espeak-ng; without it the node says why
+        assert node.voices["zh"] == "none" and node.health.level_override[0] == 2
+        return
+    assert node.voices == {"en": "piper", "zh": "espeak"} and node.health.level_override is None
+    got = events_on(ros, "speaker/state", ev.SpeakerState)
+    say = ros.publisher("speaker/say", String)
+    assert wait_for(lambda: say.get_subscription_count() >= 1, 5)
+    say.publish(String(data=ev.encode(ev.Say(stamp=1.0, text="已向星光咖啡支付12.50 CNY。", lang="zh"))))
+    assert wait_for(lambda: [s.state for s in got] == ["speaking", "idle"], 20)
+    assert node.player.sink.played_s > 1.0

@@ -19,6 +19,7 @@ from std_srvs.srv import Trigger
 from glasses_agent.backends.media import MediaRecorder, MediaStore
 from glasses_bringup import events as ev
 from glasses_bringup import interfaces
+from glasses_bringup.image_codec import CodecError, compressed_topic, decode_rgb
 from glasses_bringup.ros import qos as gq
 from glasses_bringup.ros.node_base import GlassesNode, run_node
 
@@ -49,6 +50,10 @@ class MediaRecorderNode(GlassesNode):
         self.still_source = self.declare("still_source", "capture", "Where a photo comes from: the camera's capture "
                                          "service, or the next streamed frame (rigs without a camera node: replay).",
                                          choices=("capture", "frames"))  # fmt: skip
+        self.image_transport = self.declare("image_transport", "raw", "Streamed frames (still_source frames, clips) "
+                                            "from camera/image_raw or its JPEG stream camera/image_raw/compressed "
+                                            "(replay of a bag that holds only the compressed stream).",
+                                            choices=("raw", "compressed"))  # fmt: skip
         self.pub_result = self.event_publisher("media/result")
         self.event_subscription("media/request", ev.MediaRequest, self.on_request)
         self.event_subscription("power/state", ev.PowerState, self.on_power)
@@ -66,8 +71,7 @@ class MediaRecorderNode(GlassesNode):
         self.publish(self.recorder.request(msg.action, msg.request_id, self.now_s()), msg.stamp)
         if msg.action == "photo" and self.recorder.photo is not None and self.still_source == "frames":
             if self.still_sub is None:
-                self.still_sub = self.create_subscription(Image, "camera/image_raw", self.on_still_frame,
-                                                          gq.profile(interfaces.SENSOR))  # fmt: skip
+                self.still_sub = self._frames_subscription(self.on_still_frame, depth=1)
             return
         if msg.action == "photo" and self.recorder.photo is not None:
             if not self.capture_client.service_is_ready():
@@ -87,13 +91,22 @@ class MediaRecorderNode(GlassesNode):
             return
         self.publish(self.recorder.on_still(bytes(msg.data), self.now_s()), self.stamp_s(msg.header))
 
-    def on_still_frame(self, msg: Image) -> None:
+    def _frames_subscription(self, callback, depth: int):
+        if self.image_transport == "compressed":
+            return self.create_subscription(CompressedImage, compressed_topic("camera/image_raw"), callback,
+                                            gq.profile(interfaces.SENSOR, depth=depth))  # fmt: skip
+        return self.create_subscription(Image, "camera/image_raw", callback, gq.profile(interfaces.SENSOR, depth=depth))
+
+    def on_still_frame(self, msg: Image | CompressedImage) -> None:
         """still_source frames: the first frame after the request, JPEG-encoded as the camera's service would."""
         import cv2
 
         if self.still_sub is not None:
             self.destroy_subscription(self.still_sub)
             self.still_sub = None
+        if isinstance(msg, CompressedImage) and msg.format.split(";")[0].strip().lower() in ("jpeg", "jpg"):
+            self.publish(self.recorder.on_still(bytes(msg.data), self.now_s()), self.stamp_s(msg.header))
+            return
         rgb = self._rgb(msg)
         if rgb is None:
             return
@@ -101,16 +114,22 @@ class MediaRecorderNode(GlassesNode):
         if ok:
             self.publish(self.recorder.on_still(jpeg.tobytes(), self.now_s()), self.stamp_s(msg.header))
 
-    def _rgb(self, msg: Image):
+    def _rgb(self, msg: Image | CompressedImage):
         import numpy as np
 
+        if isinstance(msg, CompressedImage):
+            try:
+                return decode_rgb(msg.data, msg.format)
+            except CodecError as exc:
+                self.health.reject("bad_image", str(exc))
+                return None
         if msg.encoding != "rgb8":
             self.health.reject("frame_not_rgb8")
             return None
         return np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)[:, : msg.width * 3].reshape(
             msg.height, msg.width, 3)  # fmt: skip
 
-    def on_frame(self, msg: Image) -> None:
+    def on_frame(self, msg: Image | CompressedImage) -> None:
         rgb = self._rgb(msg)
         if rgb is not None:
             self.publish(self.recorder.on_frame(rgb, self.stamp_s(msg.header)), self.stamp_s(msg.header))
@@ -138,8 +157,7 @@ class MediaRecorderNode(GlassesNode):
     def _follow_frames(self) -> None:
         """Subscribe to camera frames only while a clip records."""
         if self.recorder.wants_frames and self.frames_sub is None:
-            self.frames_sub = self.create_subscription(Image, "camera/image_raw", self.on_frame,
-                                                       gq.profile(interfaces.SENSOR, depth=5))  # fmt: skip
+            self.frames_sub = self._frames_subscription(self.on_frame, depth=5)
         elif not self.recorder.wants_frames and self.frames_sub is not None:
             self.destroy_subscription(self.frames_sub)
             self.frames_sub = None

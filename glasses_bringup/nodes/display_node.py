@@ -13,6 +13,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32
 
 from glasses_bringup import events as ev
+from glasses_bringup import health as hl
 from glasses_bringup import interfaces
 from glasses_bringup.ros import qos as gq
 from glasses_bringup.ros.msgs import image_msg
@@ -28,10 +29,17 @@ class DisplayNode(GlassesNode):
         self.height = self.declare("height", 400, "Display height (px).", min=64, max=4096)
         self.refresh_hz = self.declare("refresh_hz", 1.0, "Re-publish rate of an unchanged image.", min=0.1, max=60.0)
         self.brightness = self.declare("brightness", 1.0, "Display brightness 0..1 (power policy).", min=0.0, max=1.0)
-        self.font_path = self.declare("font_path", "", "TrueType font (a CJK font to draw Chinese); empty = built-in.")
+        self.font_path = self.declare(
+            "font_path", "", "TrueType/OpenType font with Chinese glyphs; empty = Noto Sans CJK (fonts-noto-cjk)."
+        )
         self.frame_id = self.declare("frame_id", interfaces.FRAME_DISPLAY, "Frame of the display.")
         self.queue = CardQueue()
         self.renderer = CardRenderer(self.width, self.height, self.font_path)
+        self.health.set("font", self.renderer.font_path or "built-in")
+        if self.variant == "s1" and not self.renderer.cjk:
+            message = "no CJK font: Chinese cards would show as empty boxes (apt-get install fonts-noto-cjk, or make)"
+            self.health.set_level(hl.WARN, message)
+            self.get_logger().warning(message)
         self.image_pub = self.create_publisher(Image, "display/image", gq.for_topic("display/image"))
         self.say_pub = self.event_publisher("speaker/say")
         self.lit_pub = self.create_publisher(Float32, "display/brightness", gq.for_topic("display/brightness"))

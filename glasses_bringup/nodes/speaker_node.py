@@ -29,9 +29,13 @@ class SpeakerNode(GlassesNode):
         self.volume = self.declare("volume", 1.0, "Linear output gain.", min=0.0, max=4.0)
         self.barge_in = self.declare("barge_in", True, "Stop speaking when the wearer starts talking.")
         self.length_scale = self.declare("length_scale", 1.0, "Piper speaking pace (> 1 slower).", min=0.5, max=2.0)
+        self.languages = self.declare(
+            "languages", ["en", "zh"], "Reply languages checked for a voice at start-up (ERROR on /diagnostics if none)."
+        )
         self.synth = Synthesizer(
             engine=self.engine, piper_model=self.piper_model or None, length_scale=self.length_scale
         )
+        self.voices = self.check_voices()
         try:
             sink = (
                 SoundDeviceSink(self.output_device, self.output_rate)
@@ -47,6 +51,23 @@ class SpeakerNode(GlassesNode):
         self.player = SpeechPlayer(self.synth, sink, self.on_state, volume=self.volume)
         self.event_subscription("speaker/say", ev.Say, self.on_say)
         self.event_subscription("perception/vad", ev.Vad, self.on_vad)
+
+    def check_voices(self) -> dict[str, str]:
+        """Engine per reply language; a language without a voice is an ERROR, said once at start."""
+        voices, missing = {}, []
+        for lang in self.languages:
+            try:
+                voices[lang] = self.synth.engine_for(lang)
+            except TtsError as exc:
+                voices[lang] = "none"
+                missing.append(f"{lang}: {exc}")
+        for lang, engine in voices.items():
+            self.health.set(f"voice.{lang}", engine)
+        if missing:
+            message = "no voice for " + "; ".join(missing)
+            self.health.set_level(hl.ERROR, message)
+            self.get_logger().error(message)
+        return voices
 
     def on_say(self, say: ev.Say) -> None:
         try:

@@ -4,11 +4,20 @@ Cards arrive as events.Card; the queue shows the highest-priority live card
 (newest first among equals) until its ttl runs out. ``render`` draws it into a
 mono8 image: the micro-OLED waveguide shows green-on-black, so one channel is
 enough.
+
+Text is drawn with Noto Sans CJK SC (Debian fonts-noto-cjk, which `make` installs):
+Latin and Chinese in one font. Lines break between words, and anywhere between
+Chinese characters (text without spaces), never before closing punctuation
+such as "，" or "。".
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -42,33 +51,103 @@ class CardQueue:
         return min(self.cards.values()).card if self.cards else None
 
 
+# (path, face index): Noto Sans CJK's collection holds JP, KR, SC, TC, HK faces; SC
+# draws the simplified forms the cards use.
+CJK_FONTS = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Medium.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+)
+# may not start a line (closing punctuation), may not end one (opening punctuation)
+NO_LINE_START = set("，。、；：！？）》」』】〕…,.;:!?)]}%·")
+NO_LINE_END = set("（《「『【〔([{")
+_TOKEN = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+|\s+")
+
+
+def find_cjk_font() -> tuple[str, int] | None:
+    """(path, face index) of a font with Chinese glyphs, or None."""
+    for path, index in CJK_FONTS:
+        if Path(path).is_file():
+            return path, index
+    if shutil.which("fc-match"):
+        try:
+            out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True,
+                                 timeout=5, check=False).stdout.strip()  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            out = ""
+        if out and Path(out).is_file() and _has_glyph(out, 0, "付"):
+            return out, 0
+    return None
+
+
+def _has_glyph(path: str, index: int, ch: str) -> bool:
+    """Whether the font draws ``ch`` as something other than its missing-glyph box."""
+    try:
+        font = ImageFont.truetype(path, 16, index=index)
+    except OSError:
+        return False
+    glyph, missing = font.getmask(ch), font.getmask("\uffff")
+    return glyph.getbbox() is not None and (glyph.size != missing.size or bytes(glyph) != bytes(missing))
+
+
+def wrap_text(text: str, fits) -> list[str]:
+    """Lines of ``text`` for which ``fits(line)`` holds: breaks at spaces between
+    words and between any two Chinese characters, keeping closing punctuation on
+    the line before. A word too long for a line is cut by characters."""
+    lines: list[str] = []
+    line = ""
+    for token in _TOKEN.findall(text):
+        if token.isspace():
+            if line:
+                line += " "
+            continue
+        candidate = line + token
+        if fits(candidate.rstrip()) or not line.strip():
+            if not fits(candidate.rstrip()):  # one token wider than a line: cut it
+                for ch in token:
+                    if line and not fits(line + ch):
+                        lines.append(line.rstrip())
+                        line = ""
+                    line += ch
+                continue
+            line = candidate
+            continue
+        if token[0] in NO_LINE_START or (line.rstrip() and line.rstrip()[-1] in NO_LINE_END):
+            # closing punctuation stays with the text before it (may overhang slightly)
+            line = candidate
+            continue
+        lines.append(line.rstrip())
+        line = token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
 class CardRenderer:
-    """Draws a card (title, body, lines) into a mono8 numpy image."""
+    """Draws a card (title, body, lines) into a mono8 numpy image.
+
+    ``font_path`` empty: Noto Sans CJK when installed, else Pillow's built-in font
+    (Latin only: ``cjk`` is then False and Chinese shows as empty boxes).
+    """
 
     def __init__(self, width: int = 640, height: int = 400, font_path: str = "", font_size: int = 28):
         self.width, self.height = width, height
         self.thumbnail_errors = 0
-        self.title_font = self._font(font_path, font_size + 6)
-        self.body_font = self._font(font_path, font_size)
+        found = (font_path, 0) if font_path else find_cjk_font()
+        self.font_path = found[0] if found else ""
+        self.title_font = self._font(found, font_size + 6)
+        self.body_font = self._font(found, font_size)
+        self.cjk = bool(found) and _has_glyph(found[0], found[1], "付")
 
     @staticmethod
-    def _font(path: str, size: int):
-        if path:
-            return ImageFont.truetype(path, size)  # OSError names a missing font file
+    def _font(found: tuple[str, int] | None, size: int):
+        if found:
+            return ImageFont.truetype(found[0], size, index=found[1])  # OSError names a missing font file
         return ImageFont.load_default(size=size)
 
     def _wrap(self, draw: ImageDraw.ImageDraw, text: str, font) -> list[str]:
-        lines, line = [], ""
-        for word in text.split():
-            candidate = f"{line} {word}".strip()
-            if draw.textlength(candidate, font=font) <= self.width - 40 or not line:
-                line = candidate
-            else:
-                lines.append(line)
-                line = word
-        if line:
-            lines.append(line)
-        return lines
+        return wrap_text(text, lambda line: draw.textlength(line, font=font) <= self.width - 40)
 
     def render(self, card, brightness: float = 1.0) -> np.ndarray:
         img = Image.new("L", (self.width, self.height), 0)
@@ -76,8 +155,10 @@ class CardRenderer:
             draw = ImageDraw.Draw(img)
             level = int(round(255 * max(0.0, min(1.0, brightness))))
             y = 20
-            draw.text((20, y), card.title, fill=level, font=self.title_font)
-            y += int(self.title_font.size * 1.5)
+            for line in self._wrap(draw, card.title, self.title_font)[:2]:
+                draw.text((20, y), line, fill=level, font=self.title_font)
+                y += int(self.title_font.size * 1.3)
+            y += int(self.title_font.size * 0.2)
             for text in ([card.body] if card.body else []) + list(card.lines):
                 for line in self._wrap(draw, text, self.body_font):
                     if y > self.height - self.body_font.size:
@@ -107,4 +188,6 @@ class CardRenderer:
 def spoken_text(card) -> str:
     """What the G1 (no display) says instead of showing a card."""
     parts = [card.title] + ([card.body] if card.body else []) + list(card.lines[:3])
+    if getattr(card, "lang", "en") == "zh":
+        return "。".join(p.strip().rstrip("。.") for p in parts if p.strip()) + "。"
     return ". ".join(p.strip().rstrip(".") for p in parts if p.strip()) + "."

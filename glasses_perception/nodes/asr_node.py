@@ -42,12 +42,34 @@ class AsrNode(GlassesLifecycleNode):
             "Recognizer in power saver modes ('none' = stop listening).",
             choices=(*asr.ENGINES, "none"),
         )
-        self.model_path = self.declare("model_path", "", "Whisper CTranslate2 model dir; empty = shipped tiny.en.")
+        self.model_path = self.declare(
+            "model_path", "", "Whisper CTranslate2 model dir; empty = tiny.en for lang en, multilingual base else."
+        )
+        self.english_model_path = self.declare(
+            "english_model_path", "",
+            "Whisper model for English speech when the main model is multilingual; empty = shipped tiny.en, "
+            "'none' = the main model.",
+        )  # fmt: skip
+        self.model_cache_dir = self.declare(
+            "model_cache_dir", "", "Where the multilingual base is joined on first use; empty = ~/.cache/glasses_stack."
+        )
         self.grammar_path = self.declare("grammar_path", "", "JSGF grammar; empty = shipped commands.gram.")
-        self.lang = self.declare("lang", "en", "Language code, or 'auto' on a multilingual model.")
+        self.lang = self.declare(
+            "lang", "en", "en, zh, or auto (language detected per utterance, multilingual model).", choices=asr.LANGS
+        )
+        self.languages = self.declare(
+            "languages", ["en", "zh"], "Languages lang auto chooses between (Whisper codes)."
+        )
+        self.min_window_s = self.declare(
+            "min_window_s", 6.0, "Shortest encoder window of the multilingual model (30 = stock Whisper).",
+            min=1.0, max=30.0,
+        )  # fmt: skip
         self.beam_size = self.declare("beam_size", 1, "Whisper beam size.", min=1, max=8)
         self.cpu_threads = self.declare("cpu_threads", 2, "Whisper CPU threads.", min=1, max=16)
-        self.prompt = self.declare("prompt", asr.DEFAULT_PROMPT, "Whisper vocabulary prompt (empty = none).")
+        self.prompt = self.declare("prompt", asr.DEFAULT_PROMPT, "Whisper vocabulary prompt, English (empty = none).")
+        self.prompt_zh = self.declare(
+            "prompt_zh", asr.DEFAULT_PROMPTS["zh"], "Whisper vocabulary prompt, Chinese (empty = none)."
+        )
         self.always_listen = self.declare("always_listen", False, "Transcribe all speech, without a wake event.")
         self.partial_interval_s = self.declare(
             "partial_interval_s", 1.0, "Partial transcript period while speaking (0 = none).", min=0.0, max=10.0
@@ -85,23 +107,37 @@ class AsrNode(GlassesLifecycleNode):
         needed = {self.engine, self.saver_engine} - {"none"}
         for name in sorted(needed):
             t0 = time.perf_counter()
+            if name == "grammar" and self.lang == "zh":
+                # pocketsphinx has no Mandarin acoustic model here: say so, keep the main engine
+                self.health.set("saver_engine_note", "grammar path is English only: not loaded for lang zh")
+                self.get_logger().warning("grammar recognizer is English only; lang zh runs without it")
+                continue
             self.recognizers[name] = asr.make_recognizer(
                 name,
                 self.model_path,
                 self.grammar_path,
-                self.lang,
+                self.lang if name == "whisper" else "en",
                 **(
                     {
                         "beam_size": self.beam_size,
                         "cpu_threads": self.cpu_threads,
-                        "prompt": self.prompt,
+                        "prompts": {"en": self.prompt, "zh": self.prompt_zh},
                         "num_workers": 2,
+                        "languages": tuple(self.languages),
+                        "english_model": None if self.english_model_path == "none"
+                        else (self.english_model_path or "default"),
+                        "min_window_s": self.min_window_s,
+                        "cache_dir": self.model_cache_dir or None,
                     }
                     if name == "whisper"
                     else {}
                 ),
             )
             self.health.set(f"{name}_load_ms", f"{(time.perf_counter() - t0) * 1000:.0f}")
+        whisper = self.recognizers.get("whisper")
+        if whisper is not None:
+            self.health.set("model", whisper.model_path.name)
+            self.health.set("english_model", whisper.english.path.name if whisper.english else "main")
 
     def activate(self) -> None:
         with self._engine_lock:

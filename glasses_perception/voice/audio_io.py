@@ -6,6 +6,8 @@ runs on float32 mono at 16 kHz.
 
 from __future__ import annotations
 
+import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +17,18 @@ import soxr
 ASR_RATE = 16000
 
 
+# Float samples this far beyond full scale (+12 dBFS) are corrupt data, not loud
+# speech: Whisper turns them into "!!!!" instead of an error.
+MAX_FULL_SCALE = 4.0
+BLOCK_S = 10.0  # streaming read block
+
+
 class AudioReadError(ValueError):
-    """A file that cannot be read as audio."""
+    """A file that cannot be read as audio (unreadable, truncated, corrupt samples)."""
+
+
+class AudioTooLong(AudioReadError):
+    """A file longer than the caller's duration cap."""
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int = ASR_RATE) -> np.ndarray:
@@ -32,18 +44,104 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return x.mean(axis=1) if x.ndim == 2 else x.reshape(-1)
 
 
-def read_audio(path: str | Path, rate: int = ASR_RATE) -> np.ndarray:
-    """float32 mono at ``rate`` from any file libsndfile reads (wav, flac, ogg, ...)."""
+def wav_truncation(path: str | Path) -> str | None:
+    """Why a RIFF/WAVE file holds less audio than its header promises, or None.
+
+    libsndfile silently reads what is there, so a cut-off recording would pass as a
+    shorter one.
+    """
     try:
-        data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        raise AudioReadError(f"cannot read audio {path}: {exc}") from None
-    if data.shape[0] == 0:
-        raise AudioReadError(f"{path}: no samples")
-    mono = to_mono(data)
-    if not np.all(np.isfinite(mono)):
-        raise AudioReadError(f"{path}: non-finite samples")
-    return resample(mono, file_rate, rate)
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            pos = 12
+            while pos + 8 <= size:
+                fh.seek(pos)
+                chunk_id, chunk_size = struct.unpack("<4sI", fh.read(8))
+                if chunk_id == b"data":
+                    available = size - pos - 8
+                    if chunk_size != 0xFFFFFFFF and chunk_size > available:
+                        return f"truncated: the header promises {chunk_size} bytes of audio, the file holds {available}"
+                    return None
+                pos += 8 + chunk_size + (chunk_size & 1)
+    except OSError:
+        return None
+    return None
+
+
+def check_samples(x: np.ndarray, path: str | Path, start_s: float, rate: int = ASR_RATE) -> None:
+    """Raise AudioReadError on non-finite or far-beyond-full-scale samples."""
+    bad = ~np.isfinite(x)
+    if bad.any():
+        at = start_s + int(np.argmax(bad)) / rate
+        raise AudioReadError(f"{path}: non-finite samples (first at {at:.2f} s)")
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak > MAX_FULL_SCALE:
+        at = start_s + int(np.argmax(np.abs(x) > MAX_FULL_SCALE)) / rate
+        raise AudioReadError(
+            f"{path}: corrupt samples, peak {peak:.3g} is far beyond full scale (first at {at:.2f} s)"
+        )
+
+
+class AudioFile:
+    """A file read as float32 mono blocks at ``rate``: bounded memory for long audio.
+
+    Opening checks the header (unreadable, empty, truncated WAV, longer than
+    ``max_duration_s``); ``blocks()`` checks every block's samples and raises
+    AudioReadError when fewer frames arrive than the header promised.
+    """
+
+    def __init__(self, path: str | Path, rate: int = ASR_RATE, max_duration_s: float | None = None):
+        self.path = path
+        self.rate = rate
+        try:
+            info = sf.info(str(path))
+        except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+            raise AudioReadError(f"cannot read audio {path}: {exc}") from None
+        self.file_rate = int(info.samplerate)
+        self.frames = int(info.frames)
+        self.duration_s = self.frames / self.file_rate if self.file_rate else 0.0
+        if self.frames <= 0:
+            raise AudioReadError(f"{path}: no samples")
+        reason = wav_truncation(path)
+        if reason:
+            raise AudioReadError(f"{path}: {reason} ({self.duration_s:.2f} s readable)")
+        if max_duration_s is not None and self.duration_s > max_duration_s:
+            raise AudioTooLong(
+                f"{path}: {self.duration_s:.1f} s of audio is over the {max_duration_s:g} s limit"
+            )
+
+    def blocks(self, block_s: float = BLOCK_S):
+        """Yield (start_s, float32 mono samples at ``rate``)."""
+        resampler = None if self.file_rate == self.rate else soxr.ResampleStream(self.file_rate, self.rate, 1)
+        done = 0
+        out_pos = 0
+        try:
+            with sf.SoundFile(str(self.path)) as f:
+                block = max(int(block_s * self.file_rate), 1)
+                for data in f.blocks(block, dtype="float32", always_2d=True):
+                    done += data.shape[0]
+                    x = to_mono(data)
+                    check_samples(x, self.path, (done - data.shape[0]) / self.file_rate, self.file_rate)
+                    if resampler is not None:
+                        x = resampler.resample_chunk(x, last=done >= self.frames).astype(np.float32, copy=False)
+                    if x.size:
+                        yield out_pos / self.rate, x
+                        out_pos += x.size
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise AudioReadError(f"{self.path}: read failed after {done / self.file_rate:.2f} s: {exc}") from None
+        if done < self.frames:
+            raise AudioReadError(
+                f"{self.path}: truncated: {done / self.file_rate:.2f} s read of {self.duration_s:.2f} s in the header"
+            )
+
+
+def read_audio(path: str | Path, rate: int = ASR_RATE, max_duration_s: float | None = None) -> np.ndarray:
+    """float32 mono at ``rate`` from any file libsndfile reads (wav, flac, ogg, ...)."""
+    parts = [x for _, x in AudioFile(path, rate, max_duration_s).blocks()]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
 def write_wav16(path: str | Path, samples: np.ndarray, rate: int = ASR_RATE) -> None:

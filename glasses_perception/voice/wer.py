@@ -63,3 +63,46 @@ def wer(references: list[str], hypotheses: list[str]) -> float:
     if words == 0:
         raise ValueError("no reference words")
     return errors / words
+
+
+# --- Chinese: character error rate ---------------------------------------------------
+
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def normalize_zh(text: str) -> str:
+    """Chinese text for CER: simplified script, numerals in Chinese ("12" -> "十二"),
+    no punctuation or spaces, Latin letters lower-cased."""
+    import cn2an
+
+    from glasses_perception.voice.asr import to_simplified
+
+    t = to_simplified(text).lower()
+    t = re.sub(r"(?<=\d),(?=\d{3})", "", t)
+    t = _DIGITS.sub(lambda m: cn2an.an2cn(m.group()), t)
+    return "".join(ch for ch in t if ch.isalnum())
+
+
+def char_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(character edits, reference characters) after ``normalize_zh``."""
+    ref, hyp = normalize_zh(reference), normalize_zh(hypothesis)
+    if not ref:
+        return len(hyp), 0
+    if not hyp:
+        return len(ref), len(ref)
+    out = jiwer.process_characters(ref, hyp)
+    return out.substitutions + out.deletions + out.insertions, len(ref)
+
+
+def cer(references: list[str], hypotheses: list[str]) -> float:
+    """Corpus character error rate (total edits / total reference characters)."""
+    if len(references) != len(hypotheses):
+        raise ValueError("references and hypotheses differ in length")
+    errors = chars = 0
+    for ref, hyp in zip(references, hypotheses, strict=True):
+        e, n = char_errors(ref, hyp)
+        errors += e
+        chars += n
+    if chars == 0:
+        raise ValueError("no reference characters")
+    return errors / chars
