@@ -448,6 +448,109 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("{what}", "{detail}", "This looks like {what}."),
         "zh": ("{what}", "{detail}", "这看起来是{what}。"),
     }),
+
+    # -- meeting notes, captions, teleprompter, what is this, read aloud --------------
+    "notes_started": ("info", 5, 5, True, {
+        "en": ("Taking notes", "Every sentence is saved as it is heard · say \"stop notes\" to finish",
+               "Taking notes. Say stop notes to finish."),
+        "zh": ("正在记录会议", "每句话听到即保存 · 说“停止记录”结束", "开始记录会议，说“停止记录”结束。"),
+    }),
+    "notes_already": ("info", 4, 4, False, {
+        "en": ("Already taking notes", "{segments} segments so far", "I'm already taking notes."),
+        "zh": ("已在记录", "已记录{segments}段", "已经在记录了。"),
+    }),
+    "notes_not_running": ("info", 4, 4, False, {
+        "en": ("Not taking notes", "Say \"take notes\" to start", "I'm not taking notes."),
+        "zh": ("没有在记录", "说“开始记录”开始", "现在没有在记录。"),
+    }),
+    "notes_saved": ("info", 6, 6, True, {
+        "en": ("Notes saved", "{segments} segments · meeting {meeting_id}", "Notes saved, {segments} segments."),
+        "zh": ("笔记已保存", "共{segments}段 · 会议{meeting_id}", "笔记已保存，共{segments}段。"),
+    }),
+    "no_notes": ("warning", 5, 5, True, {
+        "en": ("No notes yet", "Say \"take notes\" during a meeting", "There are no notes yet."),
+        "zh": ("还没有笔记", "开会时说“开始记录”", "还没有会议笔记。"),
+    }),
+    "notes_summary": ("info", 15, 6, True, {
+        "en": ("Summary: {decisions} decisions, {actions} action items", "{backend} summary",
+               "The meeting had {decisions} decisions and {actions} action items. {readback}"),
+        "zh": ("总结：{decisions}项决定，{actions}项待办", "{backend}总结", "会议有{decisions}项决定，{actions}项待办。{readback}"),
+    }),
+    "captions_on": ("info", 4, 5, False, {
+        "en": ("Live captions on", "Other people's speech appears here", "Live captions on."),
+        "zh": ("实时字幕已打开", "其他人说的话会显示在这里", "实时字幕已打开。"),
+    }),
+    "captions_no_display": ("info", 5, 5, True, {
+        "en": ("Captions are spoken", "G1 has no display: what others say is read to you",
+               "This model has no display, so I will read out what others say."),
+        "zh": ("字幕改为朗读", "G1 没有显示屏：会把别人说的话读给您听", "这款眼镜没有显示屏，我会把别人说的话读给您听。"),
+    }),
+    "captions_off": ("info", 3, 4, False, {
+        "en": ("Live captions off", "", "Captions off."),
+        "zh": ("实时字幕已关闭", "", "字幕已关闭。"),
+    }),
+    "captions_not_running": ("info", 3, 3, False, {
+        "en": ("Captions are not on", "", "Captions are not on."),
+        "zh": ("字幕没有打开", "", "字幕没有打开。"),
+    }),
+    "captions_translated": ("info", 5, 5, False, {
+        "en": ("Captions in {target}", "translated by {backend}", "Captions will be in {target}."),
+        "zh": ("字幕翻译为{target}", "翻译：{backend}", "字幕将翻译为{target}。"),
+    }),
+    "translation_unavailable": ("warning", 8, 6, True, {
+        "en": ("Can't translate {pair} offline", "Needs an LLM endpoint (llm_url); offline only speech → English",
+               "I can't translate {pair} offline. Configure an LLM endpoint."),
+        "zh": ("离线无法翻译 {pair}", "需要大模型接口 (llm_url)；离线只支持语音译成英文", "离线无法翻译{pair}，请配置大模型接口。"),
+    }),
+    "translation": ("info", 12, 6, True, {
+        "en": ("{text}", "{target} translation", "{text}"),
+        "zh": ("{text}", "{target}翻译", "{text}"),
+    }),
+    "look_at_text": ("ask", 8, 5, True, {
+        "en": ("Look at the text", "No text in view yet", "Please look at the text."),
+        "zh": ("请看向文字", "视野中还没有文字", "请看向要读的文字。"),
+    }),
+    "read_text": ("info", 12, 6, True, {
+        "en": ("Reading", "", "{text}"),
+        "zh": ("朗读", "", "{text}"),
+    }),
+    "subtitle": ("subtitle", 6, 4, False, {
+        "en": ("", "", "{text}"),
+        "zh": ("", "", "{text}"),
+    }),
+    "teleprompter": ("teleprompter", 3600, 4, False, {
+        "en": ("Line {line}/{total} {state}", "", ""),
+        "zh": ("第{line}/{total}行 {state}", "", ""),
+    }),
+    "teleprompter_no_display": ("warning", 5, 5, True, {
+        "en": ("No display", "G1 has no display for a teleprompter", "This model has no display, so there is no teleprompter."),
+        "zh": ("没有显示屏", "G1 没有显示屏，无法使用提词器", "这款眼镜没有显示屏，无法使用提词器。"),
+    }),
+    "teleprompter_no_script": ("warning", 6, 5, True, {
+        "en": ("No script loaded", "Set teleprompter_script or load one with the service", "There is no script to show."),
+        "zh": ("没有提词稿", "设置 teleprompter_script 或通过服务加载", "没有可显示的提词稿。"),
+    }),
+    "teleprompter_bad_script": ("error", 6, 5, True, {
+        "en": ("Script not loaded", "{reason}", "The script could not be loaded."),
+        "zh": ("提词稿加载失败", "{reason}", "提词稿无法加载。"),
+    }),
+    "teleprompter_closed": ("info", 3, 4, False, {
+        "en": ("Teleprompter closed", "", "Teleprompter closed."),
+        "zh": ("提词器已关闭", "", "提词器已关闭。"),
+    }),
+    "cannot_tell_offline": ("info", 5, 5, True, {
+        "en": ("I can't tell offline", "No code, product or text recognized in view",
+               "I can't tell what this is offline."),
+        "zh": ("离线无法识别", "视野中没有识别到码、商品或文字", "离线无法识别这是什么。"),
+    }),
+    "looking": ("info", 4, 4, False, {
+        "en": ("Looking…", "One frame goes to the vision model, nothing is stored", "Let me look."),
+        "zh": ("正在看…", "一帧画面发送给视觉模型，不会保存", "我看一下。"),
+    }),
+    "vision_answer": ("info", 10, 6, True, {
+        "en": ("{answer}", "", "{answer}"),
+        "zh": ("{answer}", "", "{answer}"),
+    }),
 }
 
 STATUS_WORDS = {
@@ -469,7 +572,8 @@ STATUS_WORDS = {
            "mode_saver": "省电模式", "mode_critical": "电量危急", "scheduled": "按时", "delayed": "晚点",
            "boarding": "正在登机", "departed": "已出发",
            "empty_library": "音乐库里没有歌曲", "no_match": "没有找到“{query}”", "not_playing": "现在没有在播放",
-           "claimed_name": "码上名称：{name}（未核实）", "pay": "付款", "buy": "购买", "food": "外卖订单", "ride": "打车"},
+           "claimed_name": "码上名称：{name}（未核实）", "pay": "付款", "buy": "购买", "food": "外卖订单", "ride": "打车",
+           "paused": "（已暂停）"},
     "en": {"on_the_way": "on the way", "driver_on_the_way": "driver on the way", "driver_arrived": "driver arrived",
            "on_trip": "on trip", "limit_daily": "daily", "limit_per_payment": "per-payment", "regular": "",
            "map": "map", "position": "GPS position",
@@ -486,7 +590,7 @@ STATUS_WORDS = {
            "mode_saver": "· saver mode", "mode_critical": "· critical", "empty_library": "the music library is empty",
            "no_match": "nothing in the library matches \"{query}\"", "not_playing": "nothing is playing",
            "claimed_name": "name on the code: {name} (not verified)", "pay": "the payment", "buy": "the purchase",
-           "food": "the food order", "ride": "the taxi"},
+           "food": "the food order", "ride": "the taxi", "paused": "(paused)"},
 }  # fmt: skip
 
 
@@ -504,6 +608,15 @@ def _safe(value):
     # names from codes, menus and services are shown and spoken: no bidi overrides, zero-width or
     # control characters, and a bounded length, whatever their source
     return clean_text(value, MAX_FIELD_CHARS) if isinstance(value, str) else value
+
+
+MAX_SPOKEN_CHARS = 600  # read-aloud replies (a sign, a summary) may say more than a HUD field shows
+
+
+def spoken(reply_: Reply, text: str) -> Reply:
+    """``reply_`` with ``text`` as its speech: cleaned like every field, capped at MAX_SPOKEN_CHARS."""
+    reply_.speech = clean_text(text, MAX_SPOKEN_CHARS)
+    return reply_
 
 
 def reply(message_id: str, lang: str = "en", **fields) -> Reply:

@@ -34,6 +34,7 @@ from glasses_agent.skills.compare import CompareSkill, product_name
 from glasses_agent.skills.daily import INTENTS as DAILY_INTENTS
 from glasses_agent.skills.daily import DailySkill
 from glasses_agent.skills.food import FoodSkill
+from glasses_agent.skills.meeting import MEETING_INTENTS, MeetingSkill
 from glasses_agent.skills.music import COMMANDS as MUSIC_INTENTS
 from glasses_agent.skills.music import MusicSkill
 from glasses_agent.skills.navigate import NavigateSkill
@@ -122,6 +123,7 @@ class DialogueManager:
         services: Services,
         config: AgentConfig | None = None,
         parser: Callable[[str, str | None], ParseResult] = intents.parse,
+        meeting: MeetingSkill | None = None,
         navigator: NavigateSkill | None = None,
         daily: DailySkill | None = None,
         phone: PhoneSkill | None = None,
@@ -134,6 +136,11 @@ class DialogueManager:
         self.compare = CompareSkill(services, limits)
         self.food = FoodSkill(services, limits)
         self.taxi = TaxiSkill(services, limits)
+        if meeting is None:
+            from glasses_agent.notes import NotesStore
+
+            meeting = MeetingSkill(NotesStore(":memory:"))
+        self.meeting = meeting  # notes, captions, teleprompter, what is this, read aloud
         self.navigate = navigator  # None: no map configured, "navigate" says so
         self.capture = CaptureSkill()
         self.music = MusicSkill()
@@ -217,6 +224,11 @@ class DialogueManager:
             return [self._confirm(stamp, now, "double_tap")]
         if gesture == "long_press" and self.pending:
             return [self._cancel_pending(stamp, "long_press")]
+        if gesture == "tap" and self.meeting.prompter is not None:  # an open teleprompter owns the tap: pause
+            return [Step(stamp, self.turn_id, replies=replies)] if (replies := self.meeting.on_tap(self.lang)) else []
+        if gesture in ("swipe_forward", "swipe_back"):
+            replies = self.meeting.on_swipe(1 if gesture == "swipe_forward" else -1, self.lang)
+            return [Step(stamp, self.turn_id, replies=replies)] if replies else []
         if gesture and gesture == self.config.capture_gesture and self.pending is None:
             self.turn_id = next(self.turns)
             self.rounds += 1
@@ -299,9 +311,9 @@ class DialogueManager:
             product = self.services.catalog.product_by_ean(text)
             if product is not None:
                 return self.on_product(product.product_id, product.name, True, stamp, now)
-            self.context["seen"] = {"what": text, "detail": "barcode (not in catalog)"}
+            self.meeting.saw("code", {"kind": "product", "text": text}, now)
             return []
-        self.context["seen"] = {"what": text[:60], "detail": "code"}
+        self.meeting.saw("code", {"kind": kind, "text": text}, now)
         return []
 
     def on_product(self, product_id: str, name: str, accepted: bool, stamp: float, now: float) -> list[Step]:
@@ -310,7 +322,7 @@ class DialogueManager:
         product = self.services.catalog.product_by_id(product_id)
         label = product_name(product, self.lang) if product else name
         self.product = Seen("product", product_id, label, stamp, now)
-        self.context["seen"] = {"what": label, "detail": product_id}
+        self.meeting.saw("product", {"name": label, "detail": product_id}, now)
         if self.awaiting and self.awaiting.what == "product" and now <= self.awaiting.deadline and product:
             waiting, self.awaiting = self.awaiting, None
             step = Step(stamp, waiting.turn_id)
@@ -325,9 +337,15 @@ class DialogueManager:
 
     def on_text(self, lines: list[str], stamp: float, now: float) -> list[Step]:
         if lines:
-            self.context["seen"] = {"what": lines[0][:60], "detail": " / ".join(lines[1:3])[:80]}
+            self.meeting.saw("text", {"lines": list(lines)}, now)
         return []
 
+    def on_caption(self, text: str, final: bool, speaker: str, lang: str, utterance_id: int, audio_start: float,
+                   audio_end: float, stamp: float, task: str = "transcribe", translation: str | None = None) -> list[Step]:  # fmt: skip
+        """Continuous transcript (captions node): notes, subtitles, teleprompter; never a command."""
+        replies = self.meeting.on_caption(text, final, speaker, lang, utterance_id, audio_start, audio_end, task,
+                                          translation)  # fmt: skip
+        return [Step(stamp, self.turn_id, replies=replies)] if replies else []
     def on_fix(self, lat: float, lon: float, accuracy_m: float, stamp: float, now: float) -> list[Step]:
         """A GNSS fix: drives turn-by-turn guidance and starts a navigation waiting for a position."""
         if self.navigate is None:
@@ -388,6 +406,8 @@ class DialogueManager:
             step = Step(now, turn)
             self._apply(step, outcome, now, now)
             steps.append(step)
+        if replies := self.meeting.tick(now, self.lang):
+            steps.append(Step(now, self.turn_id, replies=replies))
         for track_id, t in list(self.tracked.items()):
             if t["kind"] == "order":
                 status = self.services.food.order_status(track_id, now=None)
@@ -675,6 +695,8 @@ class DialogueManager:
         elif intent == "navigate":
             outcome = Outcome(replies=[cards.reply("nav_no_map", lang, reason="nav_area")],
                               actions=[("navigate", "unavailable", {"reason": "no map configured"})], failed=True)  # fmt: skip
+        elif intent in MEETING_INTENTS:
+            outcome = self.meeting.handle(intent, slots, lang, now)
         else:
             outcome = simple.handle(intent, slots, lang, self.context)
         self._apply(step, outcome, stamp, now)

@@ -46,6 +46,44 @@ class LlmError(RuntimeError):
         self.reason = reason
 
 
+def chat_completion(url: str, body: dict, api_key_env: str, timeout_s: float, max_bytes: int = 1 << 20) -> dict:
+    """POST ``body`` to an OpenAI-compatible ``/chat/completions`` URL; the JSON answer, or LlmError.
+
+    The key is read from ``api_key_env`` at call time and sent only in the Authorization header;
+    ``url`` must have passed ``secure_http.require_secure_url`` (the callers check it). Shared by the
+    intent parser, the notes summarizer, the translator and "what is this".
+    """
+    headers = {"Content-Type": "application/json"}
+    key = os.environ.get(api_key_env, "") if api_key_env else ""
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(url, json.dumps(body).encode("utf-8"), headers, method="POST")
+    try:
+        with secure_http.urlopen(request, timeout=timeout_s) as response:
+            return json.loads(response.read(max_bytes).decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        raise LlmError(f"http_{exc.code}") from None
+    except TimeoutError:
+        raise LlmError("timeout") from None
+    except secure_http.InsecureRedirect:
+        raise LlmError("insecure_redirect") from None
+    except urllib.error.URLError as exc:
+        raise LlmError("timeout" if isinstance(exc.reason, (TimeoutError, socket.timeout)) else "unreachable") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        raise LlmError("bad_response") from None
+
+
+def message_text(doc: dict) -> str:
+    """The assistant's text of a chat completion answer, or LlmError("no_content")."""
+    try:
+        content = doc["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        raise LlmError("no_content") from None
+    if not isinstance(content, str) or not content.strip():
+        raise LlmError("no_content")
+    return content.strip()
+
+
 class LlmIntentParser:
     """Callable like ``intents.parse``; results carry backend "llm" or "offline" (fallback)."""
 
@@ -83,24 +121,7 @@ class LlmIntentParser:
             **tool_request_fields(),
             "temperature": 0,
         }
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env, "")
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(self.url, json.dumps(body).encode("utf-8"), headers, method="POST")
-        try:
-            with secure_http.urlopen(request, timeout=self.timeout_s) as response:
-                doc = json.loads(response.read(1 << 20).decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            raise LlmError(f"http_{exc.code}") from None
-        except TimeoutError:
-            raise LlmError("timeout") from None
-        except secure_http.InsecureRedirect:
-            raise LlmError("insecure_redirect") from None
-        except urllib.error.URLError as exc:
-            raise LlmError("timeout" if isinstance(exc.reason, (TimeoutError, socket.timeout)) else "unreachable") from None
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
-            raise LlmError("bad_response") from None
+        doc = chat_completion(self.url, body, self.api_key_env, self.timeout_s)
         return self._result(doc, utterance, lang)
 
     def _result(self, doc: dict, utterance: str, lang: str | None) -> ParseResult:

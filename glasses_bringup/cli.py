@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "transcribe": ("glasses_perception.voice.transcribe_cli", "transcribe audio files with the ASR core"),
     "scan": ("glasses_perception.vision.scan_cli", "decode QR codes and barcodes in image files"),
     "ask": ("glasses_agent.ask_cli", "parse an utterance into intent and slots (offline parser)"),
+    "notes": ("glasses_agent.notes_cli", "list, show or export the meeting notes (Markdown)"),
 }
 
 

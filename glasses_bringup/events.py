@@ -136,6 +136,24 @@ class Code(Event):
     gtin: str | None = Field(default=None, description="13-digit product number of EAN/UPC codes")
 
 
+@register
+class Caption(Event):
+    """Continuous transcription for captions, notes and the teleprompter (no wake word)."""
+
+    SCHEMA: ClassVar[str] = "caption"
+    text: str
+    final: bool
+    lang: str = Field(default="en", description="language of ``text`` (en after a translate task)")
+    spoken_lang: str = Field(default="", description="language that was spoken, when known")
+    task: Literal["transcribe", "translate"] = "transcribe"
+    speaker: Literal["wearer", "other", "unknown"] = "unknown"
+    level_dbfs: float = Field(le=0.0, default=-90.0, description="speech level of the segment (loudness heuristic)")
+    audio_start: float = Field(description="audio stamp (s) of the first transcribed sample")
+    audio_end: float = Field(description="audio stamp (s) of the last transcribed sample")
+    latency_ms: float = Field(ge=0.0, description="end of audio -> caption processing time")
+    utterance_id: int = 0
+
+
 class TextLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str
@@ -209,6 +227,18 @@ class Action(Event):
     status: str
     details: dict[str, Any] = Field(default_factory=dict)
     turn_id: int = 0
+
+
+@register
+class ListenMode(Event):
+    """What the continuous listener (captions node) should do: any flag on keeps it transcribing."""
+
+    SCHEMA: ClassVar[str] = "listen_mode"
+    captions: bool = False
+    notes: bool = False
+    teleprompter: bool = False
+    target_lang: str = Field(default="", description="caption translation target (ISO 639-1); empty = none")
+    lang: str = Field(default="en", description="the wearer's language (for cards about listening)")
 
 
 @register

@@ -27,6 +27,7 @@ NODES: dict[str, str] = {
     "vad": "glasses_perception.nodes.vad_node:VadNode",
     "wake": "glasses_perception.nodes.wake_node:WakeNode",
     "asr": "glasses_perception.nodes.asr_node:AsrNode",
+    "captions": "glasses_perception.nodes.captions_node:CaptionsNode",
     "head_gesture": "glasses_perception.nodes.head_gesture_node:HeadGestureNode",
     "code_reader": "glasses_perception.nodes.code_reader_node:CodeReaderNode",
     "text_reader": "glasses_perception.nodes.text_reader_node:TextReaderNode",

@@ -37,10 +37,12 @@ class Strict(BaseModel):
 
 
 class Say(Strict):
-    text: str = Field(description="what the wearer says (also the transcript ground truth)")
+    text: str = Field(description="what is said (also the transcript ground truth); by the wearer unless gain_db < 0")
     clip: str | None = Field(default=None, description="wav file, relative to the scenario file or assets/")
     snr_db: float | None = Field(default=None, description="background noise level for this utterance")
     lang: str = "en"
+    gain_db: float = Field(default=0.0, ge=-60.0, le=20.0, description="level at the mics relative to the wearer's "
+                           "voice: someone else speaking a metre or two away is about -14 dB")  # fmt: skip
 
 
 class Show(Strict):

@@ -97,7 +97,8 @@ def test_llm_backend_answers_off_the_executor(ros, tmp_path, io, monkeypatch):
     """A slow LLM endpoint: its answer becomes the intent, and a gesture meanwhile is still handled."""
     import json
 
-    from test_agent_llm import FakeServer, tool_reply
+    from fake_llm_server import FakeServer
+    from test_agent_llm import tool_reply
 
     out, pubs = io
     server = FakeServer()

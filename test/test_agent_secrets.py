@@ -4,7 +4,7 @@ import json
 import socket
 
 import pytest
-from test_agent_llm import FakeServer
+from fake_llm_server import FakeServer
 
 from glasses_agent.backends.base import BackendError
 from glasses_agent.backends.http import HttpBackend

@@ -147,7 +147,7 @@ def test_simple_intents_and_metrics(sandbox):
     assert volume[:2] == ("volume", "requested") and volume[2]["level"] == 70
     assert say(d, "next song", 2.0).actions[0][0] == "next_track"
     assert say(d, "navigate to the train station", 3.0).replies[0].message_id == "nav_no_map"  # no map configured
-    assert say(d, "what is this", 4.0).replies[0].message_id == "seen"
+    assert say(d, "what is this", 4.0).replies[0].message_id == "cannot_tell_offline"
     d.on_product("p-chocolate", "Dark Chocolate 100 g", True, 5.0, 5.0)
     assert say(d, "what is this", 6.0).replies[0].title == "Dark Chocolate 100 g"
     assert say(d, "blah blah", 7.0).replies[0].message_id == "did_not_understand"

@@ -1,13 +1,22 @@
 """Agent node: perception and input events -> dialogue manager -> intents, actions, HUD cards, speech.
 
 Subscribes perception/transcript (final ones), perception/wake, input/touch
-(double_tap = confirm), input/head_gesture (nod = confirm, shake = cancel),
-perception/codes, perception/product, perception/text, gnss/fix (sensor_msgs/NavSatFix:
-turn-by-turn guidance) and imu/data (orientation yaw: the wearer's heading), both with
-the sensor-data QoS. Publishes agent/intent,
-agent/action, agent/response, agent/metrics (latched), display/card (S1) and
-speaker/say (every reply on G1; prompts, confirmations and results on S1). Every
-output carries the stamp of the sensor data it answers.
+(double_tap = confirm; tap pauses an open teleprompter, else takes a photo; swipes move the
+teleprompter), input/head_gesture (nod = confirm, shake = cancel), perception/codes,
+perception/product, perception/text, perception/caption (continuous transcript: notes,
+subtitles, teleprompter), camera/still (the capture a "what is this" asked for),
+gnss/fix (sensor_msgs/NavSatFix: turn-by-turn guidance) and imu/data (orientation yaw:
+the wearer's heading), both with the sensor-data QoS. Publishes agent/intent,
+agent/action, agent/response, agent/metrics (latched), agent/listen_mode (latched: what
+the captions node must transcribe), display/card (S1) and speaker/say (every reply on
+G1; prompts, confirmations and results on S1). Every output carries the stamp of the
+sensor data it answers.
+
+Meeting notes go to ``notes_db_path`` (SQLite, one commit per segment). With
+``llm_url`` set, summaries, translations (and with ``vision_url`` "what is this") use
+those endpoints on a worker thread; offline fall-backs answer otherwise. Setting the
+``teleprompter_script`` parameter at run time (``set_parameters`` service) loads and
+shows that script.
 """
 
 from __future__ import annotations
@@ -17,13 +26,22 @@ import queue
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
+
+from sensor_msgs.msg import CompressedImage
+from std_srvs.srv import Trigger
 
 from glasses_agent import intents
 from glasses_agent.backends import make_services
 from glasses_agent.dialogue import AgentConfig, DialogueManager, Step
+from glasses_agent.llm import LlmError
+from glasses_agent.notes import LlmSummarizer, NotesError, NotesStore
 from glasses_agent.skills.guidance import GuidanceConfig
+from glasses_agent.skills.meeting import MeetingConfig, MeetingSkill
 from glasses_agent.skills.navigate import Heading, MapProvider, NavConfig, NavigateSkill
 from glasses_agent.skills.pay import Limits
+from glasses_agent.teleprompter import TeleprompterConfig
+from glasses_agent.translate import LlmTranslator, Translator
 from glasses_bringup import events as ev
 from glasses_bringup import interfaces
 from glasses_bringup.ros import qos as gq
@@ -76,6 +94,22 @@ class AgentNode(GlassesNode):
         self.recovery_retry_s = self.declare("recovery_retry_s", 30.0, "Retry period of a start-up recovery that "
                                              "found the database busy or a service down (s).", min=1.0, max=3600.0)  # fmt: skip
         tick_s = self.declare("tick_period_s", 0.5, "Period of time-out and status checks (s).", min=0.05, max=10.0)
+        notes_db = self.declare("notes_db_path", "", "Meeting notes SQLite file; empty = "
+                                "~/.local/share/glasses_stack/notes.sqlite.")  # fmt: skip
+        script = self.declare("teleprompter_script", "", "Teleprompter script file (text or a notes export); "
+                              "setting it at run time loads and shows it.")  # fmt: skip
+        prompter = TeleprompterConfig(
+            mode=self.declare("teleprompter_mode", "follow", "follow the wearer's speech, or scroll at a fixed speed.",
+                              choices=("follow", "fixed")),  # fmt: skip
+            fixed_wpm=self.declare("teleprompter_wpm", 130.0, "Fixed-speed scrolling (words per minute).",
+                                   min=20.0, max=400.0),  # fmt: skip
+            idle_fallback_s=self.declare("teleprompter_idle_fallback_s", 0.0, "In follow mode, scroll at the fixed "
+                                         "speed after this much silence (0 = never).", min=0.0, max=60.0),  # fmt: skip
+        )
+        speech_translate = self.declare("speech_translate_offline", False, "The captions node has a multilingual "
+                                        "Whisper model (speech -> English offline).")  # fmt: skip
+        vision_url = self.declare("vision_url", "", "Vision-capable OpenAI-compatible base URL for \"what is this\".")
+        vision_model = self.declare("vision_model", "qwen2.5-vl-7b-instruct", "Vision model name.")
         navigator = self._declare_navigation(db_path, backend)
 
         self.backend_services = make_services(backend, db_path, services_url, speed)
@@ -120,8 +154,33 @@ class AgentNode(GlassesNode):
             if ring_s > 0:
                 self._phone.ring_at(caller, self.now_s() + ring_s)
             phone = PhoneSkill(self._phone)
+        try:
+            self.notes = NotesStore(notes_db or None)
+        except NotesError as exc:
+            raise ValueError(str(exc)) from None
+        closed = self.notes.close_dangling()  # a meeting the stack was killed in: closed at its last segment
+        if closed:
+            self.get_logger().warning(f"closed meetings left open by a crash: {closed}")
+        llm_summary = llm_translate = vision = None
+        if llm_url:
+            llm_summary = LlmSummarizer(llm_url, llm_model, llm_key_env, max(llm_timeout, 10.0))
+            llm_translate = LlmTranslator(llm_url, llm_model, llm_key_env, llm_timeout)
+        if vision_url:
+            from glasses_agent.look import VisionAnswerer
+
+            vision = VisionAnswerer(vision_url, vision_model, llm_key_env, max(llm_timeout, 10.0))
+        self.meeting = MeetingSkill(self.notes, MeetingConfig(variant=self.variant, teleprompter=prompter,
+                                                              teleprompter_script=script),
+                                    summarizer=llm_summary, translator=Translator(llm_translate, speech_translate),
+                                    vision=vision)  # fmt: skip
         self.dialogue = DialogueManager(self.backend_services, config, intents.parse, navigator=navigator, daily=daily,
-                                        phone=phone)  # fmt: skip
+                                        phone=phone, meeting=self.meeting)  # fmt: skip
+        self.on_change("teleprompter_script", self._load_script)
+        # Endpoint calls of the meeting skills (summary, translation, vision) run here, off the executor;
+        # their results come back as executor tasks, like the LLM parser's (the tick drains leftovers).
+        self._slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent_meeting")
+        self._slow_done: queue.SimpleQueue = queue.SimpleQueue()
+        self._capture_lang: str | None = None
         self.health.set("backend", backend)
         self.health.set("intent_backend", intent_backend)
 
@@ -131,6 +190,11 @@ class AgentNode(GlassesNode):
         self.pub_metrics = self.event_publisher("agent/metrics")
         self.pub_card = self.event_publisher("display/card")
         self.pub_say = self.event_publisher("speaker/say")
+        self.pub_listen = self.event_publisher("agent/listen_mode")
+        self._listen_sent: dict | None = None
+        self.event_subscription("perception/caption", ev.Caption, self.on_caption)
+        self.capture_client = self.create_client(Trigger, "camera/capture")
+        self.create_subscription(CompressedImage, "camera/still", self.on_still, gq.for_topic("camera/still"))
         self.outbox = {"media/request": self.event_publisher("media/request"),
                        "music/command": self.event_publisher("music/command"),
                        "phone/call": self.event_publisher("phone/call")}  # fmt: skip
@@ -155,6 +219,7 @@ class AgentNode(GlassesNode):
         self._recovery_due = 0.0  # monotonic time of the next recovery attempt; None once settled
         self.recover()
         self.publish_metrics(self.now_s(), force=True)
+        self.publish_listen_mode(self.now_s(), force=True)
 
     def _declare_navigation(self, db_path: str, backend: str) -> NavigateSkill | None:
         area = self.declare("nav_area", "helsinki", "Walking map: a bundled area (helsinki) or a .osm.pbf path; "
@@ -249,7 +314,7 @@ class AgentNode(GlassesNode):
             future = self._llm_worker.submit(self.llm, msg.text, msg.lang or None)
             future.add_done_callback(lambda f, m=msg, t=started: self._llm_done(f, m, t))
             return
-        self.publish(self.dialogue.on_transcript(msg.text, msg.lang or None, msg.stamp, self.now_s()))
+        self.publish(self._dispatch(self.dialogue.parser(msg.text, msg.lang or None), msg))
         self.health.set("last_turn_ms", f"{(time.perf_counter() - started) * 1000:.2f}")
 
     def _llm_done(self, future: Future, msg: ev.Transcript, started: float) -> None:
@@ -269,7 +334,7 @@ class AgentNode(GlassesNode):
             except Exception as exc:  # the client falls back by itself; this is a bug guard
                 self.health.error(f"llm parser raised {type(exc).__name__}: {exc}")
                 result = intents.parse(msg.text, msg.lang or None)
-            self.publish(self.dialogue.on_parsed(result, msg.text, msg.stamp, self.now_s()))
+            self.publish(self._dispatch(result, msg))
             self.health.set("last_turn_ms", f"{(time.perf_counter() - started) * 1000:.2f}")
 
     def on_wake(self, msg: ev.Wake) -> None:
@@ -291,6 +356,120 @@ class AgentNode(GlassesNode):
     def on_text(self, msg: ev.Text) -> None:
         self.publish(self.dialogue.on_text([line.text for line in msg.lines], msg.stamp, self.now_s()))
 
+    def on_caption(self, msg: ev.Caption, translation: str | None = None) -> None:
+        m = self.meeting
+        if translation is None and msg.final and m.needs_translation(msg.lang, msg.task) and m.translator.llm:
+            # translated by the LLM on the worker; the caption is handled when the answer is back
+            def job(msg=msg):
+                text, _ = m.translator.text(msg.text, m.target_lang, msg.lang)
+                return lambda: self.on_caption(msg, text or msg.text)
+
+            self._submit_slow(job)
+            return
+        try:
+            self.publish(self.dialogue.on_caption(msg.text, msg.final, msg.speaker, msg.lang, msg.utterance_id,
+                                                  msg.audio_start, msg.audio_end, msg.stamp, msg.task, translation))  # fmt: skip
+        except NotesError as exc:
+            self.health.reject("bad_caption", str(exc))
+
+    def _submit_slow(self, job) -> None:
+        """Run ``job`` (endpoint calls only) on the worker; the callable it returns runs on the executor."""
+        future = self._slow.submit(job)
+        future.add_done_callback(self._slow_finished)
+
+    def _slow_finished(self, future: Future) -> None:
+        self._slow_done.put(future)
+        executor = self.executor
+        if executor is not None:
+            executor.create_task(self._on_slow_done)
+
+    def _on_slow_done(self) -> None:
+        while True:
+            try:
+                future = self._slow_done.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self.publish(future.result()())
+            except Exception as exc:  # the skills fall back by themselves; this guards against bugs
+                self.health.error(f"meeting worker: {type(exc).__name__}: {exc}")
+
+    def _dispatch(self, result: intents.ParseResult, msg: ev.Transcript) -> list[Step]:
+        """Dialogue turn of a parsed transcript; an LLM summary is made on the worker first."""
+        if result.intent == "summarize_notes" and isinstance(self.meeting.summarizer, LlmSummarizer):
+            meeting_id = self.meeting.meeting_id
+
+            def job():
+                try:
+                    meeting = self.notes.meeting(meeting_id)
+                    summary = self.meeting.summarizer(self.notes.segments(meeting.meeting_id))
+                except NotesError:
+                    summary = None  # the skill answers "no notes"
+                return lambda: self._finish_summary(result, msg, summary)
+
+            self._submit_slow(job)
+            return []
+        return self.dialogue.on_parsed(result, msg.text, msg.stamp, self.now_s())
+
+    def _finish_summary(self, result, msg: ev.Transcript, summary) -> list[Step]:
+        self.meeting.prepared_summary = summary
+        return self.dialogue.on_parsed(result, msg.text, msg.stamp, self.now_s())
+
+    def _load_script(self, value) -> str | None:
+        path = str(value)
+        if not path:
+            return None
+        if not Path(path).is_file():
+            return f"no such script file: {path}"
+        self.meeting.config.teleprompter_script = path
+        steps = self.dialogue.on_parsed(intents.ParseResult("teleprompter", {"script": path}, 1.0, self.dialogue.lang,
+                                                            "teleprompter_script"), "", self.now_s(), self.now_s())  # fmt: skip
+        self.publish(steps)
+        return None
+
+    def _capture(self, lang: str, stamp: float) -> None:
+        """A "what is this" with a vision endpoint: ask the camera for one still."""
+        if not self.capture_client.service_is_ready():
+            self.health.error("camera/capture not available; answering offline")
+            self._answer_offline(lang, stamp, "no_camera")
+            return
+        self._capture_lang = lang
+        self.capture_client.call_async(Trigger.Request()).add_done_callback(
+            lambda f: None if (f.result() and f.result().success) else self._capture_failed(lang, stamp))
+
+    def _capture_failed(self, lang: str, stamp: float) -> None:
+        self._capture_lang = None
+        self._answer_offline(lang, stamp, "capture_failed")
+
+    def _answer_offline(self, lang: str, stamp: float, reason: str) -> None:
+        outcome = self.meeting.what_is_this(lang, self.now_s(), offline=True)
+        outcome.actions = [(a, s, {**d, "vision_error": reason}) for a, s, d in outcome.actions]
+        step = Step(stamp, self.dialogue.turn_id)
+        self.dialogue._apply(step, outcome, stamp, self.now_s())
+        self.publish([step])
+
+    def on_still(self, msg: CompressedImage) -> None:
+        lang, self._capture_lang = self._capture_lang, None
+        if lang is None:
+            return  # a still someone else asked for: not ours to send anywhere
+        jpeg, stamp = bytes(msg.data), self.stamp_s(msg.header)
+
+        def ask():
+            try:
+                answer, error = self.meeting.vision(jpeg, lang), ""
+            except LlmError as exc:
+                answer, error = "", exc.reason
+            return lambda: self._finish_vision(answer, error, lang, stamp)
+
+        self._submit_slow(ask)  # the frame lives only in this closure: nothing is stored
+
+    def _finish_vision(self, answer: str, error: str, lang: str, stamp: float) -> list[Step]:
+        if error:
+            self._answer_offline(lang, stamp, error)
+            return []
+        step = Step(stamp, self.dialogue.turn_id)
+        self.dialogue._apply(step, self.meeting.vision_answer(answer, lang), stamp, self.now_s())
+        return [step]
     def on_music_state(self, msg: ev.MusicState) -> None:
         self.publish(self.dialogue.on_music_state(msg, self.now_s()))
 
@@ -300,6 +479,7 @@ class AgentNode(GlassesNode):
     def on_tick(self) -> None:
         if self.llm is not None:
             self._on_parsed()
+        self._on_slow_done()
         if self._recovery_due is not None and time.monotonic() >= self._recovery_due:
             self.recover()
         try:
@@ -320,6 +500,8 @@ class AgentNode(GlassesNode):
                                                   turn_id=step.turn_id))  # fmt: skip
                 self.health.tick(f"intent.{r.intent}")
             for action, status, details in step.actions:
+                if (action, status) == ("what_is_this", "capturing"):
+                    self._capture(details.get("lang", "en"), stamp)
                 self.pub_action.publish(ev.Action(stamp=stamp, action=action, status=status, details=details,
                                                   turn_id=step.turn_id))  # fmt: skip
                 if status in ("refused", "failed", "expired"):
@@ -347,6 +529,14 @@ class AgentNode(GlassesNode):
                 self.outbox[topic].publish(event)
         if steps:
             self.publish_metrics(max(s.stamp for s in steps))
+            self.publish_listen_mode(max(s.stamp for s in steps))
+
+    def publish_listen_mode(self, stamp: float, force: bool = False) -> None:
+        mode = self.meeting.listen_mode()
+        if force or mode != self._listen_sent:
+            self._listen_sent = mode
+            self.pub_listen.publish(ev.ListenMode(stamp=max(0.0, stamp), **mode))
+            self.health.set("listen_mode", ",".join(k for k, v in mode.items() if v is True) or "off")
 
     def publish_metrics(self, stamp: float, force: bool = False) -> None:
         metrics = self.dialogue.metrics()
@@ -376,6 +566,8 @@ class AgentNode(GlassesNode):
     def destroy_node(self):
         if self.llm is not None:
             self._llm_worker.shutdown(wait=True, cancel_futures=True)
+        self._slow.shutdown(wait=True, cancel_futures=True)
+        self.notes.close()
         for store in (getattr(self, "_daily_store", None), getattr(self, "_phone", None)):
             if store is not None:
                 store.close()

@@ -1,7 +1,8 @@
 """Intents that need no paid back-end: they become agent actions for the node that
-owns the feature (notes, teleprompter), a reminder the agent keeps, or an
-honest "not available offline" card where a service is missing (navigation has its
-own skill, skills/navigate.py; music skills/music.py; photo and video skills/capture.py)."""
+owns the feature, a reminder the agent keeps, or an honest "not available offline"
+card where a service is missing (navigation has its own skill, skills/navigate.py; music
+skills/music.py; photo and video skills/capture.py; notes, captions, translation,
+teleprompter, "what is this" and read aloud skills/meeting.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,8 @@ from glasses_agent import cards
 from glasses_agent.skills.base import Outcome
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-ACTION_TITLES = {
-    "start_notes": ("Taking notes", "记录中", "Say \"stop notes\" to finish", "说“停止记录”结束"),
-    "stop_notes": ("Notes saved", "笔记已保存", "", ""),
-    "teleprompter": ("Teleprompter on", "提词器已打开", "Swipe to scroll", "滑动翻页"),
-}
+ACTION_TITLES: dict[str, tuple[str, str, str, str]] = {}  # node-owned actions now live in their skills
 NOT_OFFLINE = {
-    "translate": ("Translation", "翻译", "Configure an LLM endpoint (llm_url)", "请配置大模型接口 (llm_url)"),
     "call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
     "answer_call": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
     "hang_up": ("Calls", "通话", "Needs the paired phone", "需要连接手机"),
@@ -57,7 +53,7 @@ def due_time(slot: str | None, now: float) -> float | None:
 
 
 def handle(intent: str, slots: dict, lang: str, context: dict) -> Outcome:
-    """Outcome of a non-paying intent; ``context`` holds what the agent last saw and its volume."""
+    """Outcome of a non-paying intent; ``context`` holds the volume."""
     zh = lang == "zh"
     if intent in NOT_OFFLINE:
         en_name, zh_name, en_hint, zh_hint = NOT_OFFLINE[intent]
@@ -72,13 +68,6 @@ def handle(intent: str, slots: dict, lang: str, context: dict) -> Outcome:
         title = zh_t if zh else en_t
         return Outcome(replies=[cards.reply("action", lang, title=title, body=zh_b if zh else en_b)],
                        actions=[(intent, "requested", dict(slots))], completed=True)  # fmt: skip
-    if intent == "what_is_this":
-        seen = context.get("seen")
-        if not seen:
-            return Outcome(replies=[cards.reply("seen", lang, what="…", detail="Nothing recognized in view" if not zh
-                                                else "视野中没有识别到物体")], failed=True)  # fmt: skip
-        return Outcome(replies=[cards.reply("seen", lang, what=seen["what"], detail=seen.get("detail", ""))],
-                       actions=[("what_is_this", "done", dict(seen))], completed=True)  # fmt: skip
     # Understood, but no skill here yet: say so plainly instead of "didn't understand".
     from glasses_agent.intent_registry import label
 

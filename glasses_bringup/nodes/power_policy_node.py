@@ -19,6 +19,11 @@ The wearer's requests win where the packs can carry them: a wake event
 (agent/intent: ``vision_intents``) resumes parked vision, each for
 ``request_hold_s``; a request the charge cannot carry is refused on
 display/card and speaker/say with the reason.
+
+Continuous transcription (agent/listen_mode: captions, notes or teleprompter on) keeps
+full ASR running: when it starts, the policy shows its cost (``listening_extra_w``)
+and the runtime left at that load, as a warning (also spoken) when the packs cannot
+last ``meeting_h``.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from sensor_msgs.msg import BatteryState
 from glasses_bringup import events as ev
 from glasses_bringup.health import WARN
 from glasses_bringup.power.manager import SLOTS
-from glasses_bringup.power.policy import DEFAULT_ACTIONS, ModeActions, PowerPolicy, Thresholds
+from glasses_bringup.power.policy import DEFAULT_ACTIONS, ModeActions, PowerPolicy, Thresholds, listening_outlook
 from glasses_bringup.power.runtime import RuntimePredictor
 from glasses_bringup.ros import qos as gq
 from glasses_bringup.ros.node_base import GlassesNode, run_node
@@ -125,6 +130,13 @@ class PowerPolicyNode(GlassesNode):
             "vision": self.declare("vision_extra_w", 0.25, "Extra draw of running vision (W).", min=0.0, max=10.0),
             "asr": self.declare("asr_extra_w", 0.30, "Extra draw of running full ASR (W).", min=0.0, max=10.0),
         }
+        self.listening_extra_w = self.declare(
+            "listening_extra_w", 0.30, "Extra draw of continuous transcription for captions / notes (W).", min=0.0, max=10.0
+        )
+        self.meeting_h = self.declare("meeting_h", 1.0, "Meeting length the packs should last when captions or "
+                                      "notes start (h).", min=0.05, max=24.0)  # fmt: skip
+        self.listening = False
+        self.outlooks = 0
         self.vision_intents = set(
             self.declare(
                 "vision_intents", ["pay", "compare_price", "buy", "what_is_this"], "Intents that need the vision nodes."
@@ -152,6 +164,7 @@ class PowerPolicyNode(GlassesNode):
         self.create_subscription(BatteryState, "power/battery", self._on_combined, gq.for_topic("power/battery"))
         self.event_subscription("perception/wake", ev.Wake, lambda e: self._on_request("asr", e.stamp, "wake"))
         self.event_subscription("agent/intent", ev.Intent, self._on_intent)
+        self.event_subscription("agent/listen_mode", ev.ListenMode, self._on_listen_mode)
         self.remaining_wh = 0.0
         self.load_w = 0.0
         self.refusals = 0
@@ -239,6 +252,23 @@ class PowerPolicyNode(GlassesNode):
     def _on_intent(self, intent: ev.Intent) -> None:
         if intent.intent in self.vision_intents:
             self._on_request("vision", intent.stamp, f"intent {intent.intent}")
+
+    def _on_listen_mode(self, mode: ev.ListenMode) -> None:
+        listening = mode.captions or mode.notes or mode.teleprompter
+        started, self.listening = listening and not self.listening, listening
+        if not started or not self.battery_seen:
+            return
+        outlook = listening_outlook(self.remaining_wh, self.load_w, self.listening_extra_w, self.meeting_h)
+        self.outlooks += 1
+        title, body = outlook.text(mode.lang)
+        self.health.set("listening_runtime_h", f"{outlook.runtime_h:.2f}")
+        self.card_pub.publish(ev.Card(stamp=mode.stamp, card_id=f"power-listening-{self.outlooks}",
+                                      kind="info" if outlook.enough else "warning", title=title, body=body,
+                                      ttl_s=8.0, priority=5 if outlook.enough else 8, lang=mode.lang))  # fmt: skip
+        if not outlook.enough:
+            self.warnings += 1
+            self.get_logger().warning(f"{title}: {body}")
+            self.say_pub.publish(ev.Say(stamp=mode.stamp, text=f"{title}. {body}", lang=mode.lang, priority=7))
 
     def _on_request(self, group: str, stamp: float, why: str) -> None:
         if not self.groups.get(group):

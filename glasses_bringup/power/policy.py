@@ -167,3 +167,32 @@ class PowerPolicy:
     ) -> bool:
         """Whether the packs present can carry a requested activity on top of the present load."""
         return remaining_wh - reserve_wh >= (load_w + extra_w) * duration_h
+
+
+@dataclass(frozen=True)
+class ListeningOutlook:
+    """What continuous transcription (captions, notes, teleprompter) costs on the packs present."""
+
+    extra_w: float
+    runtime_h: float  # hours the packs last at the present load plus extra_w
+    meeting_h: float
+    enough: bool
+
+    def text(self, lang: str = "en") -> tuple[str, str]:
+        """(title, body) of the card that shows the cost, in the wearer's language."""
+        hours = f"{self.runtime_h:.1f}"
+        if lang == "zh":
+            if self.enough:
+                return f"字幕/记录耗电 +{self.extra_w:.2f} W", f"电量约可用 {hours} 小时"
+            return "电量不够整场会议", f"持续转写 +{self.extra_w:.2f} W：约 {hours} 小时，会议预计 {self.meeting_h:.1f} 小时，请换电池"
+        if self.enough:
+            return f"Captions cost +{self.extra_w:.2f} W", f"about {hours} h of battery at this load"
+        return ("Battery won't last the meeting",
+                f"transcribing costs +{self.extra_w:.2f} W: about {hours} h left, meeting {self.meeting_h:.1f} h; swap a pack")  # fmt: skip
+
+
+def listening_outlook(remaining_wh: float, load_w: float, extra_w: float, meeting_h: float) -> ListeningOutlook:
+    """Runtime with full ASR transcribing continuously, and whether it covers a meeting of ``meeting_h``."""
+    draw = max(load_w, 0.0) + extra_w
+    runtime_h = remaining_wh / draw if draw > 0 else math.inf
+    return ListeningOutlook(extra_w, runtime_h, meeting_h, PowerPolicy.can_carry(remaining_wh, load_w, extra_w, meeting_h))

@@ -52,7 +52,8 @@ class SimMicrophoneSource:
                 audio, audio_rate = synthesize(say.text, say.lang)
                 samples = resample(np.asarray(audio, dtype=np.float32), audio_rate, rate)
             snr = say.snr_db if say.snr_db is not None else scenario.noise_snr_db
-            self.utterances.append((int(round(entry.at * rate)), normalize(samples), snr))
+            gain = 10.0 ** (say.gain_db / 20.0)  # another speaker is farther from the mics than the wearer
+            self.utterances.append((int(round(entry.at * rate)), normalize(samples) * gain, snr))
 
     def noise_rms(self, start: int, end: int) -> float:
         snr = self.scenario.noise_snr_db

@@ -2,7 +2,9 @@
 
 Reasons: a wake word in audio/raw (micro-wakeword models, pocketsphinx
 keyphrases), a long press on the touch temple (input/touch), and the follow-up
-window after the glasses finished speaking an answer (speaker/state idle). A
+window after the glasses finished speaking an answer (speaker/state idle; not while
+agent/listen_mode has captions, notes or the teleprompter on: speech would be taken
+for a command). A
 lifecycle node: the models load in configure; while inactive it ignores audio but
 still honours touch, so the power policy can park the always-on detector.
 """
@@ -47,6 +49,8 @@ class WakeNode(GlassesLifecycleNode):
         self.event_subscription("input/touch", ev.Touch, self.on_touch)
         self.event_subscription("speaker/state", ev.SpeakerState, self.on_speaker)
         self._speaker_state = "idle"
+        self._meeting = False  # captions or notes on
+        self.event_subscription("agent/listen_mode", ev.ListenMode, self.on_listen_mode)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -90,8 +94,11 @@ class WakeNode(GlassesLifecycleNode):
 
     def on_speaker(self, state: ev.SpeakerState) -> None:
         previous, self._speaker_state = self._speaker_state, state.state
-        if self.follow_up and state.state == "idle" and previous == "speaking":
+        if self.follow_up and not self._meeting and state.state == "idle" and previous == "speaking":
             self.pub.publish(ev.Wake(stamp=state.stamp, reason="follow_up", phrase="", score=1.0))
+
+    def on_listen_mode(self, mode: ev.ListenMode) -> None:
+        self._meeting = mode.captions or mode.notes or mode.teleprompter
 
     def diagnostics_values(self):
         seen = self.detector.samples_seen if self.detector else 0

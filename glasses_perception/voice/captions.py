@@ -1,0 +1,133 @@
+"""Continuous transcription for live captions, meeting notes and the teleprompter (no rclpy).
+
+``CaptionStream`` listens to everything (no wake word): an ``UtteranceStream`` with
+``always_listen`` cuts speech into utterances with partial requests while one goes on;
+each request is tagged with who spoke by ``SpeakerClassifier`` and recognised by
+``caption`` (Whisper transcribe, or its translate task: speech in any language ->
+English text, offline, on a multilingual model).
+
+Wearer vs others, a loudness heuristic: the wearer's mouth is 5-10 cm from the temple
+microphones, other people a metre or more away, so the wearer's direct sound is about
+20 dB louder (inverse-square law: 20·log10(100 cm / 8 cm) ≈ 22 dB; room echo narrows
+it to 10-15 dB). A segment whose speech level (RMS of its loudest half of 20 ms frames,
+so pauses inside it do not count) is at least ``wearer_min_dbfs`` is the wearer's;
+quieter speech is someone else's. Speech is normalised to about -20 dBFS at the mic
+for the wearer, hence the default -28 dBFS. Whispering wearers or a loud neighbour
+fool it; a beamformer's direction of arrival would be the better cue on real hardware.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from glasses_perception.voice.asr import Request, UtteranceStream, decode_budget
+
+FRAME = 320  # 20 ms at 16 kHz
+
+
+def level_dbfs(samples: np.ndarray) -> float:
+    """Speech level of a segment: RMS (dBFS) over its loudest half of 20 ms frames."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    n = x.size // FRAME
+    if n == 0:
+        rms = float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0
+    else:
+        frames = np.sqrt(np.mean(np.square(x[: n * FRAME].reshape(n, FRAME)), axis=1))
+        loud = np.sort(frames)[n // 2 :]
+        rms = float(np.sqrt(np.mean(np.square(loud))))
+    return max(-90.0, min(0.0, 20.0 * math.log10(rms))) if rms > 0 else -90.0
+
+
+@dataclass(frozen=True)
+class SpeakerClassifier:
+    wearer_min_dbfs: float = -28.0
+
+    def __call__(self, samples: np.ndarray) -> tuple[str, float]:
+        level = level_dbfs(samples)
+        return ("wearer" if level >= self.wearer_min_dbfs else "other"), level
+
+
+@dataclass(frozen=True)
+class CaptionRequest:
+    request: Request
+    speaker: str
+    level_dbfs: float
+
+
+@dataclass(frozen=True)
+class CaptionResult:
+    text: str
+    final: bool
+    lang: str  # language of the text
+    spoken_lang: str
+    task: str
+    speaker: str
+    level_dbfs: float
+    audio_start: float
+    audio_end: float
+    latency_ms: float
+    utterance_id: int
+    decode_ms: float
+
+
+class CaptionStream:
+    """Audio chunks -> caption requests (speaker-tagged). Tentative finals are not used: one worker."""
+
+    def __init__(self, stream: UtteranceStream | None = None, classifier: SpeakerClassifier | None = None):
+        self.stream = stream or UtteranceStream(always_listen=True)
+        self.stream.always_listen = True
+        self.classifier = classifier or SpeakerClassifier()
+        self._speaker: dict[int, tuple[str, float]] = {}
+
+    def feed(self, samples: np.ndarray, stamp: float) -> list[CaptionRequest]:
+        _, requests = self.stream.feed(samples, stamp)
+        return self._tag(requests)
+
+    def gap(self, stamp: float) -> list[CaptionRequest]:
+        return self._tag(self.stream.gap(stamp))
+
+    def _tag(self, requests: list[Request]) -> list[CaptionRequest]:
+        out = []
+        for r in requests:
+            if r.tentative:
+                continue
+            speaker, level = self.classifier(r.audio)
+            if not r.final and r.utterance_id in self._speaker and r.audio.size < 16000:
+                speaker, level = self._speaker[r.utterance_id]  # a short partial: keep the first judgement
+            self._speaker[r.utterance_id] = (speaker, level)
+            if r.final:
+                self._speaker.pop(r.utterance_id, None)
+            out.append(CaptionRequest(r, speaker, level))
+        return out
+
+
+def caption(recognizer, item: CaptionRequest, task: str = "transcribe", lang: str | None = None,
+            queued_ms: float = 0.0) -> CaptionResult:  # fmt: skip
+    """Recognise one caption request; ``task="translate"`` needs a multilingual Whisper model."""
+    r = item.request
+    if task == "translate":
+        if not getattr(recognizer, "multilingual", False):
+            raise ValueError("the translate task needs a multilingual Whisper model (model_path)")
+        text, spoken, decode_ms = whisper_translate(recognizer, r.audio, lang)
+        out_lang = "en"
+    else:
+        rec = recognizer.recognize(r.audio, lang)
+        text, spoken, decode_ms, out_lang = rec.text, rec.lang, rec.decode_ms, rec.lang
+    latency = decode_ms + queued_ms + (r.endpoint_wait_ms if r.final else 0.0)
+    return CaptionResult(text, r.final, out_lang, spoken, task, item.speaker, item.level_dbfs, r.audio_start,
+                         r.audio_end, latency, r.utterance_id, decode_ms)  # fmt: skip
+
+
+def whisper_translate(recognizer, samples: np.ndarray, lang: str | None = None) -> tuple[str, str, float]:
+    """(English text, detected language, decode ms) from Whisper's translate task, offline."""
+    import time
+
+    t0 = time.perf_counter()
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    spoken = lang or recognizer.lang
+    segments, info = recognizer._decode(x, spoken, decode_budget(x.size), task="translate")
+    text = " ".join(s.text.strip() for s in segments if s.text.strip())
+    return text, info.language or spoken, (time.perf_counter() - t0) * 1000.0

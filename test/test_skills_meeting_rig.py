@@ -1,0 +1,123 @@
+"""The meeting scenario through the sim rig, then its recorded bag through the replay rig: a three-minute
+meeting -> notes -> summary -> export, live captions of another speaker, "what is this" with a product in
+view, and the teleprompter following the wearer reading aloud (with a skipped sentence)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from glasses_agent.notes import NotesStore
+from glasses_bringup import events as ev
+from glasses_bringup.scenario import load as load_scenario
+from glasses_perception.voice.wer import normalize, wer
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIO = REPO / "config" / "scenarios" / "meeting.yaml"
+SCRIPT = REPO / "config" / "scenarios" / "talk.txt"
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]  # a 4.5-minute scenario, then its replay (real time:
+# faster replay drops audio chunks the voice nodes cannot take, which splits utterances)
+SKILLS = ("start_notes", "stop_notes", "summarize_notes", "start_subtitles", "stop_subtitles", "what_is_this",
+          "teleprompter")  # fmt: skip
+
+
+def glasses(*args, timeout=900):
+    # a domain of its own, outside conftest's 1-100: another stack on this machine must not join this run
+    env = dict(os.environ, PYTHONPATH=str(REPO), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+               ROS_DOMAIN_ID=str(101 + os.getpid() % 120))  # fmt: skip
+    proc = subprocess.run([sys.executable, "-m", "glasses_bringup.cli", *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return proc
+
+
+def events(bag):
+    from glasses_bringup.bag import read_messages
+
+    wanted = {"agent/action": ("action", ev.Action), "display/card": ("card", ev.Card),
+              "perception/caption": ("caption", ev.Caption), "sim/scenario": ("scenario", ev.ScenarioEvent)}  # fmt: skip
+    out = {"action": [], "card": [], "caption": [], "scenario": []}
+    for topic, _, _, msg in read_messages(bag):
+        for suffix, (name, schema) in wanted.items():
+            if topic.endswith(suffix):
+                out[name].append(ev.decode(msg.data, schema))
+    return out
+
+
+def skill_actions(found):
+    return [(a.action, a.status) for a in found["action"] if a.action in SKILLS]
+
+
+def run(tmp_path, name, *rig_args):
+    bag = tmp_path / f"{name}_bag"
+    notes = tmp_path / f"{name}_notes.sqlite"
+    glasses("up", *rig_args, "--record", str(bag), "--set", f"agent.notes_db_path={notes}",
+            "--set", f"agent.db_path={tmp_path / (name + '_agent.sqlite')}",
+            "--set", f"agent.teleprompter_script={SCRIPT}")  # fmt: skip
+    return bag, notes, events(bag)
+
+
+def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
+    # the simulated microphone synthesizes the scenario's 30 sentences while it is built (about 20 s here):
+    # start the scenario clock after that
+    bag, notes_db, live = run(tmp_path, "sim", "--rig", "sim", "--scenario", str(SCENARIO), "--startup", "45")
+    acts = skill_actions(live)
+    for expected in [("start_notes", "started"), ("start_subtitles", "started"), ("stop_subtitles", "stopped"),
+                     ("stop_notes", "saved"), ("summarize_notes", "done"), ("what_is_this", "done"),
+                     ("teleprompter", "loaded")]:  # fmt: skip
+        assert expected in acts, (expected, acts)
+
+    # notes: every sentence of the meeting stored, with who said it (loudness heuristic)
+    scenario = load_scenario(SCENARIO)
+    said = [(e.at, e.say) for e in scenario.entries("say")]
+    store = NotesStore(notes_db)
+    segments = store.segments(1)
+    stop_at = next(at for at, s in said if s.text == "stop taking notes")
+    meeting_lines = [(at, s) for at, s in said if 12.0 <= at < stop_at]  # the command that started notes excluded
+    assert len(segments) >= len(meeting_lines) - 1
+    matched, right = 0, 0
+    t0 = live["scenario"][0].stamp - live["scenario"][0].at  # ROS time of scenario t = 0
+    for at, say in meeting_lines:
+        seg = min(segments, key=lambda s: abs(s.t_start - t0 - at))
+        if abs(seg.t_start - t0 - at) < 2.0:
+            matched += 1
+            right += seg.speaker == ("other" if say.gain_db < 0 else "wearer")
+    assert matched >= len(meeting_lines) - 1 and right >= matched - 1, (matched, right)
+    summary = next(a for a in live["action"] if a.action == "summarize_notes" and a.status == "done").details
+    assert any("ship the captions" in normalize(d) for d in summary["decisions"]), summary
+    assert any("li wei" in normalize(a) or "tom" in normalize(a) for a in summary["action_items"]), summary
+    store.close()
+    out = tmp_path / "meeting.md"
+    glasses("notes", "export", "1", "-o", str(out), "--db", str(notes_db))
+    text = out.read_text()
+    assert "## Decisions" in text and "**other**" in text and "**wearer**" in text
+
+    # captions: the other speaker's sentences as rolling subtitles, none of the wearer's commands
+    subtitles = [c for c in live["card"] if c.kind == "subtitle"]
+    shown = normalize(" ".join(" ".join(c.lines) for c in subtitles))
+    assert "budget for the next quarter is approved" in shown and "turn on" not in shown
+    # what is this: the product in view, offline
+    seen = next(a for a in live["action"] if a.action == "what_is_this")
+    assert seen.status == "done" and "chocolate" in seen.details["what"].lower()
+    # teleprompter: followed the reading past the skipped sentence to the last line read
+    prompter = [c for c in live["card"] if c.kind == "teleprompter"]
+    shown = [int(c.title.split()[1].split("/")[0]) for c in prompter]
+    assert shown == sorted(shown), shown  # never jumps back while the wearer reads on
+    # the third sentence, read after skipping one, ends on HUD line 12 (the fourth, on line 14, is read
+    # last and Whisper sometimes splits it into fragments the alignment rightly does not follow)
+    assert 12 <= shown[-1] <= 15, shown
+
+    replayed_bag, replay_notes, again = run(tmp_path, "replay", "--rig", "replay", "--bag", str(bag))
+    assert skill_actions(again) == acts
+    store = NotesStore(replay_notes)
+    again_segments = store.segments(1)
+    store.close()
+    # the same segments at the same audio times, by the same speakers; Whisper's words may differ a little
+    # (a command said as notes stop may land on either side of the stop)
+    assert abs(len(again_segments) - len(segments)) <= 1
+    pairs = [(s, min(again_segments, key=lambda a: abs(a.t_start - s.t_start))) for s in segments]
+    same = [(s, a) for s, a in pairs if abs(a.t_start - s.t_start) < 0.5 and a.speaker == s.speaker]
+    assert len(same) >= len(segments) - 1
+    assert wer([normalize(s.text) for s, _ in same], [normalize(a.text) for _, a in same]) <= 0.1
