@@ -51,18 +51,23 @@ def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     return out.substitutions + out.deletions + out.insertions, n_ref
 
 
-def wer(references: list[str], hypotheses: list[str]) -> float:
-    """Corpus word error rate (total errors / total reference words), 0..inf."""
+def _corpus_rate(references: list[str], hypotheses: list[str], errors_of, unit: str) -> float:
+    """Total errors / total reference units over a corpus; ``errors_of(ref, hyp)`` -> (errors, units)."""
     if len(references) != len(hypotheses):
         raise ValueError("references and hypotheses differ in length")
-    errors = words = 0
+    errors = units = 0
     for ref, hyp in zip(references, hypotheses, strict=True):
-        e, n = word_errors(ref, hyp)
+        e, n = errors_of(ref, hyp)
         errors += e
-        words += n
-    if words == 0:
-        raise ValueError("no reference words")
-    return errors / words
+        units += n
+    if units == 0:
+        raise ValueError(f"no reference {unit}")
+    return errors / units
+
+
+def wer(references: list[str], hypotheses: list[str]) -> float:
+    """Corpus word error rate (total errors / total reference words), 0..inf."""
+    return _corpus_rate(references, hypotheses, word_errors, "words")
 
 
 # --- Chinese: character error rate ---------------------------------------------------
@@ -96,13 +101,4 @@ def char_errors(reference: str, hypothesis: str) -> tuple[int, int]:
 
 def cer(references: list[str], hypotheses: list[str]) -> float:
     """Corpus character error rate (total edits / total reference characters)."""
-    if len(references) != len(hypotheses):
-        raise ValueError("references and hypotheses differ in length")
-    errors = chars = 0
-    for ref, hyp in zip(references, hypotheses, strict=True):
-        e, n = char_errors(ref, hyp)
-        errors += e
-        chars += n
-    if chars == 0:
-        raise ValueError("no reference characters")
-    return errors / chars
+    return _corpus_rate(references, hypotheses, char_errors, "characters")
