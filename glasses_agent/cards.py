@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from glasses_bringup.payment import clean_text
+from glasses_bringup.foundation.payment import clean_text
 
 MAX_FIELD_CHARS = 80  # longest text one field may put on the HUD
 

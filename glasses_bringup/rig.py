@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from glasses_bringup.paths import share_path
+from glasses_bringup.foundation.paths import share_path
 
 
 class RigError(ValueError):
@@ -88,9 +88,9 @@ def load_rig(name_or_path: str) -> Rig:
 
 
 def add_catalog_sensors(rig: Rig) -> None:
-    """Sensors of glasses_bringup/sensor_catalog.py join the rigs their entry names (unless listed already);
+    """Sensors of glasses_bringup/foundation/sensor_catalog.py join the rigs their entry names (unless listed already);
     their topics join a replay rig's bag topics."""
-    from glasses_bringup.sensor_catalog import SENSORS
+    from glasses_bringup.foundation.sensor_catalog import SENSORS
 
     listed = {n.name for n in rig.nodes}
     for sensor in SENSORS:

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from glasses_bringup import registry
+from glasses_bringup.drivers.sensors.microphone import SimMicrophoneSource
+from glasses_bringup.drivers.sim.scenario import Cursor, ScenarioError, load
 from glasses_bringup.launch_support import node_descriptions
 from glasses_bringup.rig import RigError, available_rigs, load_rig
 from glasses_bringup.runner import parse_sets, plan
-from glasses_bringup.scenario import Cursor, ScenarioError, load
-from glasses_bringup.sensors.microphone import SimMicrophoneSource
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "test" / "fixtures" / "bringup"
@@ -152,14 +152,14 @@ def test_package_xml_and_setup_agree():
 def test_cores_do_not_import_rclpy():
     """The plain-Python cores must run without ROS (tested directly, used by CLI tools)."""
     cores = [
-        "glasses_bringup.events", "glasses_bringup.audio_format", "glasses_bringup.health",
-        "glasses_bringup.scenario", "glasses_bringup.rig", "glasses_bringup.interfaces",
-        "glasses_bringup.sensors.camera", "glasses_bringup.sensors.microphone", "glasses_bringup.sensors.display",
+        "glasses_bringup.foundation.events", "glasses_bringup.foundation.audio_format", "glasses_bringup.foundation.health",
+        "glasses_bringup.drivers.sim.scenario", "glasses_bringup.rig", "glasses_bringup.foundation.interfaces",
+        "glasses_bringup.drivers.sensors.camera", "glasses_bringup.drivers.sensors.microphone", "glasses_bringup.drivers.sensors.display",
         "glasses_bringup.bag", "glasses_bringup.launch_support", "glasses_bringup.runner",
-        "glasses_bringup.payment",
+        "glasses_bringup.foundation.payment",
     ]
-    cores.append("glasses_bringup.sensor_catalog")
-    for pkg in ("glasses_bringup/sensors", "glasses_bringup/power", "glasses_bringup/link", "glasses_perception/voice",
+    cores.append("glasses_bringup.foundation.sensor_catalog")
+    for pkg in ("glasses_bringup/drivers/sensors", "glasses_bringup/drivers/power", "glasses_bringup/drivers/link", "glasses_perception/voice",
                 "glasses_perception/vision", "glasses_agent"):
         for f in sorted((REPO / pkg).rglob("*.py")):
             rel = f.relative_to(REPO).with_suffix("")
@@ -186,8 +186,8 @@ def test_interface_doc_matches_the_contract_modules():
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     doc = (REPO / "docs" / "interfaces.md").read_text()
-    from glasses_bringup.events import REGISTRY
-    from glasses_bringup.interfaces import QOS_CLASSES, TOPICS
+    from glasses_bringup.foundation.events import REGISTRY
+    from glasses_bringup.foundation.interfaces import QOS_CLASSES, TOPICS
 
     for topic in TOPICS:
         assert f"`{topic.name}`" in doc

@@ -12,9 +12,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glasses_bringup import events as ev
-from glasses_bringup.power import link
-from glasses_bringup.sensors import imu
+from glasses_bringup.drivers.power import link
+from glasses_bringup.drivers.sensors import imu
+from glasses_bringup.foundation import events as ev
 
 FIELD = st.one_of(
     st.text(max_size=12),  # any Unicode: '①', '١٢', full-width digits, RTL marks

@@ -9,14 +9,14 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Imu
 
-from glasses_bringup import events as ev
-from glasses_bringup import interfaces
-from glasses_bringup.nodes.imu_node import ImuNode
-from glasses_bringup.nodes.orientation_node import OrientationFilterNode
-from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.msgs import to_sec
-from glasses_bringup.sensors.imu import format_line
-from glasses_bringup.testing import wait_for
+from glasses_bringup.drivers.nodes.imu_node import ImuNode
+from glasses_bringup.drivers.nodes.orientation_node import OrientationFilterNode
+from glasses_bringup.drivers.sensors.imu import format_line
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation import interfaces
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.msgs import to_sec
+from glasses_bringup.foundation.testing import wait_for
 from glasses_perception.nodes.head_gesture_node import HeadGestureNode
 
 SCENARIO = Path(__file__).parent / "fixtures" / "imu" / "nod_shake_walk.yaml"

@@ -8,7 +8,7 @@ import serial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glasses_bringup.sensors.imu import (
+from glasses_bringup.drivers.sensors.imu import (
     ACCEL_LIMIT,
     GYRO_LIMIT,
     ClockMapper,
@@ -197,8 +197,8 @@ def test_raw_covariances_follow_rep_145():
 
 
 def test_sim_source_hands_out_due_samples_once_whatever_the_tick_pattern():
-    from glasses_bringup.sensors.imu import SimImuSource
-    from glasses_bringup.sim.motion import MotionPlan, SimulatedImu
+    from glasses_bringup.drivers.sensors.imu import SimImuSource
+    from glasses_bringup.drivers.sim.motion import MotionPlan, SimulatedImu
 
     plan = MotionPlan(seed=2)
     plan.add_gesture("nod", 0.5)

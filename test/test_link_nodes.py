@@ -9,11 +9,11 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import BatteryState, Imu
 from std_msgs.msg import Bool, Float32, String
 
-from glasses_bringup import events as ev
-from glasses_bringup.link import protocol as p
-from glasses_bringup.nodes.battery_manager_node import BatteryManagerNode
-from glasses_bringup.nodes.coprocessor_link_node import CoprocessorLinkNode
-from glasses_bringup.testing import latest_status, wait_for
+from glasses_bringup.drivers.link import protocol as p
+from glasses_bringup.drivers.nodes.battery_manager_node import BatteryManagerNode
+from glasses_bringup.drivers.nodes.coprocessor_link_node import CoprocessorLinkNode
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import latest_status, wait_for
 
 
 def link_node(**params):
@@ -126,8 +126,8 @@ def test_display_brightness_topic_drives_the_simulated_drain(ros, tmp_path):
 def test_emulated_mcu_renders_the_scenario_like_the_sim_imu(ros, tmp_path):
     import numpy as np
 
-    from glasses_bringup.scenario import load
-    from glasses_bringup.sensors.imu import SimImuSource, plan_from_scenario
+    from glasses_bringup.drivers.sensors.imu import SimImuSource, plan_from_scenario
+    from glasses_bringup.drivers.sim.scenario import load
 
     scenario = tmp_path / "nod.yaml"
     scenario.write_text("name: nod\nduration_s: 10\nseed: 5\ntimeline:\n"
@@ -135,7 +135,7 @@ def test_emulated_mcu_renders_the_scenario_like_the_sim_imu(ros, tmp_path):
     start = time.time() + 0.5
     node = ros.add(link_node(emulate=True, emulate_imu_hz=100.0, emulate_gauge_hz=0.0,
                              scenario=str(scenario), scenario_start=start))
-    from glasses_bringup.ros import qos as gq
+    from glasses_bringup.foundation.ros import qos as gq
 
     imu = ros.collect("imu/data_raw", Imu, qos=gq.profile("sensor", depth=200))
     touches = ros.collect_events("input/touch", ev.Touch)

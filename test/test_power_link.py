@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glasses_bringup.power.link import GaugeFrame, LinkError, LinkReader, checksum, format_line, parse_line
-from glasses_bringup.power.manager import BatteryManager, ReadingError
+from glasses_bringup.drivers.power.link import GaugeFrame, LinkError, LinkReader, checksum, format_line, parse_line
+from glasses_bringup.drivers.power.manager import BatteryManager, ReadingError
 
 FRAME = GaugeFrame(1234, "left", True, 3.912, -0.085, 31.5, 0.28, "PK-0001")
 

@@ -12,11 +12,11 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import BatteryState
 from std_msgs.msg import String
 
-from glasses_bringup import events as ev
-from glasses_bringup.nodes.battery_manager_node import BatteryManagerNode
-from glasses_bringup.nodes.power_policy_node import PowerPolicyNode
-from glasses_bringup.power.link import GaugeFrame, format_line
-from glasses_bringup.testing import wait_for
+from glasses_bringup.drivers.nodes.battery_manager_node import BatteryManagerNode
+from glasses_bringup.drivers.nodes.power_policy_node import PowerPolicyNode
+from glasses_bringup.drivers.power.link import GaugeFrame, format_line
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 
 class FakeVision(LifecycleNode):

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from glasses_bringup.power.model import ACTIVITIES, ActiveSet, PowerModel
-from glasses_bringup.power.policy import PowerPolicy, Thresholds
-from glasses_bringup.power.runtime import RuntimePredictor
+from glasses_bringup.drivers.power.model import ACTIVITIES, ActiveSet, PowerModel
+from glasses_bringup.drivers.power.policy import PowerPolicy, Thresholds
+from glasses_bringup.drivers.power.runtime import RuntimePredictor
 
 
 def test_hysteresis_no_flapping_around_a_threshold():

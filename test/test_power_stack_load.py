@@ -1,7 +1,7 @@
 """What the stack has active, read from /diagnostics values, as power-model input."""
 
-from glasses_bringup.power.model import ACTIVITIES, PowerModel
-from glasses_bringup.power.stack_load import StackObserver
+from glasses_bringup.drivers.power.model import ACTIVITIES, PowerModel
+from glasses_bringup.drivers.power.stack_load import StackObserver
 
 
 def test_observed_stack_sets_the_power_model_inputs():

@@ -11,8 +11,8 @@ from test_voice_nodes import clip, publish_audio, received_by, silence
 from transcripts import assert_transcript
 
 from glasses_agent.notes import NotesStore
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 from glasses_perception.voice.captions import SpeakerClassifier, level_dbfs
 
 
@@ -123,7 +123,7 @@ def test_agent_node_what_is_this_sends_one_captured_frame_to_the_vision_endpoint
     from std_srvs.srv import Trigger
 
     from glasses_agent.nodes.agent_node import AgentNode
-    from glasses_bringup.ros import qos as gq
+    from glasses_bringup.foundation.ros import qos as gq
 
     server = FakeServer()
     server.reply = lambda path, body: (200, {"choices": [{"message": {"content": "A bar of dark chocolate."}}]})
@@ -162,8 +162,8 @@ def test_agent_node_what_is_this_sends_one_captured_frame_to_the_vision_endpoint
 def test_power_policy_shows_the_cost_of_captions_and_warns(ros):
     from sensor_msgs.msg import BatteryState
 
-    from glasses_bringup.nodes.power_policy_node import PowerPolicyNode
-    from glasses_bringup.power.policy import listening_outlook
+    from glasses_bringup.drivers.nodes.power_policy_node import PowerPolicyNode
+    from glasses_bringup.drivers.power.policy import listening_outlook
 
     ok = listening_outlook(remaining_wh=2.0, load_w=0.5, extra_w=0.3, meeting_h=1.0)
     assert ok.enough and ok.runtime_h == 2.5 and ok.text("en")[0] == "Captions cost +0.30 W"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glasses_bringup.payment import clean_text, to_minor
+from glasses_bringup.foundation.payment import clean_text, to_minor
 from glasses_perception.vision.payment import (
     PaymentPayloadError,
     crc16_ccitt,

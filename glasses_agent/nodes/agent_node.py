@@ -42,10 +42,10 @@ from glasses_agent.skills.navigate import Heading, MapProvider, NavConfig, Navig
 from glasses_agent.skills.pay import Limits
 from glasses_agent.teleprompter import TeleprompterConfig
 from glasses_agent.translate import LlmTranslator, Translator
-from glasses_bringup import events as ev
-from glasses_bringup import interfaces
-from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.node_base import GlassesNode, run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation import interfaces
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.node_base import GlassesNode, run_node
 
 
 class AgentNode(GlassesNode):

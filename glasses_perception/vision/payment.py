@@ -1,11 +1,11 @@
 """Payment QR payloads, as the code reader sees them.
 
-The parser and the money rules live in the foundation (``glasses_bringup.payment``),
+The parser and the money rules live in the foundation (``glasses_bringup.foundation.payment``),
 so the code reader and the agent validate a code with the very same function; this
 module keeps the vision package's names for them.
 """
 
-from glasses_bringup.payment import (  # noqa: F401 - re-exported
+from glasses_bringup.foundation.payment import (  # noqa: F401 - re-exported
     MAX_AMOUNT,
     PaymentPayloadError,
     PaymentRequest,
