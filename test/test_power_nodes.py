@@ -67,8 +67,8 @@ def test_pull_drives_saver_and_critical_then_insert_restores_normal(ros, tmp_pat
     vision.trigger_activate()
 
     states = ros.collect_events("power/state", ev.PowerState)
-    cards = ros.collect_events("display/card", ev.Card)
-    says = ros.collect_events("speaker/say", ev.Say)
+    notices = ros.collect_events("power/notice", ev.PowerNotice)
+    cards = ros.collect_events("display/card", ev.Card)  # the policy words nothing itself
     left = ros.collect("power/battery/left", BatteryState)
     diags = ros.collect("/diagnostics", DiagnosticArray)
 
@@ -107,10 +107,10 @@ def test_pull_drives_saver_and_critical_then_insert_restores_normal(ros, tmp_pat
     assert wait_for(lambda: vision._state_machine.current_state[1] == "active", 5)
     assert states[-1].mode == "critical" and states[-1].swap_state == "right_only"  # not the insert
 
-    # the low-battery warning went out once on the HUD and the speaker before the insert
-    assert wait_for(lambda: cards and says, 20)
-    assert cards[0].kind == "warning" and "last pack" in cards[0].body
-    assert len(cards) == 1 and len(says) == 1
+    # the low-battery warning went out once before the insert, as facts for the agent to word
+    assert wait_for(lambda: notices, 20)
+    assert [n.kind for n in notices] == ["battery_low"] and notices[0].packs_present == 1
+    assert notices[0].runtime_left_h > 0 and not cards
 
     # the pulled slot is published as not present, with NaN where nothing is measured
     absent = [m for m in left if not m.present]

@@ -365,6 +365,24 @@ class PowerState(Event):
 
 
 @register
+class PowerNotice(Event):
+    """Facts the wearer should hear about power; the agent words them (cards, speech, language)."""
+
+    SCHEMA: ClassVar[str] = "power_notice"
+    kind: Literal["battery_low", "request_refused", "listening_cost"]
+    soc: float | None = Field(default=None, ge=0.0, le=1.0)
+    runtime_left_h: float = Field(default=0.0, ge=0.0, description="battery_low: at the present load; "
+                                  "listening_cost: while transcribing; request_refused: the hold asked for")
+    packs_present: int = Field(default=0, ge=0, le=2)
+    group: str = Field(default="", description="request_refused: the parked group asked for (vision, asr)")
+    remaining_wh: float = Field(default=0.0, ge=0.0)
+    extra_w: float = Field(default=0.0, ge=0.0, description="extra draw of the activity (W)")
+    meeting_h: float = Field(default=0.0, ge=0.0)
+    enough: bool = True
+    lang: str = Field(default="", description="language of the request, if any; empty = the wearer's")
+
+
+@register
 class ScenarioEvent(Event):
     SCHEMA: ClassVar[str] = "scenario_event"
     at: float = Field(ge=0.0, description="scenario time (s)")

@@ -45,6 +45,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("power/battery/right", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
     Topic("power/battery", "sensor_msgs/msg/BatteryState", LATCHED, "battery_manager"),
     Topic("power/state", STRING, LATCHED, "power_policy", "power_state"),
+    Topic("power/notice", STRING, EVENTS, "power_policy", "power_notice"),
     Topic("input/touch", STRING, EVENTS, "touch / coprocessor_link", "touch"),
     Topic("input/button", STRING, EVENTS, "coprocessor_link", "button"),
     Topic("input/hinge", STRING, EVENTS, "coprocessor_link", "hinge"),

@@ -9,21 +9,25 @@ and per-pack charge. On a mode change it:
   activate) listed in ``vision_nodes`` and ``asr_nodes``,
 - sets the display's ``brightness``,
 
-and keeps re-applying until each target confirms: a node that is not running is
-a counted diagnostic and a retry every ``retry_period_s``, never a crash. Wake
-word, IMU, touch and battery nodes are never touched. Before the last charge runs
-out it warns once on display/card and speaker/say.
+and keeps re-applying until each target confirms (drivers/power/node_targets.py): a
+node that is not running is a counted diagnostic and a retry every ``retry_period_s``,
+never a crash. Wake word, IMU, touch and battery nodes are never touched. Before the
+last charge runs out it warns once on power/notice.
+
+The policy writes no wearer-facing text: power/notice carries the facts (battery low,
+a request refused, the cost of continuous transcription) and the agent turns them
+into cards and speech in the wearer's language (glasses_agent/cards.py).
 
 The wearer's requests win where the packs can carry them: a wake event
 (perception/wake) resumes parked full ASR, and an intent that needs the camera
 (agent/intent: ``vision_intents``) resumes parked vision, each for
-``request_hold_s``; a request the charge cannot carry is refused on
-display/card and speaker/say with the reason.
+``request_hold_s``; a request the charge cannot carry is refused
+with a power/notice.
 
 Continuous transcription (agent/listen_mode: captions, notes or teleprompter on) keeps
-full ASR running: when it starts, the policy shows its cost (``listening_extra_w``)
-and the runtime left at that load, as a warning (also spoken) when the packs cannot
-last ``meeting_h``.
+full ASR running: when it starts, the policy sends its cost (``listening_extra_w``)
+and the runtime left at that load on power/notice, marked not enough when the packs
+cannot last ``meeting_h``.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from rcl_interfaces.srv import SetParameters
 from sensor_msgs.msg import BatteryState
 
 from glasses_bringup.drivers.power.manager import SLOTS
+from glasses_bringup.drivers.power.node_targets import Target, TargetKeeper, lifecycle_key, param_key
 from glasses_bringup.drivers.power.policy import (
     DEFAULT_ACTIONS,
     ModeActions,
@@ -53,17 +58,6 @@ from glasses_bringup.foundation.ros import qos as gq
 from glasses_bringup.foundation.ros.node_base import GlassesNode, run_node
 
 PARK_GROUPS = ("vision", "asr")
-
-
-class Target:
-    """One thing the policy wants in a state, until its service confirms."""
-
-    def __init__(self, key: str, desired):
-        self.key = key
-        self.desired = desired
-        self.confirmed = False
-        self.pending = False
-        self.attempts = 0
 
 
 class PowerPolicyNode(GlassesNode):
@@ -157,8 +151,7 @@ class PowerPolicyNode(GlassesNode):
             "nominal_cell_v", 3.8, "Mean cell voltage for energy estimates (V).", min=2.5, max=4.5
         )
         self.state_pub = self.event_publisher("power/state")
-        self.card_pub = self.event_publisher("display/card")
-        self.say_pub = self.event_publisher("speaker/say")
+        self.notice_pub = self.event_publisher("power/notice")
         self.slots: dict[str, BatteryState | None] = dict.fromkeys(SLOTS)
         for slot in SLOTS:
             self.create_subscription(
@@ -176,7 +169,7 @@ class PowerPolicyNode(GlassesNode):
         self.refusals = 0
         self.param_clients = {}
         self.lifecycle_clients = {}
-        self.targets: dict[str, Target] = {}
+        self.keeper = TargetKeeper()
         self.planned_parked: tuple[str, ...] = ()
         self.last_reason = "start"
         self.mode_changes = 0
@@ -217,19 +210,10 @@ class PowerPolicyNode(GlassesNode):
         warning = self.policy.check_warning(stamp, soc, runtime_h, len(present))
         if warning is not None:
             self.warnings += 1
-            self.get_logger().warning(warning.text)
-            self.card_pub.publish(
-                ev.Card(
-                    stamp=stamp,
-                    card_id=f"power-low-{self.warnings}",
-                    kind="warning",
-                    title="Battery low",
-                    body=warning.text,
-                    ttl_s=10.0,
-                    priority=8,
-                )
-            )
-            self.say_pub.publish(ev.Say(stamp=stamp, text=warning.text, priority=8))
+            self.get_logger().warning(f"battery low: {warning.minutes} min left on {warning.packs_present} pack(s)")
+            self.notice_pub.publish(ev.PowerNotice(stamp=stamp, kind="battery_low", soc=soc,
+                                                   runtime_left_h=max(runtime_h, 0.0),
+                                                   packs_present=warning.packs_present))  # fmt: skip
         packs = [
             ev.PackState(
                 slot=s,
@@ -266,15 +250,14 @@ class PowerPolicyNode(GlassesNode):
             return
         outlook = listening_outlook(self.remaining_wh, self.load_w, self.listening_extra_w, self.meeting_h)
         self.outlooks += 1
-        title, body = outlook.text(mode.lang)
         self.health.set("listening_runtime_h", f"{outlook.runtime_h:.2f}")
-        self.card_pub.publish(ev.Card(stamp=mode.stamp, card_id=f"power-listening-{self.outlooks}",
-                                      kind="info" if outlook.enough else "warning", title=title, body=body,
-                                      ttl_s=8.0, priority=5 if outlook.enough else 8, lang=mode.lang))  # fmt: skip
         if not outlook.enough:
             self.warnings += 1
-            self.get_logger().warning(f"{title}: {body}")
-            self.say_pub.publish(ev.Say(stamp=mode.stamp, text=f"{title}. {body}", lang=mode.lang, priority=7))
+            self.get_logger().warning(f"continuous transcription: {outlook.runtime_h:.1f} h left, meeting "
+                                      f"{outlook.meeting_h:.1f} h")  # fmt: skip
+        self.notice_pub.publish(ev.PowerNotice(
+            stamp=mode.stamp, kind="listening_cost", runtime_left_h=min(outlook.runtime_h, 1e6),
+            extra_w=outlook.extra_w, meeting_h=outlook.meeting_h, enough=outlook.enough, lang=mode.lang))
 
     def _on_request(self, group: str, stamp: float, why: str) -> None:
         if not self.groups.get(group):
@@ -291,13 +274,9 @@ class PowerPolicyNode(GlassesNode):
             return
         self.refusals += 1
         self.get_logger().warning(f"{why}: refused, {reason}")
-        text = f"Battery too low for that: {reason}. Swap a pack to continue."
-        self.card_pub.publish(
-            ev.Card(
-                stamp=stamp, card_id=f"power-refused-{self.refusals}", kind="warning", title="Battery low", body=text
-            )
-        )
-        self.say_pub.publish(ev.Say(stamp=stamp, text=text, priority=7))
+        self.notice_pub.publish(ev.PowerNotice(stamp=stamp, kind="request_refused", group=group,
+                                               remaining_wh=self.remaining_wh, extra_w=self.extra_w[group],
+                                               runtime_left_h=self.request_hold_s / 3600.0))  # fmt: skip
 
     # -- actions ------------------------------------------------------------------------
 
@@ -305,17 +284,13 @@ class PowerPolicyNode(GlassesNode):
         acts = self.policy.current_actions()
         self.planned_parked = self.policy.parked_now(self.now_s())
         wanted = {
-            f"param:{self.camera_node}:fps": Target("camera", float(acts.camera_fps)),
-            f"param:{self.display_node}:brightness": Target("display", float(acts.display_brightness)),
+            param_key(self.camera_node, "fps"): ("camera", float(acts.camera_fps)),
+            param_key(self.display_node, "brightness"): ("display", float(acts.display_brightness)),
         }
         for group, nodes in self.groups.items():
             for node in nodes:
-                wanted[f"lifecycle:{node}"] = Target(group, "inactive" if group in self.planned_parked else "active")
-        # A target already confirmed (or on its way) with the same wish is kept, not re-sent.
-        for key, old in self.targets.items():
-            if key in wanted and wanted[key].desired == old.desired:
-                wanted[key] = old
-        self.targets = wanted
+                wanted[lifecycle_key(node)] = (group, "inactive" if group in self.planned_parked else "active")
+        self.keeper.plan(wanted)
 
     def _check_battery_feed(self) -> None:
         silent = time.monotonic() - self.last_battery_wall
@@ -329,43 +304,39 @@ class PowerPolicyNode(GlassesNode):
         self._check_battery_feed()
         if self.policy.parked_now(self.now_s()) != self.planned_parked:
             self._plan_targets()  # a request hold ran out
-        for key, target in self.targets.items():
-            if target.confirmed or target.pending:
-                continue
-            kind, _, rest = key.partition(":")
-            if kind == "param":
-                node, _, name = rest.partition(":")
-                self._set_param(key, target, node, name)
+        for target in self.keeper.due():
+            if target.kind == "param":
+                self._set_param(target)
             else:
-                self._set_lifecycle(key, target, rest)
-        waiting = [k for k, t in self.targets.items() if not t.confirmed]
+                self._set_lifecycle(target)
+        waiting = self.keeper.waiting()
         self.health.set("actions_pending", ",".join(waiting) if waiting else "none")
 
-    def _service_ready(self, client, key: str, target: Target) -> bool:
+    def _service_ready(self, client, target: Target) -> bool:
         if client.service_is_ready():
             return True
-        target.attempts += 1
-        self.health.error(f"{client.srv_name} not available (attempt {target.attempts}); retrying")
+        attempts = self.keeper.unavailable(target)
+        self.health.error(f"{client.srv_name} not available (attempt {attempts}); retrying")
         self.health.drop("actions")
         return False
 
-    def _set_param(self, key: str, target: Target, node: str, name: str) -> None:
+    def _set_param(self, target: Target) -> None:
+        node, name = target.node, target.parameter
         client = self.param_clients.get(node)
         if client is None:
             client = self.param_clients[node] = self.create_client(SetParameters, f"{node}/set_parameters")
-        if not self._service_ready(client, key, target):
+        if not self._service_ready(client, target):
             return
         value = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=float(target.desired))
         req = SetParameters.Request(parameters=[ParameterMsg(name=name, value=value)])
-        target.pending = True
+        self.keeper.sent(target)
 
-        def done(future, key=key, target=target):
-            target.pending = False
-            if self.targets.get(key) is not target:
-                return  # superseded by a newer mode
+        def done(future, target=target):
             result = future.result()
-            if result is not None and result.results and result.results[0].successful:
-                target.confirmed = True
+            ok = result is not None and bool(result.results) and result.results[0].successful
+            if not self.keeper.answered(target, ok):
+                return  # superseded by a newer mode
+            if ok:
                 self.health.tick("actions")
                 self.get_logger().info(f"{node}.{name} = {target.desired:g}")
             else:
@@ -374,7 +345,8 @@ class PowerPolicyNode(GlassesNode):
 
         client.call_async(req).add_done_callback(done)
 
-    def _set_lifecycle(self, key: str, target: Target, node: str) -> None:
+    def _set_lifecycle(self, target: Target) -> None:
+        node = target.node
         clients = self.lifecycle_clients.get(node)
         if clients is None:
             clients = self.lifecycle_clients[node] = (
@@ -382,40 +354,38 @@ class PowerPolicyNode(GlassesNode):
                 self.create_client(ChangeState, f"{node}/change_state"),
             )
         get_client, change_client = clients
-        if not self._service_ready(get_client, key, target):
+        if not self._service_ready(get_client, target):
             return
-        target.pending = True
+        self.keeper.sent(target)
 
-        def got_state(future, key=key, target=target):
+        def got_state(future, target=target):
             result = future.result()
-            if self.targets.get(key) is not target:
-                target.pending = False
-                return
-            if result is None:
-                target.pending = False
-                self.health.error(f"{node}/get_state gave no answer")
-                return
-            state = result.current_state.label
+            state = result.current_state.label if result is not None else None
             if state == target.desired:
-                target.pending, target.confirmed = False, True
+                self.keeper.answered(target, True)
                 return
             if state not in ("active", "inactive"):
-                target.pending = False  # unconfigured / finalized: not ours to bring up; retry later
-                self.health.error(f"{node} is {state}; cannot make it {target.desired}")
+                # no answer, or unconfigured / finalized: not ours to bring up; retry later
+                if self.keeper.answered(target, False):
+                    self.health.error(f"{node} is {state or 'not answering'}; cannot make it {target.desired}")
+                return
+            if self.keeper.targets.get(target.key) is not target:
+                self.keeper.answered(target, False)
                 return
             transition = (
                 Transition.TRANSITION_DEACTIVATE if target.desired == "inactive" else Transition.TRANSITION_ACTIVATE
             )
             change_client.call_async(ChangeState.Request(transition=Transition(id=transition))).add_done_callback(
-                lambda f: changed(f, key, target)
+                lambda f: changed(f, target)
             )
 
-        def changed(future, key, target):
-            target.pending = False
+        def changed(future, target):
             result = future.result()
-            if result is not None and result.success:
-                target.confirmed = self.targets.get(key) is target
-                self.health.tick("actions")
+            ok = result is not None and result.success
+            live = self.keeper.answered(target, ok)
+            if ok:
+                if live:
+                    self.health.tick("actions")
                 self.get_logger().info(f"{node} -> {target.desired}")
             else:
                 self.health.error(f"{node} refused to become {target.desired}")
@@ -429,8 +399,8 @@ class PowerPolicyNode(GlassesNode):
             "warnings": self.warnings,
             "requests_refused": self.refusals,
             "parked": ",".join(self.planned_parked) or "none",
-            "actions_confirmed": sum(t.confirmed for t in self.targets.values()),
-            "actions_total": len(self.targets),
+            "actions_confirmed": self.keeper.confirmed_count(),
+            "actions_total": len(self.keeper.targets),
         }
 
 

@@ -66,10 +66,16 @@ class ModeChange:
 
 @dataclass(frozen=True)
 class Warning:
+    """The one low-battery warning: the facts only; the agent's cards word it."""
+
     t: float
     soc: float
     runtime_left_h: float
-    text: str
+    packs_present: int
+
+    @property
+    def minutes(self) -> int:
+        return max(1, int(round(self.runtime_left_h * 60.0)))
 
 
 @dataclass
@@ -156,10 +162,7 @@ class PowerPolicy:
         if runtime_s > self.warn_runtime_s and soc > self.warn_soc:
             return None
         self.warned, self.warned_soc = True, soc
-        minutes = max(1, int(round(runtime_s / 60.0)))
-        where = "the last pack" if packs_present <= 1 else "the batteries"
-        text = f"Battery low: {where} has about {minutes} minutes left. Swap a pack to keep going."
-        return Warning(t, soc, runtime_left_h, text)
+        return Warning(t, soc, runtime_left_h, packs_present)
 
     @staticmethod
     def can_carry(
@@ -177,18 +180,6 @@ class ListeningOutlook:
     runtime_h: float  # hours the packs last at the present load plus extra_w
     meeting_h: float
     enough: bool
-
-    def text(self, lang: str = "en") -> tuple[str, str]:
-        """(title, body) of the card that shows the cost, in the wearer's language."""
-        hours = f"{self.runtime_h:.1f}"
-        if lang == "zh":
-            if self.enough:
-                return f"字幕/记录耗电 +{self.extra_w:.2f} W", f"电量约可用 {hours} 小时"
-            return "电量不够整场会议", f"持续转写 +{self.extra_w:.2f} W：约 {hours} 小时，会议预计 {self.meeting_h:.1f} 小时，请换电池"
-        if self.enough:
-            return f"Captions cost +{self.extra_w:.2f} W", f"about {hours} h of battery at this load"
-        return ("Battery won't last the meeting",
-                f"transcribing costs +{self.extra_w:.2f} W: about {hours} h left, meeting {self.meeting_h:.1f} h; swap a pack")  # fmt: skip
 
 
 def listening_outlook(remaining_wh: float, load_w: float, extra_w: float, meeting_h: float) -> ListeningOutlook:
