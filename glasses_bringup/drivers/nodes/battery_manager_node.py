@@ -12,8 +12,6 @@ is published with ``present`` false. Sources:
 - ``link``: raw fuel-gauge readings the co-processor link node publishes on
   power/gauge/left and power/gauge/right (docs/coprocessor-link.md), stamped
   with the MCU's measurement time.
-- ``coprocessor``: fuel-gauge lines of the older ASCII line protocol on a serial
-  port of their own (see docs/power.md), read on a thread; garbage is counted and skipped.
 
 The simulated drain follows the display's lit level from display/brightness.
 
@@ -24,8 +22,6 @@ are counted on /diagnostics by reason and change nothing.
 from __future__ import annotations
 
 import math
-import queue
-import threading
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -35,7 +31,6 @@ from std_msgs.msg import Float32
 from glasses_bringup.drivers.nodes.sim_support import declare_scenario
 from glasses_bringup.drivers.power import pack_health as ph
 from glasses_bringup.drivers.power.fuel_gauge import GaugeConfig
-from glasses_bringup.drivers.power.link import GaugeFrame, LinkError, LinkReader
 from glasses_bringup.drivers.power.manager import (
     LOCATIONS,
     SLOTS,
@@ -58,7 +53,7 @@ NAN = math.nan
 class BatteryManagerNode(GlassesNode):
     def __init__(self, **kwargs):
         super().__init__("battery_manager", **kwargs)
-        self.source_kind = self.declare("source", "sim", "Fuel-gauge source.", choices=("sim", "link", "coprocessor"))
+        self.source_kind = self.declare("source", "sim", "Fuel-gauge source.", choices=("sim", "link"))
         self.period = self.declare("publish_period_s", 1.0, "BatteryState publish period (s).", min=0.05, max=60.0)
         design_mah = self.declare(
             "design_capacity_mah", 280.0, "Design capacity of one pack (mAh).", min=10.0, max=10000.0
@@ -93,10 +88,8 @@ class BatteryManagerNode(GlassesNode):
         self.combined_pub = self.create_publisher(BatteryState, "power/battery", gq.for_topic("power/battery"))
         if self.source_kind == "sim":
             self._init_sim()
-        elif self.source_kind == "link":
-            self._init_gauge_topics()
         else:
-            self._init_link()
+            self._init_gauge_topics()
         self.create_timer(self.period, self.tick)
 
     # -- sources -------------------------------------------------------------------
@@ -194,59 +187,6 @@ class BatteryManagerNode(GlassesNode):
         )
         self._ingest(reading, self.now_s())
 
-    def _init_link(self) -> None:
-        self.port_url = self.declare("port", "/dev/ttyS1", "Serial port or pyserial URL of the co-processor link.")
-        self.baudrate = self.declare("baudrate", 115200, "Link baud rate.", min=1200, max=4000000)
-        self.retry_s = self.declare("retry_s", 2.0, "Wait before reopening a failed link (s).", min=0.1, max=60.0)
-        self.frames: queue.Queue = queue.Queue(maxsize=1000)
-        self.reader: LinkReader | None = None
-        self.last_ms: dict[str, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read_link, name="coprocessor_link", daemon=True)
-        self._thread.start()
-
-    def _read_link(self) -> None:
-        while not self._stop.is_set():
-            if self.reader is None:
-                try:
-                    self.reader = LinkReader(self.port_url, self.baudrate)
-                    self.health.clear_level()
-                except Exception as exc:  # missing device: report and retry, never crash
-                    self.health.set_level(2, f"cannot open {self.port_url}: {exc}")
-                    self._stop.wait(self.retry_s)
-                    continue
-            try:
-                item = self.reader.read_frame()
-            except Exception as exc:
-                self.health.error(f"link read failed: {exc}")
-                self.reader = None
-                self._stop.wait(self.retry_s)
-                continue
-            if item is None:
-                continue
-            try:
-                self.frames.put_nowait((item, self.now_s()))
-            except queue.Full:
-                self.health.drop("link")
-
-    def _link_step(self, now: float) -> None:
-        while True:
-            try:
-                item, t = self.frames.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, LinkError):
-                self.health.reject(f"link_{item.reason}", item.detail)
-                continue
-            assert isinstance(item, GaugeFrame)
-            if item.uptime_ms <= self.last_ms.get(item.slot, -1):
-                self.health.reject("link_repeat", f"{item.slot} ms={item.uptime_ms}")
-                continue
-            self.last_ms[item.slot] = item.uptime_ms
-            self._ingest(item.reading(t), now)
-        for notice in self.manager.expire(now):
-            self._notice(notice)
-
     # -- manager ----------------------------------------------------------------------
 
     def _ingest(self, reading, now: float) -> None:
@@ -271,7 +211,7 @@ class BatteryManagerNode(GlassesNode):
         now = self.now_s()
         if self.source_kind == "sim":
             self._sim_step(now)
-        elif self.source_kind == "link":
+        else:
             for notice in self.manager.expire(now):
                 self._notice(notice)
             heard = any(slot.last_t is not None for slot in self.manager.slots.values())
@@ -279,8 +219,6 @@ class BatteryManagerNode(GlassesNode):
                 self.health.set_level(1, "no fuel-gauge readings on power/gauge/* (is coprocessor_link up?)")
             elif heard:
                 self.health.clear_level()
-        else:
-            self._link_step(now)
         self.publish_states()
 
     # -- messages ---------------------------------------------------------------------
@@ -347,14 +285,6 @@ class BatteryManagerNode(GlassesNode):
             if slot.present and slot.gauge is not None:
                 out[f"{name}.health"] = f"{slot.gauge.health:.2f}"
         return out
-
-    def destroy_node(self):
-        if self.source_kind == "coprocessor":
-            self._stop.set()
-            self._thread.join(timeout=2.0)
-            if self.reader is not None:
-                self.reader.close()
-        return super().destroy_node()
 
 
 def main(args=None):
