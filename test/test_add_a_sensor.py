@@ -56,8 +56,8 @@ REGISTER_AND_CHECK = textwrap.dedent('''
     assert scenario.load(path).entries("fever")[0].fever == "tap"
     assert PowerModel().breakdown_mw(ActiveSet(sensors=("thermometer",)))["sensor.thermometer"] == 3.0
     obs = StackObserver()
-    obs.update("/glasses/thermometer", {}, t=0.0)
-    assert "thermometer" in obs.active_set(1.0).sensors
+    obs.nodes_running(["thermometer"])
+    assert "thermometer" in obs.active_set().sensors
     print("registered everywhere")
 ''')
 

@@ -118,7 +118,8 @@ def test_pull_drives_saver_and_critical_then_insert_restores_normal(ros, tmp_pat
     assert wait_for(lambda: camera.get_parameter("fps").value == 15.0, 5)
     assert wait_for(lambda: vision._state_machine.current_state[1] == "active", 5)
     present = [m for m in left if m.present]
-    assert present[-1].percentage > 0.9 and present[-1].serial_number != present[0].serial_number
+    fresh = [m for m in present if m.serial_number != present[0].serial_number]
+    assert fresh and fresh[0].percentage > 0.8  # the 95 % pack as it went in, estimated from its voltage under load
 
     # the missing ASR node is a counted diagnostic on the policy, not a crash
     def policy_reports_missing_asr():

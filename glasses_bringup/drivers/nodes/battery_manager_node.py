@@ -7,7 +7,11 @@ is published with ``present`` false. Sources:
 
 - ``sim``: packs from the scenario (``batteries``, ``battery_pull``,
   ``battery_insert``), drained by the power model of what the running stack has
-  active (/diagnostics) plus the scenario's ``activity``; ``time_scale`` speeds up
+  active plus the scenario's ``activity``. What is active comes from the ROS graph
+  (which nodes run), the camera's ``fps`` / ``enabled`` parameters (read when it
+  appears, then /parameter_events), the vision and ASR nodes' lifecycle states
+  (``get_state`` when they appear, then ``transition_event``) and display/brightness,
+  never from /diagnostics (power/stack_load.py); ``time_scale`` speeds up
   the discharge for short scenarios.
 - ``link``: raw fuel-gauge readings the co-processor link node publishes on
   power/gauge/left and power/gauge/right (docs/coprocessor-link.md), stamped
@@ -24,7 +28,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray
+from lifecycle_msgs.msg import TransitionEvent
+from lifecycle_msgs.srv import GetState
+from rcl_interfaces.msg import ParameterEvent, ParameterType
+from rcl_interfaces.srv import GetParameters
+from rclpy.qos import qos_profile_parameter_events
 from sensor_msgs.msg import BatteryState
 from std_msgs.msg import Float32
 
@@ -119,7 +127,16 @@ class BatteryManagerNode(GlassesNode):
         self.activity_entries = self.scenario.entries("activity")
         self.sim_last: float | None = None
         self.load_w = 0.0
-        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 10)
+        self.create_subscription(ParameterEvent, "/parameter_events", self._on_parameter_event,
+                                 qos_profile_parameter_events)
+        self.camera_clients = {n: self.create_client(GetParameters, f"{n}/get_parameters")
+                               for n in self.observer.camera_nodes}
+        self.state_clients = {}
+        for node in (*self.observer.vision_nodes, *self.observer.asr_nodes):
+            self.state_clients[node] = self.create_client(GetState, f"{node}/get_state")
+            self.create_subscription(TransitionEvent, f"{node}/transition_event",
+                                     lambda m, n=node: self.observer.lifecycle_state(n, m.goal_state.label), 10)
+        self.to_read: set[str] = set()  # nodes that appeared and whose settings or state are still to read
         self.create_subscription(Float32, "display/brightness", lambda m: self.observer.display_lit(m.data),
                                  gq.for_topic("display/brightness"))
 
@@ -128,10 +145,43 @@ class BatteryManagerNode(GlassesNode):
         cap = self.manager.gauge_config.design_capacity_ah
         return SimPack(f"sim-{slot}-{self.pack_count}", soc=soc, capacity_ah=cap, design_capacity_ah=cap)
 
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
-        now = self.now_s()
-        for status in msg.status:
-            self.observer.update(status.name, {kv.key: kv.value for kv in status.values}, now)
+    def _watch_stack(self) -> None:
+        """Which nodes of this namespace run (the graph), and the settings of those that appeared."""
+        ns = self.get_namespace()
+        appeared, _ = self.observer.nodes_running(n for n, node_ns in self.get_node_names_and_namespaces()
+                                                  if node_ns == ns)  # fmt: skip
+        self.to_read |= appeared & (set(self.camera_clients) | set(self.state_clients))
+        for node in sorted(self.to_read):
+            client = self.camera_clients.get(node) or self.state_clients[node]
+            if not client.service_is_ready():
+                continue  # just appeared: its services come up a moment later
+            self.to_read.discard(node)
+            if node in self.camera_clients:
+                future = client.call_async(GetParameters.Request(names=["fps", "enabled"]))
+                future.add_done_callback(lambda f, n=node: self._camera_read(n, f.result()))
+            else:
+                future = client.call_async(GetState.Request())
+                future.add_done_callback(lambda f, n=node: f.result() is not None and
+                                         self.observer.lifecycle_state(n, f.result().current_state.label))
+
+    def _camera_read(self, node: str, result) -> None:
+        if result is None or len(result.values) != 2:
+            self.to_read.add(node)  # ask again next tick
+            return
+        fps, enabled = result.values
+        self.observer.camera_settings(
+            node, fps=fps.double_value if fps.type == ParameterType.PARAMETER_DOUBLE else None,
+            enabled=enabled.bool_value if enabled.type == ParameterType.PARAMETER_BOOL else None)
+
+    def _on_parameter_event(self, msg: ParameterEvent) -> None:
+        ns, _, node = msg.node.rpartition("/")
+        if node not in self.camera_clients or (ns or "/") != self.get_namespace():
+            return
+        for param in (*msg.new_parameters, *msg.changed_parameters):
+            if param.name == "fps" and param.value.type == ParameterType.PARAMETER_DOUBLE:
+                self.observer.camera_settings(node, fps=param.value.double_value)
+            elif param.name == "enabled" and param.value.type == ParameterType.PARAMETER_BOOL:
+                self.observer.camera_settings(node, enabled=param.value.bool_value)
 
     def _activity_at(self, t: float) -> str:
         name = "idle"
@@ -160,7 +210,8 @@ class BatteryManagerNode(GlassesNode):
         except ValueError as exc:
             self.health.error(str(exc))
             base = activity("idle")
-        active = self.observer.active_set(now, base)
+        self._watch_stack()
+        active = self.observer.active_set(base)
         self.load_w = self.model.battery_w(active)
         dt = 0.0 if self.sim_last is None else max(now - self.sim_last, 0.0)
         self.sim_last = now

@@ -1,40 +1,37 @@
 """What is active in the running stack, as a power-model ActiveSet.
 
-Every node reports its streams' rates on /diagnostics and lifecycle nodes report
-the key ``lifecycle``: that health says which nodes run and how fast. The one
-datum health cannot carry, the display's lit level, comes from the display's own
-latched topic display/brightness (``display_lit``). This module turns both into the
-power model's inputs (pure Python; the battery manager node feeds it):
+The simulated battery drains by what the stack is doing. It learns that from the
+ROS graph and the standard ROS interfaces, never from /diagnostics (which carries
+health, not data):
 
-- camera: the measured frame rate of its ``frames`` stream while it reports;
+- which nodes run: the graph's node names (``nodes_running``);
+- camera: its ``fps`` and ``enabled`` parameters (read once when the node appears,
+  then followed on /parameter_events: ``camera_settings``);
+- vision / full ASR: on while a node named in the lists runs and its lifecycle
+  state (``<node>/get_state`` when it appears, then ``<node>/transition_event``:
+  ``lifecycle_state``) is ``active``; a node whose state is not known yet counts
+  as active, the costlier guess;
 - display: the level display/brightness last said (0 while no card shows), while
-  the display node is alive on /diagnostics;
-- vision / full ASR: on while any node named in the lists reports lifecycle
-  ``active`` (or reports at all, for plain nodes);
+  the display node runs (``display_lit``);
+- catalog sensors draw their ``power_mw`` while their node runs;
 - the wearer's activity (scenario ``activity`` entries in the sim rig) supplies
   what the stack cannot see: the phone link, music, the speaker.
 
-Reports older than ``stale_s`` count as the node being gone.
+Pure Python: the battery manager node feeds it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from glasses_bringup.drivers.power.model import SENSOR_MW, ActiveSet
 
 
 @dataclass
-class NodeReport:
-    t: float
-    values: dict[str, str]
-
-
-def _float(values: dict[str, str], key: str, default: float) -> float:
-    try:
-        return float(values[key])
-    except (KeyError, ValueError):
-        return default
+class CameraSettings:
+    fps: float = 0.0
+    enabled: bool = True
 
 
 @dataclass
@@ -43,38 +40,49 @@ class StackObserver:
     display_nodes: tuple[str, ...] = ("display",)
     vision_nodes: tuple[str, ...] = ("code_reader", "text_reader", "product_recognizer")
     asr_nodes: tuple[str, ...] = ("asr",)
-    sensor_nodes: tuple[str, ...] = tuple(SENSOR_MW)  # catalog sensors draw while their node reports
-    stale_s: float = 5.0
+    sensor_nodes: tuple[str, ...] = tuple(SENSOR_MW)  # catalog sensors draw while their node runs
     display_level: float = 0.0  # last display/brightness value
-    reports: dict[str, NodeReport] = field(default_factory=dict)
+    running: set[str] = field(default_factory=set)
+    lifecycle: dict[str, str] = field(default_factory=dict)
+    cameras: dict[str, CameraSettings] = field(default_factory=dict)
+
+    def nodes_running(self, names: Iterable[str]) -> tuple[set[str], set[str]]:
+        """The graph's node names now (base names). Returns (appeared, gone): a node that
+        appears has its camera settings and lifecycle state read anew (it may have respawned)."""
+        now = set(names)
+        appeared, gone = now - self.running, self.running - now
+        for name in gone:
+            self.lifecycle.pop(name, None)
+            self.cameras.pop(name, None)
+        self.running = now
+        return appeared, gone
+
+    def lifecycle_state(self, node: str, state: str) -> None:
+        """``state`` is a lifecycle label: unconfigured, inactive, active, finalized."""
+        self.lifecycle[node] = state
+
+    def camera_settings(self, node: str, fps: float | None = None, enabled: bool | None = None) -> None:
+        cam = self.cameras.setdefault(node, CameraSettings())
+        if fps is not None and fps == fps:
+            cam.fps = max(0.0, float(fps))
+        if enabled is not None:
+            cam.enabled = bool(enabled)
 
     def display_lit(self, level: float) -> None:
         """The display's lit level from display/brightness (0 = dark)."""
         self.display_level = max(0.0, min(1.0, float(level))) if level == level else 0.0
 
-    def update(self, status_name: str, values: dict[str, str], t: float) -> None:
-        """Record one DiagnosticStatus (name is the node's fully qualified name)."""
-        self.reports[status_name.rstrip("/").rsplit("/", 1)[-1]] = NodeReport(t, values)
+    def _running(self, names: Iterable[str]) -> bool:
+        return any(n in self.running and self.lifecycle.get(n, "active") == "active" for n in names)
 
-    def _live(self, names, t: float):
-        for name in names:
-            r = self.reports.get(name)
-            if r is not None and t - r.t <= self.stale_s:
-                yield r
-
-    def _running(self, names, t: float) -> bool:
-        return any(r.values.get("lifecycle", "active") == "active" for r in self._live(names, t))
-
-    def active_set(self, t: float, base: ActiveSet | None = None) -> ActiveSet:
+    def active_set(self, base: ActiveSet | None = None) -> ActiveSet:
         a = base or ActiveSet()
-        fps = 0.0
-        for r in self._live(self.camera_nodes, t):
-            if r.values.get("enabled", "True") != "False":
-                fps = max(fps, _float(r.values, "frames.rate_hz", 0.0))
-        brightness = self.display_level if any(True for _ in self._live(self.display_nodes, t)) else 0.0
-        vision = self._running(self.vision_nodes, t)
-        asr = self._running(self.asr_nodes, t)
-        sensors = tuple(sorted(set(a.sensors) | {n for n in self.sensor_nodes if any(self._live([n], t))}))
+        fps = max((c.fps for n, c in self.cameras.items() if n in self.camera_nodes and n in self.running
+                   and c.enabled), default=0.0)  # fmt: skip
+        brightness = self.display_level if any(n in self.running for n in self.display_nodes) else 0.0
+        vision = self._running(self.vision_nodes)
+        asr = self._running(self.asr_nodes)
+        sensors = tuple(sorted(set(a.sensors) | {n for n in self.sensor_nodes if n in self.running}))
         return a.copy(
             sensors=sensors,
             camera_fps=max(a.camera_fps, fps),
