@@ -24,18 +24,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from glasses_bringup.foundation.errors import ReasonError
 from glasses_bringup.foundation.payment import format_money, to_minor
 
 TRANSIENT = frozenset({"database_busy", "database_error", "service_unreachable"})  # retry later, keep the row
 
 
-class BackendError(RuntimeError):
+class BackendError(ReasonError, RuntimeError):
     """A service refused or failed a request; ``reason`` is short and countable."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
     @property
     def transient(self) -> bool:

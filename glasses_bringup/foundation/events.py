@@ -17,14 +17,11 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from glasses_bringup.foundation.errors import ReasonError
 
-class EventError(ValueError):
+
+class EventError(ReasonError, ValueError):
     """A message that is not a valid event; ``reason`` is a short, countable label."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 class Event(BaseModel):

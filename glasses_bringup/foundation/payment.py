@@ -35,6 +35,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from iso4217 import Currency
 
+from glasses_bringup.foundation.errors import ReasonError
+
 GLASSPAY_PREFIX = "glasspay://"
 EMV_PREFIX = "000201"
 WECHAT_PREFIX = "wxp://"
@@ -52,13 +54,8 @@ _BY_NUMBER = {f"{c.number:03d}": c.code for c in Currency if c.exponent is not N
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})  # controls, bidi, zero-width, unassigned
 
 
-class MoneyError(ValueError):
+class MoneyError(ReasonError, ValueError):
     """An amount or currency that cannot be paid exactly; ``reason`` is countable."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 class PaymentPayloadError(MoneyError):

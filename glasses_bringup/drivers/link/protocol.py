@@ -24,6 +24,8 @@ from enum import IntEnum
 
 from cobs import cobs
 
+from glasses_bringup.foundation.errors import ReasonError
+
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 0
 HEADER = struct.Struct("<BHB")
@@ -194,12 +196,8 @@ class FrameDecoder:
 # --- payloads --------------------------------------------------------------------------
 
 
-class PayloadError(ValueError):
+class PayloadError(ReasonError, ValueError):
     """A frame with a valid CRC whose payload does not fit its type; ``reason`` is countable."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

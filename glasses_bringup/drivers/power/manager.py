@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from glasses_bringup.drivers.power.fuel_gauge import FuelGauge, GaugeConfig
+from glasses_bringup.foundation.errors import ReasonError
 
 SLOTS = ("left", "right")
 LOCATIONS = {"left": "left temple", "right": "right temple"}
@@ -28,13 +29,8 @@ MIN_TEMP_C, MAX_TEMP_C = -40.0, 100.0  # a Li-ion gauge's measuring range; the c
 MIN_CAPACITY_AH, MAX_CAPACITY_AH = 0.01, 10.0
 
 
-class ReadingError(ValueError):
+class ReadingError(ReasonError, ValueError):
     """A fuel-gauge reading rejected; ``reason`` is a short countable label."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass

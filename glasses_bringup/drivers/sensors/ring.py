@@ -15,15 +15,15 @@ import queue
 import threading
 from typing import Literal
 
+from glasses_bringup.foundation.errors import ReasonError
+
 RingGesture = Literal["tap", "double_tap", "long_press", "swipe_forward", "swipe_back"]
 CODES: dict[int, str] = {1: "tap", 2: "double_tap", 3: "long_press", 4: "swipe_forward", 5: "swipe_back"}
 GESTURE_UUID = "7a1e0002-5e4b-4c1d-9a2f-3c6d8e9f0a1b"
 
 
-class RingError(ValueError):
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
+class RingError(ReasonError, ValueError):
+    """A ring notification that cannot be read; ``reason`` is countable."""
 
 
 def parse_notification(data: bytes) -> tuple[str, int | None]:
