@@ -113,6 +113,61 @@ def kill_nine() -> dict:
             "notes_committed_unreported_max": int(max(in_flight))}  # fmt: skip
 
 
+SPEAKER_SPLIT = REPO / "test" / "fixtures" / "meeting" / "speaker_split.yaml"
+
+
+def speaker_split(part: str) -> list[Path]:
+    """The clips of one part (tune / heldout) of the wearer-attribution split."""
+    import yaml
+
+    split = yaml.safe_load(SPEAKER_SPLIT.read_text())
+    return sorted(p for pattern in split[part] for p in REPO.glob(pattern))
+
+
+def speaker_trials(part: str, classifier, seed: int = 0) -> list[tuple[str, str, str, float]]:
+    """(clip, true speaker, judged speaker, level) of every final segment: each clip of ``part`` said by the wearer
+    and by another speaker (-14 dB), shuffled into one stream cut by the captions node's VAD and utterance stream."""
+    import yaml
+
+    from glasses_perception.voice.asr import UtteranceStream
+    from glasses_perception.voice.audio_io import read_audio
+    from glasses_perception.voice.captions import CaptionStream
+
+    gain_other = yaml.safe_load(SPEAKER_SPLIT.read_text())["gain_other_db"]
+    rng = np.random.default_rng(seed)
+    items = [(p, who) for p in speaker_split(part) for who in ("wearer", "other")]
+    stream = CaptionStream(UtteranceStream(always_listen=True, partial_interval_s=0.0), classifier)
+    out, t = [], 0.0
+    for k in rng.permutation(len(items)):
+        path, who = items[k]
+        x = read_audio(path)
+        x = x * (0.1 / np.sqrt(np.mean(x**2))) * 10 ** ((0.0 if who == "wearer" else gain_other) / 20)
+        x = np.concatenate([np.zeros(4800, np.float32), x, np.zeros(16000, np.float32)])
+        x = x + rng.standard_normal(x.size).astype(np.float32) * 1e-3  # -60 dBFS noise floor
+        for i in range(0, x.size, 320):
+            for item in stream.feed(x[i : i + 320], t + i / 16000):
+                if item.request.final:
+                    out.append((str(path.relative_to(REPO)), who, item.speaker, item.level_dbfs))
+        t += x.size / 16000
+    return out
+
+
+def speaker_attribution() -> dict:
+    """Wearer attribution on the held-out split: the loudness rule before (fixed -28 dBFS) and after."""
+    from glasses_perception.voice.captions import SpeakerClassifier
+
+    figures = {}
+    for name, make in (("before", lambda: SpeakerClassifier(-28.0, adapt=False)), ("after", SpeakerClassifier)):
+        trials = speaker_trials("heldout", make())
+        wrong = [t for t in trials if t[1] != t[2]]
+        figures[f"speaker_heldout_accuracy_{name}"] = 1.0 - len(wrong) / len(trials)
+        figures[f"speaker_heldout_other_as_wearer_{name}"] = sum(t[1] == "other" for t in wrong)
+        figures[f"speaker_heldout_wearer_as_other_{name}"] = sum(t[1] == "wearer" for t in wrong)
+        print(f"speaker {name}: {len(wrong)} of {len(trials)} wrong: {wrong}", flush=True)
+    figures["speaker_heldout_segments"] = len(trials)
+    return figures
+
+
 def base_model_dir() -> Path | None:
     """The multilingual Whisper base of the two PyPI packages, assembled in a temp dir (None if missing)."""
     try:
