@@ -56,19 +56,24 @@ def skill_actions(found):
     return [(a.action, a.status) for a in found["action"] if a.action in SKILLS]
 
 
-def check_captions(found):
-    """Subtitles of other people only: English, the Chinese colleague in Chinese, then translated into English."""
+def check_captions(found, t0):
+    """Subtitles of other people only: English, the Chinese colleague in Chinese, then translated into English.
+    ``t0``: the ROS time of scenario t = 0 (the replay keeps the recorded audio stamps)."""
     subtitles = [c for c in found["card"] if c.kind == "subtitle"]
     shown = normalize(" ".join(" ".join(c.lines) for c in subtitles))
     assert "budget for the next quarter is approved" in shown and "turn on" not in shown and "translate" not in shown
-    finals = [c for c in found["caption"] if c.final and c.speaker == "other" and c.spoken_lang == "zh"]
-    said, translated = [c for c in finals if c.task == "transcribe"], [c for c in finals if c.task == "translate"]
-    assert said and translated, [(c.text, c.task) for c in finals]
-    assert_transcript_zh(said[0].text, CHINESE_COLLEAGUE)
-    assert any(normalize_zh(said[0].text) in normalize_zh("".join(c.lines)) for c in subtitles)  # in Chinese
-    english = translated[-1]
-    assert_english(english.text)
-    assert english.lang == "en" and " ".join(normalize(english.text).split()[-3:]) in shown  # the card's last line
+    clips = [at for at, say in ((e.at, e.say) for e in load_scenario(SCENARIO).entries("say")) if say.lang == "zh"]
+    finals = [c for c in found["caption"] if c.final and c.speaker == "other"]
+    heard = [[c for c in finals if abs(c.audio_start - t0 - at) < 2.0] for at in clips]
+    context = [(round(c.audio_start - t0, 1), c.text, c.task, c.spoken_lang) for c in finals if c.audio_start - t0 > 190]
+    assert len(heard) == 2 and all(heard), context  # a pause inside a sentence may cut it in two finals
+    said, english = heard
+    assert all((c.task, c.spoken_lang, c.lang) == ("transcribe", "zh", "zh") for c in said), context
+    assert_transcript_zh("".join(c.text for c in said), CHINESE_COLLEAGUE)
+    assert any(normalize_zh(said[-1].text) in normalize_zh("".join(c.lines)) for c in subtitles)  # in Chinese
+    assert all((c.task, c.spoken_lang, c.lang) == ("translate", "zh", "en") for c in english), context
+    assert_english(" ".join(c.text for c in english))
+    assert " ".join(normalize(english[-1].text).split()[-3:]) in shown  # its card's last line
 
 
 def run(tmp_path, name, *rig_args):
@@ -117,7 +122,7 @@ def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
     assert "## Decisions" in text and "**other**" in text and "**wearer**" in text
 
     # captions: the other speakers' sentences as rolling subtitles, none of the wearer's commands
-    check_captions(live)
+    check_captions(live, t0)
     # what is this: the product in view, offline
     seen = next(a for a in live["action"] if a.action == "what_is_this")
     assert seen.status == "done" and "chocolate" in seen.details["what"].lower()
@@ -131,7 +136,7 @@ def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
 
     replayed_bag, replay_notes, again = run(tmp_path, "replay", "--rig", "replay", "--bag", str(bag))
     assert skill_actions(again) == acts
-    check_captions(again)
+    check_captions(again, t0)
     store = NotesStore(replay_notes)
     again_segments = store.segments(1)
     store.close()
