@@ -22,7 +22,7 @@
   commit per segment) is killed with SIGKILL at a random moment, TRIALS times; a
   segment it had reported committed but that is missing afterwards counts as lost
   (the segment in flight at the kill is the one allowed to go).
-- teleprompter_position_error_lines: the simulated reader (glasses_bringup.sim.reading:
+- teleprompter_position_error_lines: the simulated reader (glasses_bringup.drivers.sim.reading:
   skipped lines, restarts, 10 % recognition errors) on held-out seeds 100-139 that the
   alignment was never tuned on; |line shown - line being read| at every transcript
   update: p95 (the key), max and the share within one line.
@@ -56,7 +56,7 @@ TRIALS = 10
 
 def teleprompter() -> dict:
     from glasses_agent.teleprompter import Teleprompter
-    from glasses_bringup.sim.reading import read_aloud
+    from glasses_bringup.drivers.sim.reading import read_aloud
 
     script = (REPO / "test" / "fixtures" / "meeting" / "talk.txt").read_text()
     errors = []
@@ -134,8 +134,8 @@ def speaker_trials(part: str, classifier, seed: int = 0) -> list[tuple[str, str,
     and by another speaker (-14 dB), shuffled into one stream cut by the captions node's VAD and utterance stream."""
     import yaml
 
+    from glasses_bringup.foundation.audio_io import read_audio
     from glasses_perception.voice.asr import UtteranceStream
-    from glasses_perception.voice.audio_io import read_audio
     from glasses_perception.voice.captions import CaptionStream
 
     gain_other = yaml.safe_load(SPEAKER_SPLIT.read_text())["gain_other_db"]
@@ -186,8 +186,8 @@ TRANSLATE_REPEATS = 2
 
 def translate_offline() -> dict:
     """Whisper's translate task as the captions node runs it (lang auto, one thread) on the real Mandarin clips."""
+    from glasses_bringup.foundation.audio_io import read_audio
     from glasses_perception.voice.asr import AsrError, WhisperRecognizer
-    from glasses_perception.voice.audio_io import read_audio
     from glasses_perception.voice.captions import whisper_translate
 
     try:
@@ -233,13 +233,13 @@ def caption_latency() -> dict:
     from std_msgs.msg import String
 
     from glasses_agent.nodes.agent_node import AgentNode
-    from glasses_bringup import events as ev
-    from glasses_bringup.audio_format import AudioCaps
-    from glasses_bringup.ros import qos as gq
-    from glasses_bringup.ros.msgs import audio_msg, from_sec
-    from glasses_bringup.ros.node_base import make_executor, start_node
+    from glasses_bringup.foundation import events as ev
+    from glasses_bringup.foundation.audio_format import AudioCaps
+    from glasses_bringup.foundation.audio_io import read_audio
+    from glasses_bringup.foundation.ros import qos as gq
+    from glasses_bringup.foundation.ros.msgs import audio_msg, from_sec
+    from glasses_bringup.foundation.ros.node_base import make_executor, start_node
     from glasses_perception.nodes.captions_node import CaptionsNode
-    from glasses_perception.voice.audio_io import read_audio
 
     clips = sorted((REPO / "assets" / "audio" / "voices").glob("*/*.wav"))[:25]
     rclpy.init()

@@ -15,8 +15,8 @@ import pytest
 from transcripts import assert_english, assert_transcript_zh
 
 from glasses_agent.notes import NotesStore
-from glasses_bringup import events as ev
-from glasses_bringup.scenario import load as load_scenario
+from glasses_bringup.drivers.sim.scenario import load as load_scenario
+from glasses_bringup.foundation import events as ev
 from glasses_perception.voice.wer import normalize, normalize_zh, wer
 
 REPO = Path(__file__).resolve().parents[1]
