@@ -540,6 +540,10 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("", "", "{text}"),
         "zh": ("", "", "{text}"),
     }),
+    "subtitle_untranslated": ("subtitle", 6, 4, False, {
+        "en": ("Not translated: {pair} needs an LLM", "", "{text}"),
+        "zh": ("未翻译：{pair} 需要大模型接口", "", "{text}"),
+    }),
     "teleprompter": ("teleprompter", 3600, 4, False, {
         "en": ("Line {line}/{total} {state}", "", ""),
         "zh": ("第{line}/{total}行 {state}", "", ""),

@@ -236,6 +236,29 @@ def test_translation_pairs_offline_and_llm(tmp_path, store, server):
     assert step.replies[1].message_id == "translation_unavailable" and "Chinese" in step.replies[1].title
 
 
+def test_untranslatable_pair_said_on_the_hud_in_the_wearers_language(tmp_path):
+    # a Chinese-speaking wearer asks for Chinese subtitles: Chinese speech is shown as is, English speech cannot
+    # be translated offline, and every such subtitle says so in Chinese
+    offline = Translator(speech_translate_offline=True)
+    d = DialogueManager(SqliteSandbox(tmp_path / "a.sqlite"), meeting=MeetingSkill(NotesStore(":memory:"),
+                                                                                   translator=offline))  # fmt: skip
+    step = d.on_parsed(parsed("start_subtitles", "zh", target_lang="zh"), "", 1.0, 1.0)[0]
+    assert step.replies[1].message_id == "translation_unavailable" and step.replies[1].title == "离线无法翻译 其他语言 → 中文"
+    (s,) = d.on_caption("预算已经批准了", True, "other", "zh", 1, 2.0, 3.0, 3.0)
+    assert s.replies[0].message_id == "subtitle" and s.replies[0].lines == ["预算已经批准了"]
+    assert d.on_caption("the budget", False, "other", "en", 2, 4.0, 4.5, 4.5) == []
+    (s,) = d.on_caption("the budget is approved", True, "other", "en", 2, 4.0, 5.0, 5.0)
+    card = s.replies[0]
+    assert card.message_id == "subtitle_untranslated" and card.title == "未翻译：英文 → 中文 需要大模型接口"
+    assert card.lines[-1] == "the budget is approved" and card.lang == "en" and card.card_id == "subtitles"
+    # Chinese speech with English subtitles is Whisper's translate task: the node's English text is shown as is
+    d.on_parsed(parsed("stop_subtitles", "en"), "", 6.0, 6.0)
+    step = d.on_parsed(parsed("start_subtitles", "en", target_lang="en"), "", 7.0, 7.0)[0]
+    assert step.replies[1].message_id == "captions_translated"
+    (s,) = d.on_caption("The budget has been approved.", True, "other", "en", 3, 8.0, 9.0, 9.0, "translate")
+    assert s.replies[0].message_id == "subtitle" and s.replies[0].lines == ["The budget has been approved."]
+
+
 def test_translate_this_sign(tmp_path, store, server):
     server.reply = lambda path, body: (200, {"choices": [{"message": {"content": "Exit"}}]})
     meeting = MeetingSkill(store, translator=Translator(LlmTranslator(server.url + "/v1", "qwen")))

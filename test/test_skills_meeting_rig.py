@@ -1,6 +1,10 @@
 """The meeting scenario through the sim rig, then its recorded bag through the replay rig: a three-minute
-meeting -> notes -> summary -> export, live captions of another speaker, "what is this" with a product in
-view, and the teleprompter following the wearer reading aloud (with a skipped sentence)."""
+meeting -> notes -> summary -> export, live captions of another speaker and of a Chinese colleague (real
+Mandarin: Chinese subtitles, then English ones offline), "what is this" with a product in view, and the
+teleprompter following the wearer reading aloud (with a skipped sentence).
+
+One scenario for all of it, run twice (live, then its bag), about 11 minutes: each skill's part shares
+the start-up and model loading of the others instead of a rig run of its own."""
 
 import os
 import subprocess
@@ -8,20 +12,22 @@ import sys
 from pathlib import Path
 
 import pytest
+from transcripts import assert_english, assert_transcript_zh
 
 from glasses_agent.notes import NotesStore
 from glasses_bringup.drivers.sim.scenario import load as load_scenario
 from glasses_bringup.foundation import events as ev
 from glasses_bringup.foundation.ros.domain import claim_free_domain
-from glasses_perception.voice.wer import normalize, wer
+from glasses_perception.voice.wer import normalize, normalize_zh, wer
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "config" / "scenarios" / "meeting.yaml"
 SCRIPT = REPO / "config" / "scenarios" / "talk.txt"
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]  # a 4.5-minute scenario, then its replay (real time:
 # faster replay drops audio chunks the voice nodes cannot take, which splits utterances)
-SKILLS = ("start_notes", "stop_notes", "summarize_notes", "start_subtitles", "stop_subtitles", "what_is_this",
-          "teleprompter")  # fmt: skip
+SKILLS = ("start_notes", "stop_notes", "summarize_notes", "start_subtitles", "stop_subtitles", "translate",
+          "what_is_this", "teleprompter")  # fmt: skip
+CHINESE_COLLEAGUE = "甚至出现交易几乎停滞的情况"  # the first AISHELL-1 clip, before "translate into English"
 
 RIG_DOMAIN = claim_free_domain(201, 30)
 
@@ -53,6 +59,26 @@ def skill_actions(found):
     return [(a.action, a.status) for a in found["action"] if a.action in SKILLS]
 
 
+def check_captions(found, t0):
+    """Subtitles of other people only: English, the Chinese colleague in Chinese, then translated into English.
+    ``t0``: the ROS time of scenario t = 0 (the replay keeps the recorded audio stamps)."""
+    subtitles = [c for c in found["card"] if c.kind == "subtitle"]
+    shown = normalize(" ".join(" ".join(c.lines) for c in subtitles))
+    assert "budget for the next quarter is approved" in shown and "turn on" not in shown and "translate" not in shown
+    clips = [at for at, say in ((e.at, e.say) for e in load_scenario(SCENARIO).entries("say")) if say.lang == "zh"]
+    finals = [c for c in found["caption"] if c.final and c.speaker == "other"]
+    heard = [[c for c in finals if abs(c.audio_start - t0 - at) < 2.0] for at in clips]
+    context = [(round(c.audio_start - t0, 1), c.text, c.task, c.spoken_lang) for c in finals if c.audio_start - t0 > 190]
+    assert len(heard) == 2 and all(heard), context  # a pause inside a sentence may cut it in two finals
+    said, english = heard
+    assert all((c.task, c.spoken_lang, c.lang) == ("transcribe", "zh", "zh") for c in said), context
+    assert_transcript_zh("".join(c.text for c in said), CHINESE_COLLEAGUE)
+    assert any(normalize_zh(said[-1].text) in normalize_zh("".join(c.lines)) for c in subtitles)  # in Chinese
+    assert all((c.task, c.spoken_lang, c.lang) == ("translate", "zh", "en") for c in english), context
+    assert_english(" ".join(c.text for c in english))
+    assert " ".join(normalize(english[-1].text).split()[-3:]) in shown  # its card's last line
+
+
 def run(tmp_path, name, *rig_args):
     bag = tmp_path / f"{name}_bag"
     notes = tmp_path / f"{name}_notes.sqlite"
@@ -67,7 +93,8 @@ def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
     # start the scenario clock after that
     bag, notes_db, live = run(tmp_path, "sim", "--rig", "sim", "--scenario", str(SCENARIO), "--startup", "45")
     acts = skill_actions(live)
-    for expected in [("start_notes", "started"), ("start_subtitles", "started"), ("stop_subtitles", "stopped"),
+    for expected in [("start_notes", "started"), ("start_subtitles", "started"), ("translate", "captions"),
+                     ("stop_subtitles", "stopped"),
                      ("stop_notes", "saved"), ("summarize_notes", "done"), ("what_is_this", "done"),
                      ("teleprompter", "loaded")]:  # fmt: skip
         assert expected in acts, (expected, acts)
@@ -97,10 +124,8 @@ def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
     text = out.read_text()
     assert "## Decisions" in text and "**other**" in text and "**wearer**" in text
 
-    # captions: the other speaker's sentences as rolling subtitles, none of the wearer's commands
-    subtitles = [c for c in live["card"] if c.kind == "subtitle"]
-    shown = normalize(" ".join(" ".join(c.lines) for c in subtitles))
-    assert "budget for the next quarter is approved" in shown and "turn on" not in shown
+    # captions: the other speakers' sentences as rolling subtitles, none of the wearer's commands
+    check_captions(live, t0)
     # what is this: the product in view, offline
     seen = next(a for a in live["action"] if a.action == "what_is_this")
     assert seen.status == "done" and "chocolate" in seen.details["what"].lower()
@@ -114,6 +139,7 @@ def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
 
     replayed_bag, replay_notes, again = run(tmp_path, "replay", "--rig", "replay", "--bag", str(bag))
     assert skill_actions(again) == acts
+    check_captions(again, t0)
     store = NotesStore(replay_notes)
     again_segments = store.segments(1)
     store.close()

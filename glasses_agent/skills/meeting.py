@@ -197,9 +197,14 @@ class MeetingSkill:
         self.target_lang = target
         plan = self.translator.plan(source, target, speech=True)
         if plan.backend == "none":
-            return [cards.reply("translation_unavailable", lang, pair=f"{lang_name(source or 'auto', lang)} → "
-                                f"{lang_name(target, lang)}")]  # fmt: skip
+            return [cards.reply("translation_unavailable", lang, pair=self.pair_name(source, target, lang))]
         return [cards.reply("captions_translated", lang, target=lang_name(target, lang), backend=plan.backend)]
+
+    @staticmethod
+    def pair_name(source: str, target: str, lang: str) -> str:
+        """"English → Chinese" in the wearer's language; an unknown source is "other languages"."""
+        src = lang_name(source, lang) if source else ("其他语言" if lang == "zh" else "other languages")
+        return f"{src} → {lang_name(target, lang)}"
 
     def translate(self, slots: dict, lang: str) -> Outcome:
         target = slots.get("target_lang") or ("en" if lang == "zh" else "zh")
@@ -323,16 +328,23 @@ class MeetingSkill:
             if self.prompter.heard(text, utterance_id, final, audio_end):
                 replies.append(self.prompter_card(self.prompter_lang(lang)))
         if self.captions and speaker != "wearer":
-            shown = text
+            shown, untranslated = text, False
             if self.needs_translation(lang, task):
                 if not final:
                     return replies  # an untranslated partial would be replaced by the translation anyway
                 if translation is None:
                     translation, _ = self.translator.text(text, self.target_lang, lang)
+                untranslated = translation is None and self.translator.llm is None  # no back-end for this pair
                 shown = translation or text
             lines = self.board.update(shown, final, utterance_id)
             if self.s1 or (self.speak_captions and final):  # G1 speaks finals only, when asked
-                reply = cards.spoken(cards.reply("subtitle", self.target_lang or lang, lines=lines), shown)
+                if untranslated:  # the original text, and the HUD says plainly why, in the wearer's language
+                    reply = cards.reply("subtitle_untranslated", self.lang, lines=lines,
+                                        pair=self.pair_name(lang, self.target_lang, self.lang))  # fmt: skip
+                    reply = cards.spoken(reply, shown)
+                    reply.lang = lang if lang in ("en", "zh") else reply.lang  # read out in the text's own voice
+                else:
+                    reply = cards.spoken(cards.reply("subtitle", self.target_lang or lang, lines=lines), shown)
                 reply.card_id = "subtitles"  # rolling: each update replaces the card
                 reply.speak = bool(self.speak_captions and final)
                 replies.append(reply)

