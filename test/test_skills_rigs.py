@@ -1,14 +1,19 @@
-"""Daily skills through the whole rigs: an incoming call answered by a nod in the sim rig,
-and the same from its bag through the replay rig (slow)."""
+"""Daily skills through the whole rigs, each in the sim rig and then from its bag through the
+replay rig (slow): an incoming call answered by a nod; music by voice with its level measured
+on speaker/music; an alarm set, the rig stopped and started again, ringing on time; a
+leave-now reminder from the route time to the station."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from glasses_bringup import events as ev
+from glasses_bringup.audio_format import samples_from
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -42,3 +47,69 @@ def test_incoming_call_answered_by_a_nod_through_sim_then_replay(tmp_path):
     glasses("up", "--rig", "replay", "--bag", str(bag), "--record", str(replayed),
             "--set", f"agent.db_path={tmp_path / 'replay.sqlite'}", *ring)  # fmt: skip
     assert call_story(replayed) == (calls, states)  # the nod recomputed from the replayed IMU answers again
+
+
+def events(bag, topic, kind):
+    from glasses_bringup.bag import read_messages
+
+    return [(stamp / 1e9, ev.decode(m.data, kind)) for _, _, stamp, m in read_messages(bag, topics=[f"/glasses/{topic}"])]
+
+
+# -- music ------------------------------------------------------------------------------------
+
+
+def jazz_library(folder):
+    """One track tagged Jazz: a 440 Hz tone at half scale, long enough for the whole run."""
+    import mutagen
+
+    folder.mkdir()
+    rate = 22050
+    t = np.arange(40 * rate) / rate
+    sf.write(str(folder / "blue_tone.flac"), 0.5 * np.sin(2 * np.pi * 440.0 * t), rate)
+    f = mutagen.File(str(folder / "blue_tone.flac"), easy=True)
+    f["title"], f["artist"], f["genre"] = "Blue Tone", "Miles Tester", "Jazz"
+    f.save()
+    return folder
+
+
+def music_story(bag):
+    """(music actions, the level before / after the volume change, the tone, the rate) from a bag."""
+    from glasses_bringup.bag import read_messages
+
+    acts = [(a.action, a.status, a.details.get("title"), a.details.get("volume"))
+            for _, a in events(bag, "agent/action", ev.Action) if a.action in ("play_music", "volume") and a.status == "done"]  # fmt: skip
+    states = events(bag, "music/state", ev.MusicState)
+    turned = next(t for t, s in states if s.volume == 30)
+    chunks = []
+    for _, _, stamp, m in read_messages(bag, topics=["/glasses/speaker/music"]):
+        caps, samples = samples_from(m.encoding, m.width, m.step, bytes(m.data))
+        chunks.append((stamp / 1e9, caps.rate, samples[:, 0].astype(np.float64)))
+    rate = chunks[0][1]
+
+    def level(selected):
+        # the assistant's own speech ducks the music: the loud chunks are the undocked level
+        return float(np.percentile([np.sqrt(np.mean(x**2)) for x in selected], 90))
+
+    before = [x for t, _, x in chunks if t < turned]
+    after = [x for t, _, x in chunks if t > turned + 0.3]
+    whole = np.concatenate(before)
+    tone = float(np.argmax(np.abs(np.fft.rfft(whole * np.hanning(len(whole))))) * rate / len(whole))
+    return acts, level(before), level(after), tone, rate
+
+
+def test_music_by_voice_measured_on_the_speaker_topic_through_sim_then_replay(tmp_path):
+    library = ["--set", f"music_player.music_dir={jazz_library(tmp_path / 'music')}"]
+    bag = tmp_path / "bag"
+    glasses("up", "--rig", "sim", "--scenario", str(REPO / "config" / "scenarios" / "music.yaml"), "--record", str(bag),
+            "--set", f"agent.db_path={tmp_path / 'sim.sqlite'}", *library)  # fmt: skip
+    acts, before, after, tone, rate = music_story(bag)
+    assert acts == [("play_music", "done", "Blue Tone", 60), ("volume", "done", "Blue Tone", 30)]
+    assert rate == 22050 and tone == pytest.approx(440, abs=3)
+    assert before == pytest.approx(0.6 * 0.5 / np.sqrt(2), rel=0.05)  # volume 60 of a half-scale sine
+    assert after / before == pytest.approx(0.5, rel=0.08)  # "set the volume to thirty" halved the output
+    replayed = tmp_path / "replayed"
+    glasses("up", "--rig", "replay", "--bag", str(bag), "--record", str(replayed),
+            "--set", f"agent.db_path={tmp_path / 'replay.sqlite'}", *library)  # fmt: skip
+    again, before2, after2, tone2, _ = music_story(replayed)
+    assert again == acts and tone2 == pytest.approx(440, abs=3)
+    assert after2 / before2 == pytest.approx(0.5, rel=0.08)
