@@ -218,6 +218,19 @@ def test_daily_skill_misreadings_stay_fixed(text, intent):
         assert not r.slots.get("destination") and not r.slots.get("category")  # no destination: the skill stops
 
 
+@pytest.mark.parametrize(
+    "text,time",
+    [
+        ("set an alarm for one minute from now", "+1m"),  # was 01:00 ("for one" read as a clock time)
+        ("remind me to call mom 10 minutes from now", "+10m"),
+        ("wake me up in one minute", "+1m"),
+        ("set an alarm for 7", "07:00"),
+    ],
+)
+def test_relative_times_from_now(text, time):
+    assert parse(text).slots.get("time") == time, text
+
+
 # ------------------------------------------------------------------ spoken amounts
 
 
