@@ -15,8 +15,8 @@ from glasses_agent.backends.media import MediaError, MediaRecorder, MediaStore
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 from glasses_agent.intents import ParseResult
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 SCENARIO = str(Path(__file__).resolve().parent / "fixtures" / "bringup" / "short.yaml")
 
@@ -189,8 +189,8 @@ def test_chinese_capture_cards(dialogue):
 
 
 def test_sim_still_is_the_same_scene_rendered_at_the_still_size():
-    from glasses_bringup.scenario import load
-    from glasses_bringup.sensors.camera import SimCameraSource
+    from glasses_bringup.drivers.sim.scenario import load
+    from glasses_bringup.drivers.sensors.camera import SimCameraSource
 
     source = SimCameraSource(load(SCENARIO), 640, 480, still_size=(1280, 960))
     streamed = source.read(2.0)  # the QR code is in view
@@ -203,7 +203,7 @@ def test_sim_still_is_the_same_scene_rendered_at_the_still_size():
 
 
 def test_file_still_comes_from_the_full_size_image(tmp_path):
-    from glasses_bringup.sensors.camera import FileCameraSource
+    from glasses_bringup.drivers.sensors.camera import FileCameraSource
 
     big = frame(1280, 960, shade=120)
     cv2.imwrite(str(tmp_path / "a.png"), cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
@@ -233,7 +233,7 @@ class FakeV4l2:
 
 
 def test_v4l2_still_switches_mode_for_one_frame_or_fails_soft():
-    from glasses_bringup.sensors.camera import DeviceCameraSource, StillUnsupported
+    from glasses_bringup.drivers.sensors.camera import DeviceCameraSource, StillUnsupported
 
     source = DeviceCameraSource.__new__(DeviceCameraSource)
     source.device, source.width, source.height = "/dev/video0", 640, 480
@@ -252,7 +252,7 @@ def test_v4l2_still_switches_mode_for_one_frame_or_fails_soft():
 def test_no_frame_on_disk_without_a_capture_request(ros, tmp_path):
     from glasses_agent.nodes.agent_node import AgentNode
     from glasses_agent.nodes.media_node import MediaRecorderNode
-    from glasses_bringup.nodes.camera_node import CameraNode
+    from glasses_bringup.drivers.nodes.camera_node import CameraNode
 
     run = tmp_path / "run"
     run.mkdir()

@@ -14,8 +14,8 @@ from glasses_agent.backends.phone import SandboxPhone
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 from glasses_agent.skills.phone import PhoneSkill
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 
 @pytest.fixture
@@ -119,8 +119,8 @@ def test_incoming_call_answered_by_a_nod_through_the_agent_node_carries_its_audi
 
     from glasses_agent.backends.phone import far_end_voice
     from glasses_agent.nodes.agent_node import AgentNode
-    from glasses_bringup.audio_format import AudioCaps
-    from glasses_bringup.ros.msgs import audio_msg, audio_samples, from_sec
+    from glasses_bringup.foundation.audio_format import AudioCaps
+    from glasses_bringup.foundation.ros.msgs import audio_msg, audio_samples, from_sec
 
     got = ros.collect_events("display/card")
     downlink = ros.collect("speaker/call", Image)
@@ -202,7 +202,7 @@ def best_correlation(x, reference):
 def test_sandbox_phone_carries_audio_only_while_the_call_is_up(tmp_path):
     from glasses_agent.backends.call_audio import CallAudioRouter
     from glasses_agent.backends.phone import PhoneError, far_end_voice
-    from glasses_bringup.audio_format import AudioCaps
+    from glasses_bringup.foundation.audio_format import AudioCaps
 
     phone = SandboxPhone(tmp_path / "agent.sqlite", recordings_dir=tmp_path / "calls")
     router = CallAudioRouter(phone)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from glasses_bringup import events as ev
-from glasses_bringup.audio_format import samples_from
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.audio_format import samples_from
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

@@ -14,8 +14,8 @@ import numpy as np
 import soxr
 
 from glasses_agent.backends.phone import CALL_AUDIO_RATE, PhoneError, PhoneLink
-from glasses_bringup import events as ev
-from glasses_bringup.audio_format import AudioCaps, to_mono_float
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.audio_format import AudioCaps, to_mono_float
 
 
 class CallAudioRouter:
