@@ -189,8 +189,8 @@ def test_chinese_capture_cards(dialogue):
 
 
 def test_sim_still_is_the_same_scene_rendered_at_the_still_size():
-    from glasses_bringup.drivers.sim.scenario import load
     from glasses_bringup.drivers.sensors.camera import SimCameraSource
+    from glasses_bringup.drivers.sim.scenario import load
 
     source = SimCameraSource(load(SCENARIO), 640, 480, still_size=(1280, 960))
     streamed = source.read(2.0)  # the QR code is in view
