@@ -149,16 +149,15 @@ def test_incoming_call_answered_by_a_nod_through_the_agent_node_carries_its_audi
         assert wait_for(lambda: any(c.title == "📞 Anna is calling" for c in got), 10)
         time.sleep(0.5)
         assert downlink == []  # ringing: the far end is not heard yet
-        phase["hz"] = 1000.0
         gestures.publish(String(data=ev.encode(ev.HeadGesture(stamp=time.time(), gesture="nod", confidence=0.9))))
         assert wait_for(lambda: any(c.title == "📞 In call with Anna" for c in got), 10)
+        phase["hz"], answered = 1000.0, time.monotonic()
         time.sleep(2.0)
-        phase["hz"] = 1500.0
         t = time.time()
         speech.publish(String(data=ev.encode(ev.Transcript(stamp=t, text="hang up", final=True, lang="en",
                                                            audio_start=t - 1, audio_end=t, latency_ms=50.0))))  # fmt: skip
         assert wait_for(lambda: any(c.title.startswith("Call ended") for c in got), 10)
-        in_call = len(downlink)
+        phase["hz"], in_call_s, in_call = 1500.0, time.monotonic() - answered, len(downlink)
         time.sleep(1.0)
     finally:
         stop.set()
@@ -169,9 +168,10 @@ def test_incoming_call_answered_by_a_nod_through_the_agent_node_carries_its_audi
     assert best_correlation(heard[: 2 * 16000], far_end_voice()) > 0.99  # the phone's downlink, sample for sample
     [recording] = (tmp_path / "calls").glob("call_*_uplink.wav")
     sent, rate = sf.read(str(recording), dtype="float32")
-    assert rate == 16000 and len(sent) > 1.5 * 16000
-    assert band_energy(sent, rate, 1000) > 0.9  # the wearer's voice during the call ...
-    assert band_energy(sent, rate, 500) + band_energy(sent, rate, 1500) < 0.02  # ... and nothing before or after
+    assert rate == 16000 and 1.5 * 16000 < len(sent) < (in_call_s + 0.5) * 16000  # the call's span, no more
+    assert band_energy(sent, rate, 1000) > 0.8  # the wearer's voice during the call ...
+    assert band_energy(sent, rate, 1500) < 0.01  # ... nothing after the hang-up, and of the ringing tone only
+    assert band_energy(sent, rate, 500) < 0.15  # what came between the answer and this test seeing its card
 
 
 # -- call audio -------------------------------------------------------------------------------
