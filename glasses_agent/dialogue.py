@@ -46,6 +46,9 @@ from glasses_agent.skills.taxi import TaxiSkill
 from glasses_agent.tasks import TaskLog
 
 TERMINAL = {"order": ("delivered", "cancelled"), "ride": ("completed", "cancelled")}
+# A leave-now for a train waits this long after the first look for the map and a GNSS fix (the
+# walking route time) before it falls back to the taxi estimate.
+WALK_ESTIMATE_WAIT_S = 30.0
 
 
 @dataclass
@@ -147,6 +150,7 @@ class DialogueManager:
         self.daily = daily  # None: no alarm / calendar store (HTTP back-end); those intents say so
         self.phone = phone  # None: no phone link; call intents say so
         self.proactive = Proactive()
+        self._walk_wait_until: float | None = None  # see WALK_ESTIMATE_WAIT_S
         self.tasks = TaskLog()
         self.turns = itertools.count(1)
         self.turn_id = 0
@@ -455,6 +459,11 @@ class DialogueManager:
                     return plan.length_m / nav.config.walk_speed_mps / 60.0, "walk"
                 except Exception:  # no route: fall back to the taxi estimate
                     pass
+        elif kind == "train" and nav is not None:
+            if self._walk_wait_until is None:
+                self._walk_wait_until = now + WALK_ESTIMATE_WAIT_S
+            if now < self._walk_wait_until:
+                return None  # the map still loading or the first fix not in yet: ask again at the next tick
         try:
             quote = self.services.rides.quote("airport" if kind == "flight" else "train station")
         except Exception:

@@ -359,6 +359,7 @@ EN_RULES: list[tuple[str, re.Pattern, float]] = [
 
 TIME_EN = re.compile(
     r"\bin (?P<rel>\d+(?:\.\d+)?) ?(?P<unit>minutes?|mins?|hours?|hrs?|h)\b|"
+    r"\b(?:for |at )?(?P<rel2>\d+(?:\.\d+)?) ?(?P<unit2>minutes?|mins?|hours?|hrs?) later\b|"  # also "... from now"
     r"\bin (?:an|1) hour\b|\bin half an hour\b|"
     r"\b(?P<day>today|tonight|tomorrow|day after tomorrow|this (?:morning|afternoon|evening)|"
     r"(?:next |on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b|"
@@ -374,6 +375,7 @@ def _normalize_en(text: str) -> str:
     t = THOUSANDS.sub("", t)  # "1,250.50" is one number
     t = EN_PUNCT.sub(" ", t)
     t = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", t)  # sentence dots, keep 12.50
+    t = re.sub(r"\bfrom now\b", "later", t)  # "now" is a filler, "one minute from now" a relative time
     t = EN_FILLERS.sub(" ", t)
     t = re.sub(r"\s+", " ", t).strip()
     t = re.sub(r"\bsecond\b(?= (?:video|clip|recording|long|film))", "seconds", t)  # not "thirty second" -> "32nd"
@@ -395,9 +397,9 @@ def _time_en(t: str) -> tuple[str | None, str]:
         g = m.groupdict()
         spans.append(m.span())
         s = m.group(0)
-        if g["rel"]:
-            n = float(g["rel"])
-            rel = n * (60 if g["unit"].startswith("h") else 1)
+        if g["rel"] or g["rel2"]:
+            n = float(g["rel"] or g["rel2"])
+            rel = n * (60 if (g["unit"] or g["unit2"]).startswith("h") else 1)
         elif "half an hour" in s:
             rel = 30
         elif "hour" in s and s.startswith("in"):

@@ -35,10 +35,12 @@ SENSOR_TOPICS = ("camera/image_raw", "camera/image_raw/compressed", "audio/raw",
 VOLATILE = frozenset({"stamp", "source", "latency_ms", "card_id", "turn_id", "utterance_id", "image"})
 # A capture's file lives in the run's own folder and is named by the wall clock; its JPEG size
 # depends on the encoder that made it (the camera's capture service live, the bag's stream in
-# a replay). That a photo was saved, its size in pixels and frames are compared.
+# a replay). A photo's size in pixels too: live it is the camera's still (1920x1440), in a
+# replay the bag's streamed frame. That a photo was saved and its frames are compared.
 VOLATILE_DETAILS = frozenset({"id", "payment_id", "transaction_id", "txn_id", "order_id", "ride_id", "created_at",
-                              "at", "time", "ledger_row", "latency_ms", "elapsed_ms", "path", "thumbnail", "bytes"})
-MEDIA_FILE = re.compile(r"\b(IMG|VID)_\d{8}_\d{6}")
+                              "at", "time", "ledger_row", "latency_ms", "elapsed_ms", "path", "thumbnail", "bytes",
+                              "width", "height"})  # fmt: skip
+MEDIA_FILE = re.compile(r"\b(IMG|VID)_\d{8}_\d{6}|\b\d+×\d+(?= · )")
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ def _relative(topic: str, names) -> str | None:
 
 
 def canonical(event: dict) -> str:
-    kept = {k: (MEDIA_FILE.sub(r"\1_*", v) if isinstance(v, str) else v) for k, v in event.items() if k not in VOLATILE}
+    kept = {k: (MEDIA_FILE.sub(lambda m: f"{m.group(1)}_*" if m.group(1) else "*×*", v) if isinstance(v, str) else v)
+            for k, v in event.items() if k not in VOLATILE}  # fmt: skip
     if isinstance(kept.get("details"), dict):
         kept["details"] = {k: v for k, v in kept["details"].items() if k not in VOLATILE_DETAILS}
     return json.dumps(kept, sort_keys=True, ensure_ascii=False)

@@ -194,6 +194,43 @@ def test_real_parser_asks_back_instead_of_guessing_for_money_or_messages():
                     and r.confidence < intents.GUARDED_SURE), text  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("stop navigation", "navigate"),  # was stop_subtitles
+        ("end the navigation", "navigate"),
+        ("停止导航", "navigate"),
+        ("结束导航", "navigate"),
+        ("is my train on time", "flight_status"),  # was unknown
+        ("has the train been delayed", "flight_status"),
+        ("我的火车准时吗", "flight_status"),
+        ("高铁晚点了吗", "flight_status"),
+        ("stop the captions", "stop_subtitles"),  # the neighbours keep their reading
+        ("关闭字幕", "stop_subtitles"),
+        ("is my flight on time", "flight_status"),
+        ("I took the train yesterday", "unknown"),
+    ],
+)
+def test_daily_skill_misreadings_stay_fixed(text, intent):
+    r = parse(text)
+    assert r.intent == intent, (text, r)
+    if intent == "navigate":
+        assert not r.slots.get("destination") and not r.slots.get("category")  # no destination: the skill stops
+
+
+@pytest.mark.parametrize(
+    "text,time",
+    [
+        ("set an alarm for one minute from now", "+1m"),  # was 01:00 ("for one" read as a clock time)
+        ("remind me to call mom 10 minutes from now", "+10m"),
+        ("wake me up in one minute", "+1m"),
+        ("set an alarm for 7", "07:00"),
+    ],
+)
+def test_relative_times_from_now(text, time):
+    assert parse(text).slots.get("time") == time, text
+
+
 # ------------------------------------------------------------------ spoken amounts
 
 

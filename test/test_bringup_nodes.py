@@ -50,7 +50,7 @@ def test_camera_sim_streams_frames_with_info_and_privacy_led(ros):
     assert wait_for(lambda: future.done(), 5) and future.result().success
     assert wait_for(lambda: stills, 5)
     jpeg = cv2.imdecode(np.frombuffer(stills[0].data, np.uint8), cv2.IMREAD_COLOR)
-    assert jpeg.shape == (240, 320, 3)
+    assert jpeg.shape == (1440, 1920, 3)  # a still at the still size (default 1920x1440), not the 320x240 stream
 
 
 def test_camera_rate_changes_at_run_time_and_disable_turns_led_off(ros):

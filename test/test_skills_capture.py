@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
-from std_msgs.msg import String
+from std_msgs.msg import Bool, String
 
 from glasses_agent.backends.media import MediaError, MediaRecorder, MediaStore
 from glasses_agent.backends.sqlite import SqliteSandbox
@@ -186,6 +186,67 @@ def test_chinese_capture_cards(dialogue):
     assert (card.title, card.body, card.lang) == ("无法拍照", "电量严重不足", "zh")
 
 
+# -- stills at the still resolution ----------------------------------------------------------
+
+
+def test_sim_still_is_the_same_scene_rendered_at_the_still_size():
+    from glasses_bringup.drivers.sensors.camera import SimCameraSource
+    from glasses_bringup.drivers.sim.scenario import load
+
+    source = SimCameraSource(load(SCENARIO), 640, 480, still_size=(1280, 960))
+    streamed = source.read(2.0)  # the QR code is in view
+    still = source.still(2.0, 1280, 960)
+    assert streamed.shape == (480, 640, 3) and still.shape == (960, 1280, 3)
+    small = cv2.resize(still, (640, 480), interpolation=cv2.INTER_AREA).astype(float)
+    assert np.mean(np.abs(small - streamed)) < 12  # the same scene, only noise apart
+    decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.cvtColor(still, cv2.COLOR_RGB2BGR))
+    assert decoded.startswith("glasspay://pay?payee=cafe-lumi")
+
+
+def test_file_still_comes_from_the_full_size_image(tmp_path):
+    from glasses_bringup.drivers.sensors.camera import FileCameraSource
+
+    big = frame(1280, 960, shade=120)
+    cv2.imwrite(str(tmp_path / "a.png"), cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
+    source = FileCameraSource(str(tmp_path), 320, 240)
+    assert source.read(0.0).shape == (240, 320, 3)
+    assert np.array_equal(source.still(0.0, 1280, 960), big)  # not the streamed frame scaled up
+
+
+class FakeV4l2:
+    """cv2.VideoCapture of a device whose modes are ``modes`` (what the driver accepts of a set())."""
+
+    def __init__(self, modes, mode):
+        self.modes, self.mode, self.requested, self.history = modes, mode, list(mode), []
+
+    def set(self, prop, value):
+        self.requested[0 if prop == cv2.CAP_PROP_FRAME_WIDTH else 1] = int(value)
+        if tuple(self.requested) in self.modes:
+            self.mode = tuple(self.requested)
+            self.history.append(self.mode)
+        return True
+
+    def get(self, prop):
+        return float(self.mode[0] if prop == cv2.CAP_PROP_FRAME_WIDTH else self.mode[1])
+
+    def read(self):
+        return True, np.full((self.mode[1], self.mode[0], 3), 100, np.uint8)
+
+
+def test_v4l2_still_switches_mode_for_one_frame_or_fails_soft():
+    from glasses_bringup.drivers.sensors.camera import DeviceCameraSource, StillUnsupported
+
+    source = DeviceCameraSource.__new__(DeviceCameraSource)
+    source.device, source.width, source.height = "/dev/video0", 640, 480
+    source.capture = FakeV4l2({(640, 480), (1920, 1440)}, (640, 480))
+    assert source.still(0.0, 1920, 1440).shape == (1440, 1920, 3)
+    assert source.capture.mode == (640, 480) and (1920, 1440) in source.capture.history  # and back to streaming
+    source.capture = FakeV4l2({(640, 480)}, (640, 480))  # a camera without a still mode
+    with pytest.raises(StillUnsupported, match="no 1920x1440 mode"):
+        source.still(0.0, 1920, 1440)
+    assert source.capture.mode == (640, 480) and source.read(0.0).shape == (480, 640, 3)
+
+
 # -- nodes on rclpy: camera -> media recorder <- agent -----------------------------------------
 
 
@@ -204,9 +265,11 @@ def test_no_frame_on_disk_without_a_capture_request(ros, tmp_path):
     results = ros.collect_events("media/result")
     touch = ros.publisher("input/touch", String)
     media = ros.publisher("media/request", String)
+    led = ros.collect("camera/privacy_led", Bool)
     ros.collect("camera/image_raw", Image)  # a consumer, as the vision nodes are: the camera streams
     ros.add(CameraNode(namespace=ros.namespace, parameter_overrides=params(source="sim", scenario=SCENARIO, width=320,
-                                                                           height=240, fps=15.0)))  # fmt: skip
+                                                                           height=240, fps=15.0, still_width=1280,
+                                                                           still_height=960)))  # fmt: skip
     recorder = ros.add(MediaRecorderNode(namespace=ros.namespace, parameter_overrides=params(
         media_dir=str(run / "media"), min_free_mb=0.0)))  # fmt: skip
     ros.add(AgentNode(namespace=ros.namespace, parameter_overrides=params(db_path=str(run / "agent.sqlite"), nav_area="")))
@@ -218,7 +281,11 @@ def test_no_frame_on_disk_without_a_capture_request(ros, tmp_path):
     assert wait_for(lambda: any(c.title == "Photo saved" for c in cards), 15)
     photo = next(r for r in results if r.status == "saved")
     card = next(c for c in cards if c.title == "Photo saved")
-    assert card.image == photo.thumbnail and Path(photo.path).exists() and (photo.width, photo.height) == (320, 240)
+    assert card.image == photo.thumbnail and Path(photo.path).exists()
+    written = cv2.imread(photo.path)
+    assert (photo.width, photo.height) == (1280, 960) and written.shape == (960, 1280, 3)  # the still, not a 320x240 frame
+    assert Path(photo.path).stat().st_size == photo.bytes > 4 * len(jpeg(frame(320, 240)))
+    assert led and all(m.data for m in led[1:])  # on from the first frame through the capture (off only before)
 
     def request(action, rid):
         media.publish(String(data=ev.encode(ev.MediaRequest(stamp=time.time(), request_id=rid, action=action))))
@@ -255,6 +322,7 @@ def test_capture_scenario_through_the_sim_rig(tmp_path):
     kept = [p for p in pixel_files(tmp_path) if bag not in p.parents]  # the bag is the tester's own recording
     photos = sorted(media_dir.glob("IMG_*.jpg"))
     assert len(photos) == 1 and kept == sorted([photos[0], media_dir / "thumbs" / f"{photos[0].stem}_thumb.jpg"])
+    assert cv2.imread(str(photos[0])).shape == (1440, 1920, 3)  # the camera's still size, not the 640x480 stream
     from glasses_bringup.bag import read_messages
 
     results = [ev.decode(m.data, ev.MediaResult) for _, _, _, m in read_messages(bag, topics=["/glasses/media/result"])]

@@ -9,7 +9,6 @@ from std_msgs.msg import String
 from glasses_agent.backends.daily import DailyStore, SandboxWeather
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
-from glasses_agent.intents import ParseResult
 from glasses_agent.skills.daily import DailySkill
 from glasses_bringup.foundation import events as ev
 from glasses_bringup.foundation.testing import wait_for
@@ -103,8 +102,7 @@ def test_flight_and_train_status_change_with_the_sandbox_clock(make):
     assert [u.title for u in updates] == ["AY 57: delayed"] and updates[0].body == "15:25 · gate 35 · delayed 25 min"
     assert replies(d.tick(NOW + 1900)) == []  # told once
     assert "delayed 25 min" in say(d, "is my flight delayed", NOW + 2000).replies[0].body
-    train = ParseResult("flight_status", {}, 0.9, "en", "is my train on time")
-    assert d.on_parsed(train, train.text, NOW, NOW)[0].replies[0].title == "IC 27 to Tampere"
+    assert say(d, "is my train on time", NOW).replies[0].title == "IC 27 to Tampere"  # through the parser
     boarding = replies(d.tick(NOW + 3 * 3600 - 300))
     assert [u.title for u in boarding] == ["IC 27: boarding"]
     later = [u.title for u in replies(d.tick(NOW + 5 * 3600 + 25 * 60))]

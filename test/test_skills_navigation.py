@@ -341,13 +341,11 @@ def test_spoken_requests_through_the_parser_and_stopping(dialogue):
     started = actions([step], "started")
     assert started and started[0][2]["destination"] == "Helsinki railway station"
     assert "not available offline" not in step.replies[0].title
-    stop = ParseResult("navigate", {}, 0.9, "en", "stop navigation")  # the parser's reading varies; the skill's is the point
-    assert actions(d.on_parsed(stop, "stop navigation", T0 + 1, T0 + 1), "stopped") and nav.active is None
+    assert actions(d.on_transcript("stop navigation", None, T0 + 1, T0 + 1), "stopped") and nav.active is None
     d.on_transcript("walk me to the nearest pharmacy", None, T0 + 2, T0 + 2)
     assert nav.active is not None
     assert actions(d.on_transcript("cancel", None, T0 + 3, T0 + 3), "stopped") and nav.active is None
-    stop_zh = ParseResult("navigate", {}, 0.9, "zh", "停止导航")
-    assert d.on_parsed(stop_zh, "停止导航", T0 + 4, T0 + 4)[0].replies[0].message_id == "nothing_to_cancel"
+    assert d.on_transcript("停止导航", None, T0 + 4, T0 + 4)[0].replies[0].message_id == "nothing_to_cancel"
 
 
 def test_maneuvers_of_a_hand_made_route():

@@ -71,6 +71,14 @@ def test_leave_now_for_the_train_from_the_walking_route(agent):
     assert card.speak and shown(d.tick(t + 60), "leave_now") == []  # told once
 
 
+def test_leave_now_waits_for_the_first_fix_before_the_taxi_estimate(agent):
+    d = agent
+    assert d._travel_min("train", NOW) is None  # at start-up: no fix yet, so no guess yet
+    d.on_fix(*KAISANIEMI, 4.0, NOW + 5, NOW + 5)
+    assert d._travel_min("train", NOW + 5)[1] == "walk"  # the first fix gives the walking route time
+    assert d._travel_min("train", NOW + 60)[1] == "taxi"  # the fix gone stale, the wait over: the taxi estimate
+
+
 def test_leave_now_for_the_flight_by_taxi_and_the_delay_first(agent):
     d = agent
     taxi = d._travel_min("flight", NOW)

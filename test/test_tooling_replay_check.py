@@ -13,7 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 # Scenarios checked by a test of their own that replays the run and compares the same
 # decisions (a long run would be recorded twice otherwise); e2e_* are the latency bench's
 # load scenarios (bench/e2e.py), not stories with decisions to compare.
-CHECKED_ELSEWHERE = {"meeting": "test_skills_meeting_rig.py (sim rig, then its bag through the replay rig)"}
+CHECKED_ELSEWHERE = {"meeting": "test_skills_meeting_rig.py (sim rig, then its bag through the replay rig)",
+                     **dict.fromkeys(("music", "alarm", "leave_now"), "test_skills_rigs.py (with the music library, "
+                                     "the restart and the booked trips they need)")}  # fmt: skip
 SCENARIOS = [s for s in sorted((REPO / "config" / "scenarios").glob("*.yaml"))
              if s.stem not in CHECKED_ELSEWHERE and not s.stem.startswith("e2e_")]
 # Recording every scenario once (module fixture) runs inside the first test's time limit.

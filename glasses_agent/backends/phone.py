@@ -6,6 +6,13 @@ a call log and sent messages in the agent's SQLite file; an outgoing call is ans
 by the far end after ``answer_after_s``; an incoming call can be scheduled (the sim
 rig's parameter) and rings until answered, declined or ``ring_timeout_s`` (missed).
 Sending is idempotent on the message key, so a repeated confirmation sends once.
+
+Call audio: while a call is up, the glasses send the wearer's microphone audio up the link
+(``send_audio``) and play what the far end says (``receive_audio``). The sandbox keeps
+the uplink it receives per call (written as a WAV file when the call ends, if a folder is
+given) and plays a far-end voice: a loaded clip, or a generated speech-band signal
+(``far_end_voice``) looped for as long as the call lasts. Neither works on a call that
+is not active: nothing is carried before the answer or after the hang-up.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from glasses_agent.backends.base import BackendError
@@ -30,6 +38,22 @@ CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, key T
 """
 CONTACTS = [("Anna", "安娜", "+358 40 555 0101", "anna"), ("Mom", "妈妈", "+86 138 0000 0001", "mum|mother|mama|妈|老妈"),
             ("Li Wei", "李伟", "+86 139 0000 0002", "wei|小李")]  # fmt: skip
+
+
+CALL_AUDIO_RATE = 16000  # wideband voice (HFP mSBC), the microphone's rate
+
+
+def far_end_voice(seconds: float = 3.0, rate: int = CALL_AUDIO_RATE, seed: int = 2026) -> np.ndarray:
+    """The sandbox's far-end voice: speech-band (300-3400 Hz) noise in 4 Hz syllables, peak 0.3."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1.0 / rate)
+    spectrum[(freqs < 300) | (freqs > 3400)] = 0
+    x = np.fft.irfft(spectrum, n)
+    t = np.arange(n) / rate
+    x *= np.clip(np.sin(2 * np.pi * 4.0 * t), 0.0, None)  # syllables with pauses between them
+    return (0.3 * x / np.max(np.abs(x))).astype(np.float32)
 
 
 class PhoneError(BackendError):
@@ -59,10 +83,13 @@ class PhoneLink(Protocol):
     def hang_up(self, call_id: int, now: float) -> Call: ...
     def poll(self, now: float) -> list[Call]: ...
     def send_message(self, key: str, contact: str, text: str, now: float) -> int: ...
+    def send_audio(self, call_id: int, samples: np.ndarray) -> None: ...
+    def receive_audio(self, call_id: int, frames: int) -> np.ndarray: ...
 
 
 class SandboxPhone:
-    def __init__(self, path: str | Path, answer_after_s: float = 2.0, ring_timeout_s: float = 30.0):
+    def __init__(self, path: str | Path, answer_after_s: float = 2.0, ring_timeout_s: float = 30.0,
+                 downlink_clip: np.ndarray | None = None, recordings_dir: str | Path | None = None):  # fmt: skip
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self.db = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0)
@@ -70,6 +97,12 @@ class SandboxPhone:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.answer_after_s, self.ring_timeout_s = answer_after_s, ring_timeout_s
         self._incoming: list[tuple[float, str]] = []
+        # call audio (float32 mono at CALL_AUDIO_RATE): the far end's voice, what came up the link
+        self.downlink_clip = far_end_voice() if downlink_clip is None else np.asarray(downlink_clip, np.float32)
+        self.recordings_dir = Path(recordings_dir) if recordings_dir else None
+        self._active: set[int] = set()
+        self._uplink: dict[int, list[np.ndarray]] = {}
+        self._downlink_pos: dict[int, int] = {}
         with self._lock, self.db:
             self.db.executescript(SCHEMA)
             if self.db.execute("SELECT COUNT(*) FROM contacts").fetchone()[0] == 0:
@@ -109,6 +142,11 @@ class SandboxPhone:
         cols = ", ".join(f"{k} = ?" for k in values)
         with self._lock, self.db:
             self.db.execute(f"UPDATE calls SET {cols} WHERE id = ?", (*values.values(), call_id))
+        if values.get("state") == "active":
+            self._active.add(call_id)
+        elif call_id in self._active:  # the call is over: its audio stops, the sandbox keeps the uplink
+            self._active.discard(call_id)
+            self._save_uplink(call_id)
         return self._call(call_id)
 
     def dial(self, contact: str, now: float) -> Call:
@@ -157,6 +195,37 @@ class SandboxPhone:
             elif r["state"] == "ringing" and now - r["created"] >= self.ring_timeout_s:
                 changed.append(self._set(r["id"], state="missed", ended=now))
         return changed
+
+    # -- call audio ---------------------------------------------------------------------
+
+    def send_audio(self, call_id: int, samples: np.ndarray) -> None:
+        """Uplink: the wearer's voice (float32 mono at CALL_AUDIO_RATE) to the far end of an active call."""
+        if call_id not in self._active:
+            raise PhoneError("no_active_call", str(call_id))
+        self._uplink.setdefault(call_id, []).append(np.asarray(samples, np.float32).reshape(-1).copy())
+
+    def receive_audio(self, call_id: int, frames: int) -> np.ndarray:
+        """Downlink: the next ``frames`` samples of what the far end of an active call says."""
+        if call_id not in self._active:
+            raise PhoneError("no_active_call", str(call_id))
+        clip, pos = self.downlink_clip, self._downlink_pos.get(call_id, 0)
+        out = np.take(clip, np.arange(pos, pos + frames), mode="wrap") if clip.size else np.zeros(frames, np.float32)
+        self._downlink_pos[call_id] = (pos + frames) % max(1, clip.size)
+        return out
+
+    def uplink(self, call_id: int) -> np.ndarray:
+        """Everything the far end of call ``call_id`` received."""
+        parts = self._uplink.get(call_id, [])
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+    def _save_uplink(self, call_id: int) -> None:
+        if self.recordings_dir is None:
+            return
+        import soundfile as sf
+
+        self.recordings_dir.mkdir(parents=True, exist_ok=True)
+        sf.write(str(self.recordings_dir / f"call_{call_id}_uplink.wav"), self.uplink(call_id), CALL_AUDIO_RATE,
+                 subtype="FLOAT")  # fmt: skip
 
     # -- messages -----------------------------------------------------------------------
 

@@ -12,6 +12,11 @@ the captions node must transcribe), display/card (S1) and speaker/say (every rep
 G1; prompts, confirmations and results on S1). Every output carries the stamp of the
 sensor data it answers.
 
+Call audio: while the phone link's call is active (answered), audio/raw is subscribed and
+sent up the link, and the far end's voice is published on speaker/call (audio chunks,
+F32LE mono 16 kHz, every ``call_audio_block_ms``); before the answer and after the hang-up
+neither the subscription nor the timer exists.
+
 Meeting notes go to ``notes_db_path`` (SQLite, one commit per segment). With
 ``llm_url`` set, summaries, translations (and with ``vision_url`` "what is this") use
 those endpoints on a worker thread; offline fall-backs answer otherwise. Setting the
@@ -28,7 +33,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
-from sensor_msgs.msg import CompressedImage
+from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 
 from glasses_agent import intents
@@ -150,10 +155,13 @@ class AgentNode(GlassesNode):
             from glasses_agent.backends.phone import SandboxPhone
             from glasses_agent.skills.phone import PhoneSkill
 
-            self._phone = SandboxPhone(db_path or default_db_path())
+            recordings = self.declare("sandbox_call_recordings", "", "Sandbox phone: folder where the uplink of each "
+                                      "call is written as a WAV file when it ends (empty = kept in memory only).")  # fmt: skip
+            self._phone = SandboxPhone(db_path or default_db_path(), recordings_dir=recordings or None)
             if ring_s > 0:
                 self._phone.ring_at(caller, self.now_s() + ring_s)
             phone = PhoneSkill(self._phone)
+        self._setup_call_audio()
         try:
             self.notes = NotesStore(notes_db or None)
         except NotesError as exc:
@@ -531,9 +539,64 @@ class AgentNode(GlassesNode):
                                                 interrupt=reply.kind == "confirm"))  # fmt: skip
             for topic, event in step.outbox:
                 self.outbox[topic].publish(event)
+                if topic == "phone/call":
+                    self._route_call_audio(event)
         if steps:
             self.publish_metrics(max(s.stamp for s in steps))
             self.publish_listen_mode(max(s.stamp for s in steps))
+
+    # -- call audio ------------------------------------------------------------------------
+
+    def _setup_call_audio(self) -> None:
+        block_ms = self.declare("call_audio_block_ms", 40, "Call audio: downlink block length (ms).", min=10, max=200)
+        self._call_audio = None
+        self._call_mic = self._call_timer = None
+        if self._phone is not None:
+            from glasses_agent.backends.call_audio import CallAudioRouter
+
+            self._call_audio = CallAudioRouter(self._phone, block_frames=int(16000 * block_ms / 1000))
+            self._call_block_s = block_ms / 1000.0
+            self.pub_call_audio = self.create_publisher(Image, "speaker/call", gq.for_topic("speaker/call"))
+
+    def _route_call_audio(self, state: ev.CallState) -> None:
+        """Microphone up the link and the far end to speaker/call exactly while the call is active."""
+        router = self._call_audio
+        if router is None:
+            return
+        routing = router.on_call_state(state)
+        if routing and self._call_mic is None:
+            self._call_mic = self.create_subscription(Image, "audio/raw", self.on_call_mic, gq.for_topic("audio/raw"))
+            self._call_timer = self.create_timer(self._call_block_s, self.on_call_downlink)
+            self._call_clock = (time.monotonic() - self._call_block_s, 0)  # (origin, frames sent): keep pace
+        elif not routing and self._call_mic is not None:
+            self.destroy_subscription(self._call_mic)
+            self.destroy_timer(self._call_timer)
+            self._call_mic = self._call_timer = None
+        self.health.set("call_audio", "routing" if routing else "off")
+
+    def on_call_mic(self, msg: Image) -> None:
+        from glasses_bringup.foundation.ros.msgs import audio_samples
+
+        try:
+            caps, samples = audio_samples(msg)
+        except ValueError as exc:  # AudioFormatError: a malformed chunk is dropped, and counted
+            self.health.tick("call_audio.bad_chunk")
+            self.get_logger().warning(f"call audio: dropped a malformed microphone chunk: {exc}", throttle_duration_sec=5.0)
+            return
+        self._call_audio.on_mic(caps, samples)
+
+    def on_call_downlink(self) -> None:
+        from glasses_bringup.foundation.audio_format import AudioCaps
+        from glasses_bringup.foundation.ros.msgs import audio_msg
+
+        router = self._call_audio
+        origin, sent = self._call_clock
+        due = int((time.monotonic() - origin) * router.rate) - sent
+        block = router.downlink(due) if due > 0 else None
+        if block is not None:
+            self._call_clock = (origin, sent + block.size)
+            caps = AudioCaps(rate=router.rate, channels=1, sample_format="F32LE")
+            self.pub_call_audio.publish(audio_msg(caps, block.reshape(-1, 1), self.now_msg(), "speaker"))
 
     def publish_listen_mode(self, stamp: float, force: bool = False) -> None:
         mode = self.meeting.listen_mode()
@@ -561,6 +624,10 @@ class AgentNode(GlassesNode):
                 values["nav_map_load_s"] = f"{info.load_s:.2f}"
                 values["nav_map_from_cache"] = info.from_cache
             values["navigating"] = self.dialogue.navigate.navigating
+        router = getattr(self, "_call_audio", None)
+        if router is not None:
+            values.update({"call_audio_uplink_s": round(router.uplink_frames / router.rate, 1),
+                           "call_audio_downlink_s": round(router.downlink_frames / router.rate, 1)})  # fmt: skip
         llm = self.llm
         if llm is not None:
             values["llm_calls"] = llm.calls

@@ -75,6 +75,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("music/command", STRING, EVENTS, "agent", "music_command"),
     Topic("music/state", STRING, LATCHED, "music_player", "music_state"),
     Topic("speaker/music", "sensor_msgs/msg/Image", AUDIO, "music_player"),
+    Topic("speaker/call", "sensor_msgs/msg/Image", AUDIO, "agent"),
     Topic("speaker/state", STRING, EVENTS, "speaker", "speaker_state"),
     Topic("sim/scenario", STRING, EVENTS, "scenario_clock", "scenario_event"),
     Topic("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray", DEFAULT, "every node"),

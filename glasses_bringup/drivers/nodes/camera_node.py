@@ -8,7 +8,12 @@ and the privacy LED is off (a worn-idle G1 with vision parked pays no camera).
 
 QoS: image_raw, image_raw/compressed and camera_info use the sensor-data profile
 (best effort, keep last 2) so consumers never queue stale frames; privacy_led is
-latched; stills are reliable. Parameters are listed in docs/sensors.md.
+latched; stills are reliable. Parameters are listed in docs/bringup.md.
+
+The capture service takes a still at ``still_width`` x ``still_height`` (the simulator
+renders the scene at that size, a V4L2 device switches mode for one frame); a source
+without that mode gives the streamed frame instead, said in the reply and counted
+(``still_fallback``). The privacy LED is on for the whole capture.
 """
 
 from __future__ import annotations
@@ -46,6 +51,10 @@ class CameraNode(GlassesNode):
         self.jpeg_quality = self.declare(
             "jpeg_quality", 80, "JPEG quality of camera/image_raw/compressed (1-100).", min=1, max=100
         )
+        self.still_width = self.declare("still_width", 1920, "Still (photo) width (px); 0 = the frame size.",
+                                        min=0, max=8192)  # fmt: skip
+        self.still_height = self.declare("still_height", 1440, "Still (photo) height (px); 0 = the frame size.",
+                                         min=0, max=8192)  # fmt: skip
         self.declare("hardware_id", "", "Camera serial or model for /diagnostics.")
         self.scenario, self.start = declare_scenario(self, required=self.source_kind == "sim")
 
@@ -62,6 +71,8 @@ class CameraNode(GlassesNode):
         self.source = None
         self.last_frame = None
         self.last_stamp = None
+        self.last_t = 0.0
+        self.stills_full = self.still_fallbacks = 0
         self.led = None
         self.next_open = 0.0
         self.info = self._camera_info()
@@ -122,7 +133,7 @@ class CameraNode(GlassesNode):
         try:
             self.source = open_source(
                 self.source_kind, scenario=self.scenario, path=self.path, device=self.device,
-                width=self.width, height=self.height, fps=self.fps, loop=self.loop,
+                width=self.width, height=self.height, fps=self.fps, loop=self.loop, still_size=self.still_size(),
             )
             self.health.clear_level()
             self.get_logger().info(f"camera source '{self.source_kind}' open")
@@ -175,7 +186,7 @@ class CameraNode(GlassesNode):
             self._publish_compressed(frame, stamp)
         self.info.header.stamp = stamp
         self.info_pub.publish(self.info)
-        self.last_frame, self.last_stamp = frame, stamp
+        self.last_frame, self.last_stamp, self.last_t = frame, stamp, t
         self.health.tick("frames")
 
     def _grab_frame(self) -> None:
@@ -188,7 +199,7 @@ class CameraNode(GlassesNode):
             self._source_failed(str(exc))
             return
         if frame is not None:
-            self.last_frame, self.last_stamp = frame, self.now_msg()
+            self.last_frame, self.last_stamp, self.last_t = frame, self.now_msg(), self.now_s() - self.start
 
     def _publish_compressed(self, frame, stamp) -> None:
         try:
@@ -202,15 +213,34 @@ class CameraNode(GlassesNode):
         self.compressed_published += 1
         self.health.tick("frames_compressed")
 
+    def still_size(self) -> tuple[int, int]:
+        return (self.still_width or self.width, self.still_height or self.height)
+
     def capture(self, request, response):
-        """Publish the latest frame as a JPEG still on camera/still (an explicit capture)."""
+        """Publish a still at the still resolution as a JPEG on camera/still (an explicit capture)."""
         if not self._has_consumer() and self.enabled:
             self._grab_frame()  # nothing streams: this capture reads the sensor itself
-        if self.last_frame is None:
+        if self.last_frame is None or self.source is None:
             response.success, response.message = False, "no frame yet"
             return response
+        self._set_led(True)  # frames leave the sensor for the whole capture (it is on while streaming)
+        width, height = self.still_size()
+        note = ""
+        frame = self.last_frame
+        if (width, height) != (self.width, self.height):
+            still = getattr(self.source, "still", None)
+            try:
+                if still is None:
+                    raise CameraError(f"source '{self.source_kind}' has no still mode")
+                frame = still(self.last_t, width, height)
+                self.stills_full += 1
+            except CameraError as exc:  # fail soft: the streamed frame is still a photo
+                self.still_fallbacks += 1
+                self.health.tick("still_fallback")
+                note = f"; {exc}: streamed {self.width}x{self.height} frame instead"
+                self.get_logger().warning(f"still at {width}x{height} not taken{note}", throttle_duration_sec=10.0)
         try:
-            jpeg = encode_jpeg(self.last_frame, 95)
+            jpeg = encode_jpeg(frame, 95)
         except CodecError as exc:
             response.success, response.message = False, str(exc)
             return response
@@ -218,12 +248,15 @@ class CameraNode(GlassesNode):
         msg.header.stamp, msg.header.frame_id = self.last_stamp, self.frame_id
         self.still_pub.publish(msg)
         self.health.tick("stills")
-        response.success, response.message = True, f"still of {len(msg.data)} bytes published"
+        response.success = True
+        response.message = f"still {frame.shape[1]}x{frame.shape[0]} of {len(msg.data)} bytes published{note}"
         return response
 
     def diagnostics_values(self):
         values = {"source": self.source_kind, "fps_set": self.fps, "enabled": self.enabled,
-                  "compressed_published": self.compressed_published, "jpeg_quality": self.jpeg_quality}
+                  "compressed_published": self.compressed_published, "jpeg_quality": self.jpeg_quality,
+                  "still_size": "{}x{}".format(*self.still_size()), "stills_full": self.stills_full,
+                  "still_fallbacks": self.still_fallbacks}
         renderer = getattr(self.source, "renderer", None)
         if renderer is not None and renderer.show_errors:  # scenario shows the simulator cannot draw
             values["sim_show_errors"] = "; ".join(f"{k}: {v}" for k, v in renderer.show_errors.items())

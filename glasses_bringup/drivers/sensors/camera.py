@@ -3,10 +3,16 @@
 Every source returns RGB uint8 frames of the configured size from ``read(t)``,
 where ``t`` is scenario time (s); live sources ignore ``t``. A source that
 fails raises CameraError with a message a hardware engineer can act on.
+
+``still(t, width, height)`` is a capture at the still resolution: the simulator
+renders the scene at that size, a file source fits its full-size frame, a V4L2
+device switches to that mode for one frame and back. A device without such a mode
+raises StillUnsupported; the node then falls back to the streamed frame.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import cv2
@@ -17,6 +23,13 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 class CameraError(RuntimeError):
     """A camera source that cannot deliver frames (missing device, unreadable file, ...)."""
+
+
+class StillUnsupported(CameraError):
+    """The source cannot capture at the requested still resolution (the streamed frame is all it has)."""
+
+
+STILL_SETTLE_FRAMES = 3  # frames a V4L2 driver may still hand out at the old size after a mode switch
 
 
 def fit(frame: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -33,15 +46,36 @@ def fit(frame: np.ndarray, width: int, height: int) -> np.ndarray:
 class SimCameraSource:
     """Frames rendered from the scenario's `show` entries over a simulated scene."""
 
-    def __init__(self, scenario, width: int, height: int):
+    def __init__(self, scenario, width: int, height: int, still_size: tuple[int, int] | None = None):
         from glasses_bringup.drivers.sim.scene import SceneRenderer
 
         self.scenario = scenario
         self.renderer = SceneRenderer(width, height, seed=scenario.seed, scenario=scenario)
+        self._stills: dict[tuple[int, int], SceneRenderer] = {}
+        self._warm: threading.Thread | None = None
+        if still_size and tuple(still_size) != (width, height):
+            # a large renderer takes a second or more to build: ready before the first capture
+            self._warm = threading.Thread(target=self._still_renderer, args=(tuple(still_size),), daemon=True)
+            self._warm.start()
+
+    def _still_renderer(self, size: tuple[int, int]):
+        from glasses_bringup.drivers.sim.scene import SceneRenderer
+
+        if size not in self._stills:
+            self._stills[size] = SceneRenderer(size[0], size[1], seed=self.scenario.seed, scenario=self.scenario,
+                                               noise_fields=1)  # fmt: skip
+        return self._stills[size]
 
     def read(self, t: float) -> np.ndarray:
         shows = [show for _, show in self.scenario.shows_at(t)]
         return self.renderer.render(t, shows)
+
+    def still(self, t: float, width: int, height: int) -> np.ndarray:
+        """The scene at ``t`` rendered at the still size (the same scene as the stream, more pixels)."""
+        if self._warm is not None:
+            self._warm.join()
+        shows = [show for _, show in self.scenario.shows_at(t)]
+        return self._still_renderer((width, height)).render(t, shows)
 
     def close(self) -> None:
         pass
@@ -67,8 +101,22 @@ class FileCameraSource:
         else:
             raise CameraError(f"camera path does not exist: {self.path}")
         self.exhausted = False
+        self.last_full: np.ndarray | None = None  # the last frame at the file's own size
 
     def read(self, t: float) -> np.ndarray | None:
+        frame = self._read_full()
+        if frame is None:
+            return None
+        self.last_full = frame
+        return fit(frame, self.width, self.height)
+
+    def still(self, t: float, width: int, height: int) -> np.ndarray:
+        """The current frame fitted from the file's own size (not from the streamed size) to the still size."""
+        if self.last_full is None:
+            raise CameraError("no frame read yet")
+        return fit(self.last_full, width, height)
+
+    def _read_full(self) -> np.ndarray | None:
         if self.exhausted:
             return None
         if self.images:
@@ -82,7 +130,7 @@ class FileCameraSource:
             bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if bgr is None:
                 raise CameraError(f"unreadable image {path}")
-            return fit(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.width, self.height)
+            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         ok, bgr = self.capture.read()
         if not ok:
             if not self.loop:
@@ -92,7 +140,7 @@ class FileCameraSource:
             ok, bgr = self.capture.read()
             if not ok:
                 raise CameraError(f"video file {self.path} yields no frames")
-        return fit(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.width, self.height)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def close(self) -> None:
         if self.capture is not None:
@@ -125,6 +173,27 @@ class DeviceCameraSource:
             raise CameraError(f"camera {self.device!r} stopped delivering frames")
         return fit(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.width, self.height)
 
+    def still(self, t: float, width: int, height: int) -> np.ndarray:
+        """Switch the device to ``width`` x ``height`` for one frame, then back to the stream's mode.
+
+        StillUnsupported when the driver refuses that mode (it reports another size) or delivers no
+        frame at it; the stream's mode is restored either way."""
+        cap = self.capture
+        try:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+            mode = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+            if mode != (width, height):
+                raise StillUnsupported(f"camera {self.device!r} has no {width}x{height} mode (it offers {mode[0]}x{mode[1]})")
+            for _ in range(STILL_SETTLE_FRAMES + 1):
+                ok, bgr = cap.read()
+                if ok and bgr is not None and (bgr.shape[1], bgr.shape[0]) == (width, height):
+                    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            raise StillUnsupported(f"camera {self.device!r} delivered no {width}x{height} frame after the mode switch")
+        finally:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+
     def close(self) -> None:
         self.capture.release()
 
@@ -136,11 +205,11 @@ def camera_matrix(width: int, height: int, hfov_deg: float) -> tuple[float, floa
 
 
 def open_source(kind: str, *, scenario=None, path: str = "", device: str = "", width: int, height: int,
-                fps: float, loop: bool = True):
+                fps: float, loop: bool = True, still_size: tuple[int, int] | None = None):
     if kind == "sim":
         if scenario is None:
             raise CameraError("source 'sim' needs the `scenario` parameter")
-        return SimCameraSource(scenario, width, height)
+        return SimCameraSource(scenario, width, height, still_size)
     if kind == "file":
         return FileCameraSource(path, width, height, loop)
     if kind == "device":

@@ -137,7 +137,7 @@ def code_card(kind: str, text: str, module_px: int) -> np.ndarray:
 class SceneRenderer:
     """Deterministic renderer of simulated camera frames (RGB uint8, height x width x 3)."""
 
-    def __init__(self, width: int, height: int, seed: int, scenario=None):
+    def __init__(self, width: int, height: int, seed: int, scenario=None, noise_fields: int = _NOISE_BANK_SIZE):
         if width < 32 or height < 32:
             raise ValueError(f"frame size {width}x{height} too small")
         self.width = int(width)
@@ -150,7 +150,7 @@ class SceneRenderer:
         shape = (self.height, self.width, 3)
         self._noise_bank = [
             np.clip(rng.normal(0.0, _NOISE_BANK_SIGMA, shape), -127, 127).astype(np.int16)
-            for _ in range(_NOISE_BANK_SIZE)
+            for _ in range(max(1, noise_fields))  # a still renderer needs one field, a stream a few
         ]
         self._cards: dict[tuple, np.ndarray] = {}
         self.last_placed: list[Placed] = []
@@ -163,6 +163,9 @@ class SceneRenderer:
         """An indoor scene: lit wall, shelf boards with boxes, a counter, a window."""
         m = self.margin
         h, w = self.height + 2 * m, self.width + 2 * m
+        # sizes in pixels of a 640 px frame, scaled up for larger ones: a still is the same scene, sharper
+        # (smaller frames keep the 640 px sizes, as they always had)
+        k = max(1.0, self.width / 640.0)
         rng = np.random.default_rng(_stable_int("background", self.seed))
         wall = np.array(rng.integers(150, 215, 3), dtype=np.float32)
         ys = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
@@ -175,24 +178,24 @@ class SceneRenderer:
         wx, wy = int(rng.uniform(0.05, 0.6) * w), int(rng.uniform(0.03, 0.15) * h)
         ww, wh = int(0.25 * w), int(0.3 * h)
         cv2.rectangle(img, (wx, wy), (wx + ww, wy + wh), (235, 240, 248), -1)
-        cv2.line(img, (wx + ww // 2, wy), (wx + ww // 2, wy + wh), (120, 110, 100), 4)
-        cv2.line(img, (wx, wy + wh // 2), (wx + ww, wy + wh // 2), (120, 110, 100), 4)
+        cv2.line(img, (wx + ww // 2, wy), (wx + ww // 2, wy + wh), (120, 110, 100), max(1, round(4 * k)))
+        cv2.line(img, (wx, wy + wh // 2), (wx + ww, wy + wh // 2), (120, 110, 100), max(1, round(4 * k)))
         # shelves with boxes of random colours
         for shelf in range(int(rng.integers(2, 4))):
             sy = int((0.45 + 0.17 * shelf) * h)
-            cv2.rectangle(img, (0, sy), (w, sy + 10), (110, 80, 50), -1)
-            x = int(rng.integers(0, 30))
+            cv2.rectangle(img, (0, sy), (w, sy + round(10 * k)), (110, 80, 50), -1)
+            x = round(int(rng.integers(0, 30)) * k)
             while x < w:
-                bw, bh = int(rng.integers(25, 80)), int(rng.integers(30, 70))
+                bw, bh = round(int(rng.integers(25, 80)) * k), round(int(rng.integers(30, 70)) * k)
                 color = tuple(int(c) for c in rng.integers(40, 230, 3))
                 cv2.rectangle(img, (x, sy - bh), (x + bw, sy), color, -1)
-                cv2.rectangle(img, (x, sy - bh), (x + bw, sy), (30, 30, 30), 1)
-                x += bw + int(rng.integers(4, 40))
+                cv2.rectangle(img, (x, sy - bh), (x + bw, sy), (30, 30, 30), max(1, round(k)))
+                x += bw + round(int(rng.integers(4, 40)) * k)
         # counter at the bottom
         cy = int(0.86 * h)
         cv2.rectangle(img, (0, cy), (w, h), (95, 75, 60), -1)
-        cv2.line(img, (0, cy), (w, cy), (60, 45, 35), 3)
-        return cv2.GaussianBlur(img, (0, 0), 1.2)
+        cv2.line(img, (0, cy), (w, cy), (60, 45, 35), max(1, round(3 * k)))
+        return cv2.GaussianBlur(img, (0, 0), 1.2 * k)
 
     def _background_at(self, t: float) -> np.ndarray:
         # slow head sway: a few pixels over several seconds
@@ -333,7 +336,7 @@ class SceneRenderer:
             return
         # frame index at 30 fps picks a field and a shift, so consecutive frames differ
         k = _stable_int("frame", self.seed, round(t * 30.0))
-        field = self._noise_bank[k % _NOISE_BANK_SIZE]
+        field = self._noise_bank[k % len(self._noise_bank)]
         shift = (k >> 8) % self.height
         field = np.roll(field, shift, axis=0)
         scale = sigma / _NOISE_BANK_SIGMA
