@@ -279,6 +279,8 @@ def test_asr_node_lang_auto_chinese_after_wake_and_in_the_follow_up_window(ros, 
     refs = ["甚至出现交易几乎停滞的情况", "一二线城市虽然也处于调整中"]
     assert wer.cer(refs, [t.text for t in finals[:2]]) <= 0.2
     assert wer.normalize(finals[2].text) == "what is this"
+    # each utterance's language was probed once; its later decodes did not detect again
+    assert node.diagnostics_values()["lang_detections_skipped"] >= 3
 
 
 def test_speaker_node_speaks_chinese_and_reports_its_voices(ros):

@@ -87,7 +87,7 @@ class AsrNode(GlassesLifecycleNode):
             "(0 = detect in every decode).", min=0.0, max=10.0,
         )  # fmt: skip
         self.vad_config = declare_vad(self)
-        self.languages = asr.UtteranceLanguages()
+        self.utterance_langs = asr.UtteranceLanguages()
         self.recognizers: dict[str, object] = {}
         self.current = "none"  # recognizer in use: engine, saver_engine or none
         self.parked = False
@@ -266,7 +266,7 @@ class AsrNode(GlassesLifecycleNode):
         if recognizer is None:
             return
         if req.probe:
-            asr.probe_language(recognizer, req, self.languages)
+            asr.probe_language(recognizer, req, self.utterance_langs)
             return
         key = (req.utterance_id, req.audio_end)
         if req.tentative:
@@ -285,8 +285,8 @@ class AsrNode(GlassesLifecycleNode):
             self._publish(req, result, latency_ms)
 
     def _decode(self, recognizer, req: asr.Request) -> asr.TranscriptResult:
-        result = asr.recognize(recognizer, req, self.languages.lang_for(req.utterance_id))
-        self.languages.learn(req.utterance_id, result.lang, result.lang_prob)
+        result = asr.recognize(recognizer, req, self.utterance_langs.lang_for(req.utterance_id))
+        self.utterance_langs.learn(req.utterance_id, result.lang, result.lang_prob)
         return result
 
     def _publish(self, req: asr.Request, result: asr.TranscriptResult, latency_ms: float) -> None:
@@ -313,7 +313,7 @@ class AsrNode(GlassesLifecycleNode):
             "engine": self.current,
             "queue": self._jobs.qsize() + self._partial_jobs.qsize(),
             "always_listen": self.always_listen,
-            "lang_detections_skipped": self.languages.reused,
+            "lang_detections_skipped": self.utterance_langs.reused,
         }
 
 
