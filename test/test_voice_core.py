@@ -456,3 +456,19 @@ def test_player_reports_nothing_after_close_even_mid_sentence():
     n = len(states)
     player._thread.join(2)
     assert not player._thread.is_alive() and states == ["speaking"] and len(states) == n
+
+
+def test_partials_start_only_once_an_utterance_is_long(repo_root):
+    x = np.concatenate([silence(0.5), clip(repo_root, "what_is_this"), silence(0.3),
+                        clip(repo_root, "order_noodles"), silence(0.8)])  # fmt: skip
+
+    def partial_utterances(first_partial_s):
+        stream = asr.UtteranceStream(always_listen=True, partial_interval_s=0.5, first_partial_s=first_partial_s)
+        got = []
+        for i in range(0, x.size, 320):
+            got += [r for r in stream.feed(x[i : i + 320], i / RATE)[1] if not (r.final or r.tentative or r.probe)]
+        return {r.utterance_id for r in got}, got
+
+    ids, got = partial_utterances(2.0)
+    assert ids == {2} and all(r.audio_end - r.audio_start >= 2.0 for r in got)  # the 1 s command: no partial
+    assert partial_utterances(None)[0] == {1, 2}  # one interval in, as before

@@ -74,6 +74,11 @@ class AsrNode(GlassesLifecycleNode):
         self.partial_interval_s = self.declare(
             "partial_interval_s", 1.0, "Partial transcript period while speaking (0 = none).", min=0.0, max=10.0
         )
+        self.first_partial_s = self.declare(
+            "first_partial_s", 2.0,
+            "First partial this long into an utterance: shorter commands get none (a partial decode still "
+            "running at the end of speech slows the final's).", min=0.0, max=30.0,
+        )  # fmt: skip
         self.listen_window_s = self.declare(
             "listen_window_s", 6.0, "Time to start speaking after a wake.", min=0.5, max=60.0
         )
@@ -172,6 +177,7 @@ class AsrNode(GlassesLifecycleNode):
                 self.vad_config,
                 always_listen=self.always_listen,
                 partial_interval_s=self.partial_interval_s,
+                first_partial_s=self.first_partial_s,
                 listen_window_s=self.listen_window_s,
                 follow_up_s=self.follow_up_s,
                 lead_s=self.lead_s,

@@ -421,6 +421,11 @@ class UtteranceStream:
     final transcript is ready almost as soon as the end is confirmed (a final whose
     ``audio_end`` equals a tentative one's reuses its result).
 
+    Partials start ``first_partial_s`` into an utterance: a short command gets none,
+    because a partial decode still running when the wearer stops shares the CPU with
+    the decode of the final. ``probe_after_s`` (lang auto) asks once per utterance for
+    a language probe of the speech so far (see ``UtteranceLanguages``).
+
     ``lead_s`` adds audio before the speech and ``pad_s`` after it, for the
     recognizer. Measured on the benchmark's command set (streaming, tiny.en): no
     padding 17.3 % WER, 0.3 s before only 12.9 %, 0.6 s before 19.4 %, 0.15 s or
@@ -439,6 +444,7 @@ class UtteranceStream:
         pad_s: float = 0.0,
         lead_s: float | None = 0.3,
         probe_after_s: float = 0.0,
+        first_partial_s: float | None = None,
     ):
         self.vad = VoiceActivityDetector(vad_config)
         self.probe_after_s = probe_after_s  # language probe this long into an utterance (0 = none)
@@ -450,6 +456,8 @@ class UtteranceStream:
         self._lead = 0.0  # padding before the utterance (none when a wake word opened it mid-speech)
         self.always_listen = always_listen
         self.partial_interval_s = partial_interval_s
+        # first partial this long into an utterance (None = one partial interval)
+        self.first_partial_s = partial_interval_s if first_partial_s is None else first_partial_s
         self.min_utterance_s = min_utterance_s
         self.gate = ListenGate(listen_window_s, follow_up_s)
         self.history_s = history_s
@@ -486,7 +494,7 @@ class UtteranceStream:
         self._utt_start = start
         self._lead = lead
         self.utterance_id += 1
-        self._next_partial = start + self.partial_interval_s
+        self._next_partial = start + self.first_partial_s
         self._probed = self.probe_after_s <= 0
 
     def audio_between(self, start: float, end: float) -> np.ndarray:
