@@ -254,3 +254,15 @@ def test_streaming_lang_auto_probes_once_and_decodes_each_language_right(multili
     assert wer.cer([zh_ref], [finals[0].text]) <= 0.2
     assert wer.normalize(finals[1].text) == "what is this"
     assert tr.languages.reused >= 2  # at least each final decode skipped detection
+
+
+def test_a_given_language_skips_the_multilingual_encoder_for_english(multilingual, repo_root, monkeypatch):
+    encoded = []
+    real = multilingual._encode
+    monkeypatch.setattr(multilingual, "_encode", lambda model, x: encoded.append(model) or real(model, x))
+    x = read_audio(repo_root / "assets" / "audio" / "what_is_this.wav")
+    assert wer.normalize(multilingual.transcribe(x, "en").text) == "what is this"
+    assert encoded == [multilingual.english]  # tiny.en only
+    encoded.clear()
+    assert multilingual.transcribe(x, "auto").lang == "en"
+    assert encoded == [multilingual.main, multilingual.english]  # detection needs the multilingual pass

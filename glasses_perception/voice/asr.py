@@ -262,13 +262,15 @@ class WhisperRecognizer:
         lang_prob = 1.0
         if not self.multilingual:
             lang = "en"
-        model = self.main
-        encoded = self._encode(self.main, x)
+        model, encoded = self.main, None
         if lang == "auto":
+            encoded = self._encode(self.main, x)
             lang, lang_prob = self._detect(encoded)
         if lang == "en" and task == "transcribe" and self.english is not None:
-            model = self.english
+            model = self.english  # the main model's encoder pass is not needed (language given)
             encoded = self._encode(model, x)
+        elif encoded is None:
+            encoded = self._encode(self.main, x)
         cap = decode_budget(x.size, MAX_TOKENS_PER_S_ZH if lang == "zh" else MAX_TOKENS_PER_S)
         out = self._generate(model, encoded, lang, task, cap)
         if decode_looped([out], cap):
