@@ -37,7 +37,7 @@ system-packages:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py glasses_bringup/sensor_catalog.py | system-packages
+$(STAMP): setup.py package.xml Makefile glasses_bringup/registry.py glasses_bringup/foundation/sensor_catalog.py | system-packages
 	@for pair in $(SYSTEM_LIBS); do lib=$${pair%%:*}; pkg=$${pair##*:}; \
 	  if ! ldconfig -p | grep -q "$$lib"; then \
 	    echo "installing $$pkg (apt-get)"; \

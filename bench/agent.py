@@ -151,7 +151,7 @@ def model_memory() -> dict:
 
 
 def qr_frame(text: str) -> np.ndarray:
-    from glasses_bringup.sim.scene import code_card
+    from glasses_bringup.drivers.sim.scene import code_card
 
     frame = np.full((480, 640, 3), 118, np.uint8)
     card = code_card("qr", text, 4)
@@ -167,9 +167,9 @@ def main() -> int:
     from std_msgs.msg import String
 
     from glasses_agent.nodes.agent_node import AgentNode
-    from glasses_bringup import events as ev
-    from glasses_bringup.ros import qos as gq
-    from glasses_bringup.ros.node_base import make_executor
+    from glasses_bringup.foundation import events as ev
+    from glasses_bringup.foundation.ros import qos as gq
+    from glasses_bringup.foundation.ros.node_base import make_executor
     from glasses_perception.vision.codes import CodeReader
 
     dev = yaml.safe_load((FIXTURES / "utterances.yaml").read_text(encoding="utf-8"))

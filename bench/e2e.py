@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import write_result  # noqa: E402
 from glasses_bringup import latency  # noqa: E402
 from glasses_bringup.cpu import CpuSampler, node_processes  # noqa: E402
-from glasses_bringup.sensor_catalog import SENSORS  # noqa: E402
+from glasses_bringup.foundation.sensor_catalog import SENSORS  # noqa: E402
 
 SCENARIOS = ROOT / "config" / "scenarios"
 GLASSES = Path(sys.executable).parent / "glasses"
@@ -353,7 +353,7 @@ def main() -> int:
             totals[f"simulator_cpu_{state}_pct"] = round(sum(sim.values()), 2)
         figures.update(totals)
         figures["cpu_per_node_pct"] = per_node
-        # The power model's software cost (glasses_bringup/power/model.py PowerModel.measured)
+        # The power model's software cost (glasses_bringup/drivers/power/model.py PowerModel.measured)
         from bench.common import cpu, machine
 
         STACK_CPU.write_text(json.dumps({

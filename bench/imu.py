@@ -23,8 +23,8 @@ os.environ.setdefault("ROS_DOMAIN_ID", "47")
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="bench_imu_roslog_"))
 
 from bench.common import percentile, write_result  # noqa: E402
-from glasses_bringup.sensors.imu import OrientationEstimator, quaternion_to_euler  # noqa: E402
-from glasses_bringup.sim.motion import MotionPlan, SimulatedImu  # noqa: E402
+from glasses_bringup.drivers.sensors.imu import OrientationEstimator, quaternion_to_euler  # noqa: E402
+from glasses_bringup.drivers.sim.motion import MotionPlan, SimulatedImu  # noqa: E402
 from glasses_perception.gestures import HeadGestureDetector, score  # noqa: E402
 
 REAL_BAG = REPO.parent / "shared" / "data" / "bags" / "robot_localization_jackal_test2"

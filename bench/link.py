@@ -29,10 +29,10 @@ os.environ.setdefault("ROS_DOMAIN_ID", "48")
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="bench_link_roslog_"))
 
 from bench.common import percentile, write_result  # noqa: E402
-from glasses_bringup.link import protocol as p  # noqa: E402
-from glasses_bringup.link.emulator import McuEmulator, PtyMcu  # noqa: E402
-from glasses_bringup.link.session import LinkSession  # noqa: E402
-from glasses_bringup.sensors.imu import ImuBatch  # noqa: E402
+from glasses_bringup.drivers.link import protocol as p  # noqa: E402
+from glasses_bringup.drivers.link.emulator import McuEmulator, PtyMcu  # noqa: E402
+from glasses_bringup.drivers.link.session import LinkSession  # noqa: E402
+from glasses_bringup.drivers.sensors.imu import ImuBatch  # noqa: E402
 
 IMU_HZ, GAUGE_HZ, TOUCH_HZ = 400.0, 10.0, 2.0
 DURATION_S = float(os.environ.get("BENCH_LINK_S", "20"))
@@ -122,8 +122,8 @@ def bench_node() -> dict:
     import rclpy
     from rclpy.parameter import Parameter
 
-    from glasses_bringup.nodes.coprocessor_link_node import CoprocessorLinkNode
-    from glasses_bringup.ros.node_base import make_executor
+    from glasses_bringup.drivers.nodes.coprocessor_link_node import CoprocessorLinkNode
+    from glasses_bringup.foundation.ros.node_base import make_executor
 
     with Mcu() as mcu:
         rclpy.init()

@@ -23,9 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import write_result  # noqa: E402
-from glasses_bringup.power.day import report  # noqa: E402
-from glasses_bringup.power.discharge_eval import evaluate, load_voltage_log, two_rate_ocv  # noqa: E402
-from glasses_bringup.power.fuel_gauge import FuelGauge, GaugeConfig  # noqa: E402
+from glasses_bringup.drivers.power.day import report  # noqa: E402
+from glasses_bringup.drivers.power.discharge_eval import evaluate, load_voltage_log, two_rate_ocv  # noqa: E402
+from glasses_bringup.drivers.power.fuel_gauge import FuelGauge, GaugeConfig  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "battery" / "enertech_cell_discharge"
 NOMINAL_AH = 2.28

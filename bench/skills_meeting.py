@@ -14,7 +14,7 @@
   commit per segment) is killed with SIGKILL at a random moment, TRIALS times; a
   segment it had reported committed but that is missing afterwards counts as lost
   (the segment in flight at the kill is the one allowed to go).
-- teleprompter_position_error_lines: the simulated reader (glasses_bringup.sim.reading:
+- teleprompter_position_error_lines: the simulated reader (glasses_bringup.drivers.sim.reading:
   skipped lines, restarts, 10 % recognition errors) on held-out seeds 100-139 that the
   alignment was never tuned on; |line shown - line being read| at every transcript
   update: p95 (the key), max and the share within one line.
@@ -51,7 +51,7 @@ ZH_SENTENCES = ["我们决定下周开始测试。", "电池续航是用户最�
 
 def teleprompter() -> dict:
     from glasses_agent.teleprompter import Teleprompter
-    from glasses_bringup.sim.reading import read_aloud
+    from glasses_bringup.drivers.sim.reading import read_aloud
 
     script = (REPO / "test" / "fixtures" / "meeting" / "talk.txt").read_text()
     errors = []
@@ -132,10 +132,10 @@ def base_model_dir() -> Path | None:
 
 
 def translate_offline() -> dict:
+    from glasses_bringup.drivers.speech.tts import synthesize
+    from glasses_bringup.foundation.audio_io import resample
     from glasses_perception.voice.asr import WhisperRecognizer
-    from glasses_perception.voice.audio_io import resample
     from glasses_perception.voice.captions import whisper_translate
-    from glasses_perception.voice.tts import synthesize
 
     model = base_model_dir()
     if model is None:
@@ -173,13 +173,13 @@ def caption_latency() -> dict:
     from std_msgs.msg import String
 
     from glasses_agent.nodes.agent_node import AgentNode
-    from glasses_bringup import events as ev
-    from glasses_bringup.audio_format import AudioCaps
-    from glasses_bringup.ros import qos as gq
-    from glasses_bringup.ros.msgs import audio_msg, from_sec
-    from glasses_bringup.ros.node_base import make_executor, start_node
+    from glasses_bringup.foundation import events as ev
+    from glasses_bringup.foundation.audio_format import AudioCaps
+    from glasses_bringup.foundation.audio_io import read_audio
+    from glasses_bringup.foundation.ros import qos as gq
+    from glasses_bringup.foundation.ros.msgs import audio_msg, from_sec
+    from glasses_bringup.foundation.ros.node_base import make_executor, start_node
     from glasses_perception.nodes.captions_node import CaptionsNode
-    from glasses_perception.voice.audio_io import read_audio
 
     clips = sorted((REPO / "assets" / "audio" / "voices").glob("*/*.wav"))[:25]
     rclpy.init()

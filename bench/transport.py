@@ -42,8 +42,8 @@ from rclpy.node import Node  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from bench.common import percentile, write_result  # noqa: E402
-from glasses_bringup.ros import qos as gq  # noqa: E402
-from glasses_bringup.ros.node_base import make_executor  # noqa: E402
+from glasses_bringup.foundation.ros import qos as gq  # noqa: E402
+from glasses_bringup.foundation.ros.node_base import make_executor  # noqa: E402
 
 FRAMES = 330
 WARMUP = 20
@@ -77,7 +77,7 @@ def spin_until_frames(executor, probe, timeout_s: float = 120.0) -> None:
 def measure_composed(width: int, height: int) -> list[float]:
     from rclpy.parameter import Parameter
 
-    from glasses_bringup.nodes.camera_node import CameraNode
+    from glasses_bringup.drivers.nodes.camera_node import CameraNode
 
     rclpy.init()
     camera = CameraNode(namespace="/bench", parameter_overrides=[Parameter(k, value=v) for k, v in camera_params(width, height).items()])
@@ -96,7 +96,7 @@ def measure_isolated(width: int, height: int) -> list[float]:
     args = ["--ros-args", "-r", "__ns:=/bench"]
     for k, v in camera_params(width, height).items():
         args += ["-p", f"{k}:={v}"]
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from glasses_bringup.nodes.camera_node import main; sys.exit(main())", *args],
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from glasses_bringup.drivers.nodes.camera_node import main; sys.exit(main())", *args],
                             env=dict(os.environ, PYTHONPATH=str(REPO)))
     try:
         rclpy.init()
@@ -189,7 +189,7 @@ def measure_replay(bag: Path, runs: int = 5) -> dict:
     back-pressure the replayer cannot run ahead of the sink, and the delivered rate
     (start -> last message received) is reported beside it.
     """
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     raw = [raw_read_rate(bag) for _ in range(runs)]
     raw_rate, n, topic = max(raw)
@@ -266,9 +266,9 @@ def compressed_vs_raw_decode(per_difficulty: int = 60, quality: int = 80) -> dic
     import numpy as np
 
     from bench.vision import DIFFICULTY, PAYLOADS
-    from glasses_bringup.image_codec import decode_rgb, encode_jpeg
-    from glasses_bringup.scenario import Show
-    from glasses_bringup.sim.scene import SceneRenderer
+    from glasses_bringup.drivers.sim.scenario import Show
+    from glasses_bringup.drivers.sim.scene import SceneRenderer
+    from glasses_bringup.foundation.image_codec import decode_rgb, encode_jpeg
     from glasses_perception.vision.codes import CodeReader
 
     reader = CodeReader()
@@ -305,7 +305,7 @@ def replay_realtime_factor(bag: Path, runs: int = 3) -> dict:
     import json
 
     from glasses_bringup.bag import raw_messages, topics_and_types
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     types = {t: m for t, m in topics_and_types(bag).items() if m != "rosgraph_msgs/msg/Clock"}
     stream = list(raw_messages(bag))
@@ -358,7 +358,7 @@ def foxglove_bridge_cpu(bag: Path, seconds: float = 20.0) -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     player = subprocess.Popen([sys.executable, "-m", "glasses_bringup.cli", "replay", str(bag), "--loop"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    bridge = subprocess.Popen([sys.executable, "-c", "import sys; from glasses_bringup.nodes.foxglove_bridge_node "
+    bridge = subprocess.Popen([sys.executable, "-c", "import sys; from glasses_bringup.foxglove_bridge_node "
                                "import main; sys.exit(main())", "--ros-args", "-r", "__ns:=/glasses",
                                "-p", f"port:={port}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     received = 0

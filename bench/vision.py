@@ -35,8 +35,8 @@ import numpy as np  # noqa: E402
 import zxingcpp  # noqa: E402
 
 from bench.common import SpinThread, percentile, write_result  # noqa: E402
-from glasses_bringup.scenario import Show  # noqa: E402
-from glasses_bringup.sim.scene import SceneRenderer  # noqa: E402
+from glasses_bringup.drivers.sim.scenario import Show  # noqa: E402
+from glasses_bringup.drivers.sim.scene import SceneRenderer  # noqa: E402
 from glasses_perception.vision.codes import CodeReader  # noqa: E402
 
 BARCODES = REPO.parent / "shared" / "data" / "barcodes"
@@ -150,10 +150,10 @@ def node_latency(duration_s: float = 20.0, fps: float = 15.0) -> dict:
     from sensor_msgs.msg import Image
     from std_msgs.msg import String
 
-    from glasses_bringup import events as ev
-    from glasses_bringup.ros import qos as gq
-    from glasses_bringup.ros.msgs import from_sec, image_msg
-    from glasses_bringup.ros.node_base import make_executor, start_node
+    from glasses_bringup.foundation import events as ev
+    from glasses_bringup.foundation.ros import qos as gq
+    from glasses_bringup.foundation.ros.msgs import from_sec, image_msg
+    from glasses_bringup.foundation.ros.node_base import make_executor, start_node
     from glasses_perception.nodes.code_reader_node import CodeReaderNode
 
     renderer = SceneRenderer(640, 480, seed=21)
@@ -275,10 +275,10 @@ def ocr_request_latency(requests: int = 6, fps: float = 15.0) -> dict:
     from sensor_msgs.msg import Image
     from std_msgs.msg import String
 
-    from glasses_bringup import events as ev
-    from glasses_bringup.ros import qos as gq
-    from glasses_bringup.ros.msgs import from_sec, image_msg
-    from glasses_bringup.ros.node_base import make_executor, start_node
+    from glasses_bringup.foundation import events as ev
+    from glasses_bringup.foundation.ros import qos as gq
+    from glasses_bringup.foundation.ros.msgs import from_sec, image_msg
+    from glasses_bringup.foundation.ros.node_base import make_executor, start_node
     from glasses_perception.nodes.text_reader_node import TextReaderNode
 
     frame = SceneRenderer(640, 480, seed=33).render(0.0, [Show(kind="text", text="Oolong Tea\n$3.99", size=0.45)])
@@ -344,7 +344,7 @@ def ocr_tags() -> dict:
         times.append(result.latency_ms)
         ok += [(str(p.amount), p.currency) for p in result.prices] == [(amount, currency)]
     # Chinese tags: the committed fixtures, plus freshly rendered tilted ones where a CJK font is installed
-    from glasses_bringup.sim.scene import cjk_font_path
+    from glasses_bringup.drivers.sim.scene import cjk_font_path
 
     zh = [("乌龙茶 500ml\n¥6.50", "6.50", "zh_tag_oolong.jpg"), ("特价\n12.50元", "12.50", "zh_tag_special.jpg"),
           ("茉莉香米 1kg\n售价 ￥29.90", "29.90", "zh_tag_rice.jpg")]

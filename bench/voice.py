@@ -48,9 +48,9 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 from bench.common import percentile, write_result  # noqa: E402
+from glasses_bringup.drivers.speech.tts import Synthesizer, espeak_available  # noqa: E402
+from glasses_bringup.foundation.audio_io import add_noise, read_audio, to_int16  # noqa: E402
 from glasses_perception.voice import asr, wer  # noqa: E402
-from glasses_perception.voice.audio_io import add_noise, read_audio, to_int16  # noqa: E402
-from glasses_perception.voice.tts import Synthesizer, espeak_available  # noqa: E402
 from glasses_perception.voice.vad import VoiceActivityDetector  # noqa: E402
 from glasses_perception.voice.wake import WakeWordDetector, detect_in  # noqa: E402
 
@@ -235,9 +235,9 @@ def idle_nodes_cpu_figures(figures: dict, stream: np.ndarray, seconds: float = 3
     """CPU of the vad + wake nodes on rclpy at real time, minus a publisher-only baseline."""
     from sensor_msgs.msg import Image
 
-    from glasses_bringup.audio_format import AudioCaps
-    from glasses_bringup.ros.msgs import audio_msg, from_sec
-    from glasses_bringup.testing import RosHarness, wait_for
+    from glasses_bringup.foundation.audio_format import AudioCaps
+    from glasses_bringup.foundation.ros.msgs import audio_msg, from_sec
+    from glasses_bringup.foundation.testing import RosHarness, wait_for
     from glasses_perception.nodes.vad_node import VadNode
     from glasses_perception.nodes.wake_node import WakeNode
 
@@ -276,10 +276,10 @@ def latency_figures(figures: dict, n_commands: int = 24, partials: bool = True, 
     import rclpy
     from sensor_msgs.msg import Image
 
-    from glasses_bringup import events as ev
-    from glasses_bringup.audio_format import AudioCaps
-    from glasses_bringup.ros.msgs import audio_msg, from_sec
-    from glasses_bringup.testing import RosHarness, wait_for
+    from glasses_bringup.foundation import events as ev
+    from glasses_bringup.foundation.audio_format import AudioCaps
+    from glasses_bringup.foundation.ros.msgs import audio_msg, from_sec
+    from glasses_bringup.foundation.testing import RosHarness, wait_for
     from glasses_perception.nodes.asr_node import AsrNode
 
     if clips is None:  # 2-4 s commands, alternating voices

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from glasses_bringup.payment import clean_text
+from glasses_bringup.foundation.payment import clean_text
 
 MAX_FIELD_CHARS = 80  # longest text one field may put on the HUD
 
@@ -233,6 +233,28 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Battery won't last", "until {title} at {clock} · {hours} h left · swap a pack",
                "Your battery may not last until {title} at {clock}. Swap a pack."),
         "zh": ("电量撑不到", "{clock}的{title} · 剩{hours}小时 · 请换电池", "电量可能撑不到{clock}的{title}，请更换电池。"),
+    }),
+    # -- power notices (facts from the power policy on power/notice, worded here)
+    "battery_low": ("warning", 10, 8, True, {
+        "en": ("Battery low", "{where} · about {minutes} min left · swap a pack",
+               "Battery low: {where} has about {minutes} minutes left. Swap a pack to keep going."),
+        "zh": ("电量低", "{where} · 约剩{minutes}分钟 · 请换电池", "电量低：{where}约剩{minutes}分钟，请更换电池。"),
+    }),
+    "power_refused": ("warning", 8, 7, True, {
+        "en": ("Battery low", "not enough charge for {what} ({wh} Wh left) · swap a pack",
+               "Battery too low for {what}. Swap a pack to continue."),
+        "zh": ("电量低", "电量不足以运行{what}（剩{wh} Wh）· 请换电池", "电量太低，无法运行{what}，请更换电池。"),
+    }),
+    "listening_cost": ("info", 8, 5, False, {
+        "en": ("Captions cost +{extra_w} W", "about {hours} h of battery at this load", "Transcribing costs {extra_w} watts."),
+        "zh": ("字幕/记录耗电 +{extra_w} W", "电量约可用 {hours} 小时", "持续转写耗电{extra_w}瓦。"),
+    }),
+    "listening_short": ("warning", 8, 8, True, {
+        "en": ("Battery won't last the meeting",
+               "transcribing costs +{extra_w} W: about {hours} h left, meeting {meeting} h; swap a pack",
+               "Battery won't last the meeting: about {hours} hours left while transcribing. Swap a pack."),
+        "zh": ("电量不够整场会议", "持续转写 +{extra_w} W：约 {hours} 小时，会议预计 {meeting} 小时，请换电池",
+               "电量不够整场会议：转写时约可用{hours}小时，请更换电池。"),
     }),
     "proactive_dismissed": ("info", 2, 3, False, {
         "en": ("Dismissed", "", "OK."),
@@ -571,6 +593,7 @@ STATUS_WORDS = {
            "packs_left_only": "只有左电池", "packs_right_only": "只有右电池", "packs_none": "无电池",
            "mode_saver": "省电模式", "mode_critical": "电量危急", "scheduled": "按时", "delayed": "晚点",
            "boarding": "正在登机", "departed": "已出发",
+           "last_pack": "最后一块电池", "batteries": "电池", "group_vision": "视觉识别", "group_asr": "语音识别",
            "empty_library": "音乐库里没有歌曲", "no_match": "没有找到“{query}”", "not_playing": "现在没有在播放",
            "claimed_name": "码上名称：{name}（未核实）", "pay": "付款", "buy": "购买", "food": "外卖订单", "ride": "打车",
            "paused": "（已暂停）"},
@@ -590,8 +613,25 @@ STATUS_WORDS = {
            "mode_saver": "· saver mode", "mode_critical": "· critical", "empty_library": "the music library is empty",
            "no_match": "nothing in the library matches \"{query}\"", "not_playing": "nothing is playing",
            "claimed_name": "name on the code: {name} (not verified)", "pay": "the payment", "buy": "the purchase",
-           "food": "the food order", "ride": "the taxi", "paused": "(paused)"},
+           "food": "the food order", "ride": "the taxi", "paused": "(paused)",
+           "last_pack": "the last pack", "batteries": "the batteries", "group_vision": "the camera's look-up",
+           "group_asr": "speech recognition"},
 }  # fmt: skip
+
+
+def power_notice(notice) -> Reply:
+    """The card and speech of a power/notice (glasses_bringup.foundation.events.PowerNotice) in
+    ``notice.lang``: the power policy sends facts, the wording lives here with every other card."""
+    lang = notice.lang or "en"
+    if notice.kind == "battery_low":
+        where = word("last_pack" if notice.packs_present <= 1 else "batteries", lang)
+        return reply("battery_low", lang, where=where, minutes=max(1, round(notice.runtime_left_h * 60)))
+    if notice.kind == "request_refused":
+        return reply("power_refused", lang, what=word(f"group_{notice.group}", lang), wh=f"{notice.remaining_wh:.2f}")
+    hours = f"{notice.runtime_left_h:.1f}"
+    if notice.enough:
+        return reply("listening_cost", lang, extra_w=f"{notice.extra_w:.2f}", hours=hours)
+    return reply("listening_short", lang, extra_w=f"{notice.extra_w:.2f}", hours=hours, meeting=f"{notice.meeting_h:.1f}")
 
 
 def word(value: str, lang: str) -> str:

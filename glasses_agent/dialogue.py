@@ -250,6 +250,12 @@ class DialogueManager:
         if self.daily is not None:
             self.daily.on_power(state)
 
+    def on_power_notice(self, notice) -> list[Step]:
+        """The power policy's power/notice (battery low, a request refused, what captions cost),
+        worded in the language of the request or else the wearer's."""
+        worded = notice.model_copy(update={"lang": notice.lang or self.lang})
+        return [Step(notice.stamp, self.turn_id, replies=[cards.power_notice(worded)])]
+
     def on_music_state(self, state, now: float) -> list[Step]:
         """The music player's state; answers a play / pause / next / volume request."""
         turn = self.music.turn_of(state.request_id)

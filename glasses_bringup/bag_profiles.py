@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from glasses_bringup.bag import BagError, topics_and_types
-from glasses_bringup.paths import share_path
+from glasses_bringup.foundation.paths import share_path
 
 GRAVITY = 9.80665
 

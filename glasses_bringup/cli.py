@@ -16,12 +16,12 @@ from glasses_bringup.entry import prepare_dds_environment
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "up": ("glasses_bringup.runner", "run a rig (sim, replay, jetson) composed or isolated"),
-    "record": ("glasses_bringup.ros.recorder", "record topics into a rosbag2 MCAP bag"),
-    "replay": ("glasses_bringup.ros.replayer", "replay a bag with original timing"),
+    "record": ("glasses_bringup.recorder", "record topics into a rosbag2 MCAP bag"),
+    "replay": ("glasses_bringup.replayer", "replay a bag with original timing"),
     "demo": ("glasses_bringup.demo", "run the demo scenario, record it and summarize"),
     "bag-info": ("glasses_bringup.bag", "summarize a bag: topics, counts, rates, events"),
     "replay-check": ("glasses_bringup.replay_check", "replay a recorded run and compare the agent's decisions"),
-    "power-day": ("glasses_bringup.power.day_cli", "simulate a day of wear on two swappable packs"),
+    "power-day": ("glasses_bringup.drivers.power.day_cli", "simulate a day of wear on two swappable packs"),
     "transcribe": ("glasses_perception.voice.transcribe_cli", "transcribe audio files with the ASR core"),
     "scan": ("glasses_perception.vision.scan_cli", "decode QR codes and barcodes in image files"),
     "ask": ("glasses_agent.ask_cli", "parse an utterance into intent and slots (offline parser)"),

@@ -139,7 +139,7 @@ def record_idle_bag(out_dir: Path, seconds: float = 34.0) -> Path:
 
     import yaml
 
-    from glasses_bringup.paths import share_path
+    from glasses_bringup.foundation.paths import share_path
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -184,7 +184,7 @@ def worn_idle_stack_cpu(work_dir: Path, window_s: float = 30.0) -> dict[str, flo
     """Worn-idle CPU of the composed replay rig, the replayer alone, and their difference (the stack)."""
     import yaml
 
-    from glasses_bringup.paths import share_path
+    from glasses_bringup.foundation.paths import share_path
 
     bag = record_idle_bag(Path(work_dir), window_s + 4.0)
     replay_rig = yaml.safe_load(share_path("config", "rigs", "replay.yaml").read_text())

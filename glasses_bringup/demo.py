@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from glasses_bringup.bag import summarize
-from glasses_bringup.paths import share_path
+from glasses_bringup.foundation.paths import share_path
 
 # What a healthy demo bag must hold (relative names under the rig namespace).
 REQUIRED_TOPICS = (

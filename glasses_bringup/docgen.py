@@ -11,8 +11,8 @@ import sys
 import typing
 from pathlib import Path
 
-from glasses_bringup import events as ev
-from glasses_bringup.interfaces import TOPICS
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.interfaces import TOPICS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "interfaces.md"
 BLOCK = re.compile(r"(<!-- generated:(\w+) -->\n).*?(<!-- end:\2 -->)", re.S)
@@ -20,7 +20,7 @@ BLOCK = re.compile(r"(<!-- generated:(\w+) -->\n).*?(<!-- end:\2 -->)", re.S)
 
 def _type_name(annotation) -> str:
     text = str(annotation) if typing.get_origin(annotation) else getattr(annotation, "__name__", str(annotation))
-    return text.replace("typing.", "").replace("glasses_bringup.events.", "")
+    return text.replace("typing.", "").replace("glasses_bringup.foundation.events.", "")
 
 
 def topics_table() -> str:

@@ -14,7 +14,7 @@ import functools
 import importlib
 import os
 
-from glasses_bringup.paths import use_stack_dds_profile
+from glasses_bringup.foundation.paths import use_stack_dds_profile
 from glasses_bringup.registry import NODES
 
 

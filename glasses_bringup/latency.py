@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from glasses_bringup.audio_format import AudioFormatError, samples_from
 from glasses_bringup.bag import raw_messages
+from glasses_bringup.foundation.audio_format import AudioFormatError, samples_from
 
 WAKE_PHRASES = ("hey jarvis", "okay nabu", "hey mycroft", "alexa")
 FRAME_S = 0.01

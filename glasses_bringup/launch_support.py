@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from glasses_bringup.paths import share_path
+from glasses_bringup.foundation.paths import share_path
 from glasses_bringup.rig import load_rig, node_parameters
 
 PACKAGE = "glasses_stack"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from glasses_bringup.interfaces import STRING, TOPICS
+from glasses_bringup.foundation.interfaces import STRING, TOPICS
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 One table serves setup.py (console_scripts), the rig runner (composed mode builds
 the class directly) and the tests that check rigs and launch files against it.
 This module must stay importable without rclpy: setup.py reads it. Sensors added
-the documented way (glasses_bringup/sensor_catalog.py) join NODES from there.
+the documented way (glasses_bringup/foundation/sensor_catalog.py) join NODES from there.
 """
 
 import runpy
@@ -12,18 +12,18 @@ from pathlib import Path
 # executable name -> "module:NodeClass"
 NODES: dict[str, str] = {
     # glasses_bringup: sensors and outputs
-    "camera": "glasses_bringup.nodes.camera_node:CameraNode",
-    "microphone": "glasses_bringup.nodes.microphone_node:MicrophoneNode",
-    "imu": "glasses_bringup.nodes.imu_node:ImuNode",
-    "orientation_filter": "glasses_bringup.nodes.orientation_node:OrientationFilterNode",
-    "touch_input": "glasses_bringup.nodes.touch_node:TouchNode",
-    "hud_display": "glasses_bringup.nodes.display_node:DisplayNode",
-    "speaker": "glasses_bringup.nodes.speaker_node:SpeakerNode",
-    "scenario_clock": "glasses_bringup.nodes.scenario_node:ScenarioNode",
-    "battery_manager": "glasses_bringup.nodes.battery_manager_node:BatteryManagerNode",
-    "power_policy": "glasses_bringup.nodes.power_policy_node:PowerPolicyNode",
-    "foxglove_bridge": "glasses_bringup.nodes.foxglove_bridge_node:FoxgloveBridgeNode",
-    "coprocessor_link": "glasses_bringup.nodes.coprocessor_link_node:CoprocessorLinkNode",
+    "camera": "glasses_bringup.drivers.nodes.camera_node:CameraNode",
+    "microphone": "glasses_bringup.drivers.nodes.microphone_node:MicrophoneNode",
+    "imu": "glasses_bringup.drivers.nodes.imu_node:ImuNode",
+    "orientation_filter": "glasses_bringup.drivers.nodes.orientation_node:OrientationFilterNode",
+    "touch_input": "glasses_bringup.drivers.nodes.touch_node:TouchNode",
+    "hud_display": "glasses_bringup.drivers.nodes.display_node:DisplayNode",
+    "speaker": "glasses_bringup.drivers.nodes.speaker_node:SpeakerNode",
+    "scenario_clock": "glasses_bringup.drivers.nodes.scenario_node:ScenarioNode",
+    "battery_manager": "glasses_bringup.drivers.nodes.battery_manager_node:BatteryManagerNode",
+    "power_policy": "glasses_bringup.drivers.nodes.power_policy_node:PowerPolicyNode",
+    "foxglove_bridge": "glasses_bringup.foxglove_bridge_node:FoxgloveBridgeNode",
+    "coprocessor_link": "glasses_bringup.drivers.nodes.coprocessor_link_node:CoprocessorLinkNode",
     "vad": "glasses_perception.nodes.vad_node:VadNode",
     "wake": "glasses_perception.nodes.wake_node:WakeNode",
     "asr": "glasses_perception.nodes.asr_node:AsrNode",
@@ -40,9 +40,9 @@ NODES: dict[str, str] = {
 
 def _catalog_sensors():
     try:
-        from glasses_bringup.sensor_catalog import SENSORS
+        from glasses_bringup.foundation.sensor_catalog import SENSORS
     except ImportError:  # setup.py runs this file by path, before the package can be imported
-        SENSORS = runpy.run_path(str(Path(__file__).with_name("sensor_catalog.py")))["SENSORS"]
+        SENSORS = runpy.run_path(str(Path(__file__).parent / "foundation" / "sensor_catalog.py"))["SENSORS"]
     return SENSORS
 
 

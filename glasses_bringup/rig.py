@@ -4,6 +4,11 @@ The rig runner (`glasses up`) and launch/*.launch.py both build their nodes from
 these files. A rig lists nodes (executable, name, namespace, parameters, params
 file, remappings, respawn, variants) and, for the replay rig, which bag topics
 stand in for the sensors.
+
+A rig file may name a base with ``extends:`` (config/rigs/common/stack.yaml holds the
+stack every rig runs downstream of its sensors). The rig's own nodes come first; a
+node it lists with a base node's name is merged into that one: its parameters join
+the base's, its other fields replace them.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from glasses_bringup.paths import share_path
+from glasses_bringup.foundation.paths import share_path
 
 
 class RigError(ValueError):
@@ -72,11 +77,9 @@ def load_rig(name_or_path: str) -> Rig:
     path = rig_path(name_or_path)
     if not path.exists():
         raise RigError(f"no rig {name_or_path!r}; available: {', '.join(available_rigs())}")
+    doc = read_rig_document(path)
     try:
-        doc = yaml.safe_load(path.read_text())
         rig = Rig.model_validate(doc)
-    except yaml.YAMLError as exc:
-        raise RigError(f"{path}: not valid YAML: {exc}") from None
     except ValidationError as exc:
         errs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise RigError(f"{path}: {errs}") from None
@@ -87,10 +90,51 @@ def load_rig(name_or_path: str) -> Rig:
     return rig
 
 
+def read_rig_document(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The rig file as a mapping, with the base it ``extends`` merged in."""
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise RigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise RigError(f"{path}: a rig file is a mapping (name, nodes, ...)")
+    nodes = doc.get("nodes") or []
+    if not isinstance(nodes, list) or not all(isinstance(n, dict) and isinstance(n.get("name"), str) for n in nodes):
+        raise RigError(f"{path}: nodes must be a list of mappings, each with a name")
+    base_name = doc.pop("extends", None)
+    if base_name is None:
+        return doc
+    base_path = (path.parent / str(base_name)).resolve()
+    if base_path in seen or base_path == path.resolve():
+        raise RigError(f"{path}: extends {base_name}, which extends it back")
+    if not base_path.exists():
+        raise RigError(f"{path}: extends {base_name}, which does not exist ({base_path})")
+    return merge_rig_documents(read_rig_document(base_path, (*seen, path.resolve())), doc)
+
+
+def merge_rig_documents(base: dict[str, Any], rig: dict[str, Any]) -> dict[str, Any]:
+    """``rig`` on top of ``base``: top-level keys replace; nodes merge by name (see the module doc)."""
+    merged = {**base, **{k: v for k, v in rig.items() if k != "nodes"}}
+    base_nodes = base.get("nodes") or []
+    overrides = {n["name"]: n for n in rig.get("nodes") or []}
+    base_names = {n["name"] for n in base_nodes}
+    own = [n for n in rig.get("nodes") or [] if n["name"] not in base_names]
+    stack = []
+    for node in base_nodes:
+        extra = overrides.get(node["name"])
+        if extra is None:
+            stack.append(node)
+            continue
+        params = {**(node.get("parameters") or {}), **(extra.get("parameters") or {})}
+        stack.append({**node, **extra, "parameters": params})
+    merged["nodes"] = own + stack
+    return merged
+
+
 def add_catalog_sensors(rig: Rig) -> None:
-    """Sensors of glasses_bringup/sensor_catalog.py join the rigs their entry names (unless listed already);
+    """Sensors of glasses_bringup/foundation/sensor_catalog.py join the rigs their entry names (unless listed already);
     their topics join a replay rig's bag topics."""
-    from glasses_bringup.sensor_catalog import SENSORS
+    from glasses_bringup.foundation.sensor_catalog import SENSORS
 
     listed = {n.name for n in rig.nodes}
     for sensor in SENSORS:

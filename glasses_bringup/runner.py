@@ -24,10 +24,10 @@ import yaml
 
 from glasses_bringup.bag import BagError
 from glasses_bringup.bag_profiles import ProfileError, add_remap_arguments, image_transport_for, prepare_remaps
-from glasses_bringup.paths import share_path
+from glasses_bringup.drivers.sim.scenario import ScenarioError, load
+from glasses_bringup.foundation.paths import share_path
 from glasses_bringup.registry import NODES
 from glasses_bringup.rig import NodeSpec, Rig, RigError, load_rig, node_parameters
-from glasses_bringup.scenario import ScenarioError, load
 
 
 @dataclass
@@ -213,12 +213,12 @@ class _RunBase:
         """Recorder and replayer run in this process in both modes."""
         recorder = replayer = None
         if self.args.record:
-            from glasses_bringup.ros.recorder import Recorder
+            from glasses_bringup.recorder import Recorder
 
             recorder = Recorder(self.args.record, raw_images=getattr(self.args, "record_raw", False))
             executor_nodes.append(recorder)
         if self.args.bag:
-            from glasses_bringup.ros.replayer import Replayer
+            from glasses_bringup.replayer import Replayer
 
             replayer = Replayer(
                 self.args.bag, topics=self.rig.replay.topics if self.rig.replay else None,
@@ -235,7 +235,7 @@ class _RunBase:
         """Add recorder/replayer, spin all nodes until the run is over (duration, bag end, SIGTERM)."""
         import rclpy
 
-        from glasses_bringup.ros.node_base import make_executor
+        from glasses_bringup.foundation.ros.node_base import make_executor
 
         self.recorder, self.replayer = self.extras(nodes)
         executor = make_executor(self.args.executor)
@@ -276,7 +276,7 @@ class ComposedRun(_RunBase):
         import rclpy
         from rclpy.executors import ExternalShutdownException
 
-        from glasses_bringup.ros.node_base import start_node
+        from glasses_bringup.foundation.ros.node_base import start_node
 
         rclpy.init(args=[])
         nodes: list = []

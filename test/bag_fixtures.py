@@ -16,10 +16,10 @@ import numpy as np
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
-from glasses_bringup.image_codec import encode_jpeg
-from glasses_bringup.scenario import Show
-from glasses_bringup.sim.motion import MotionPlan, SimulatedImu
-from glasses_bringup.sim.scene import SceneRenderer
+from glasses_bringup.drivers.sim.motion import MotionPlan, SimulatedImu
+from glasses_bringup.drivers.sim.scenario import Show
+from glasses_bringup.drivers.sim.scene import SceneRenderer
+from glasses_bringup.foundation.image_codec import encode_jpeg
 
 ARIA_PAY = "glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=A2001"
 EYE_GAZE_MSG = "std_msgs/Header header\nfloat32 yaw\nfloat32 pitch\nfloat32 depth\n"

@@ -20,8 +20,8 @@ import pytest  # noqa: E402
 
 @pytest.fixture
 def ros():
-    """A running rclpy harness (glasses_bringup.testing.RosHarness), shut down after the test."""
-    from glasses_bringup.testing import RosHarness
+    """A running rclpy harness (glasses_bringup.foundation.testing.RosHarness), shut down after the test."""
+    from glasses_bringup.foundation.testing import RosHarness
 
     harness = RosHarness()
     try:

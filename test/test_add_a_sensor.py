@@ -1,4 +1,4 @@
-"""A sensor added the documented way (one entry in glasses_bringup/sensor_catalog.py) shows up everywhere."""
+"""A sensor added the documented way (one entry in glasses_bringup/foundation/sensor_catalog.py) shows up everywhere."""
 
 import subprocess
 import sys
@@ -9,7 +9,7 @@ from pathlib import Path
 from rosbags.highlevel import AnyReader
 from rosbags.typesys import Stores, get_typestore
 
-from glasses_bringup import sensor_catalog
+from glasses_bringup.foundation import sensor_catalog
 from glasses_bringup.rig import load_rig
 from glasses_bringup.runner import node_class, plan, to_parameters
 
@@ -17,24 +17,26 @@ REPO = Path(__file__).resolve().parents[1]
 
 REGISTER_AND_CHECK = textwrap.dedent('''
     import dataclasses, yaml, tempfile, pathlib
-    import glasses_bringup.sensor_catalog as catalog
+    import glasses_bringup.foundation.sensor_catalog as catalog
 
     # docs/adding-a-sensor.md, step 1: one entry in the catalog
     entry = catalog.SensorEntry(
         name="thermometer",
-        node="glasses_bringup.nodes.gnss_node:GnssNode",
+        node="glasses_bringup.drivers.nodes.gnss_node:GnssNode",
         description="skin temperature at the temple",
         topics=(catalog.TopicEntry("env/skin_temperature", "sensor_msgs/msg/Temperature", "sensor"),),
         rigs={"sim": dict(catalog.SIM), "jetson": {"source": "nmea", "port": "/dev/ttyTHS3"}},
         scenario_action="fever",
-        scenario_model="glasses_bringup.sensors.ring:RingGesture",
+        scenario_model="glasses_bringup.drivers.sensors.ring:RingGesture",
         power_mw=3.0,
     )
     catalog.SENSORS = catalog.SENSORS + (entry,)
 
-    from glasses_bringup import docgen, interfaces, launch_support, registry, runner, scenario
-    from glasses_bringup.power.model import ActiveSet, PowerModel
-    from glasses_bringup.power.stack_load import StackObserver
+    from glasses_bringup import docgen, launch_support, registry, runner
+    from glasses_bringup.foundation import interfaces
+    from glasses_bringup.drivers.sim import scenario
+    from glasses_bringup.drivers.power.model import ActiveSet, PowerModel
+    from glasses_bringup.drivers.power.stack_load import StackObserver
     from glasses_bringup.rig import load_rig
 
     assert registry.NODES["thermometer"] == entry.node
@@ -54,8 +56,8 @@ REGISTER_AND_CHECK = textwrap.dedent('''
     assert scenario.load(path).entries("fever")[0].fever == "tap"
     assert PowerModel().breakdown_mw(ActiveSet(sensors=("thermometer",)))["sensor.thermometer"] == 3.0
     obs = StackObserver()
-    obs.update("/glasses/thermometer", {}, t=0.0)
-    assert "thermometer" in obs.active_set(1.0).sensors
+    obs.nodes_running(["thermometer"])
+    assert "thermometer" in obs.active_set().sensors
     print("registered everywhere")
 ''')
 
@@ -75,7 +77,7 @@ def test_catalog_sensors_are_in_the_interface_doc():
 
 
 def test_catalog_sensors_run_from_the_sim_rig_and_land_in_the_bag(ros, tmp_path):
-    from glasses_bringup.ros.recorder import Recorder
+    from glasses_bringup.recorder import Recorder
 
     scenario = tmp_path / "walk.yaml"
     scenario.write_text(textwrap.dedent("""

@@ -6,8 +6,8 @@ import pytest
 from std_msgs.msg import String
 
 from glasses_agent.backends.sqlite import SqliteSandbox
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 CODE = "glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=T1001"
 
@@ -126,7 +126,7 @@ def test_llm_backend_answers_off_the_executor(ros, tmp_path, io, monkeypatch):
 
 def test_a_settled_confirmation_leaves_the_hud_to_its_result(ros, tmp_path, io):
     """The card after a cancelled (or confirmed) payment replaces the confirm card, which no longer stays in front."""
-    from glasses_bringup.sensors.display import CardQueue
+    from glasses_bringup.drivers.sensors.display import CardQueue
 
     out, pubs = io
     agent = make_agent(ros, tmp_path)

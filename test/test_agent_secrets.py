@@ -125,10 +125,10 @@ def test_keys_reach_no_log_bag_diagnostics_or_summary(servers, tmp_path, monkeyp
     import yaml
     from std_msgs.msg import String
 
-    from glasses_bringup import events as ev
     from glasses_bringup.bag import summarize
     from glasses_bringup.demo import timeline
-    from glasses_bringup.testing import RosHarness, wait_for
+    from glasses_bringup.foundation import events as ev
+    from glasses_bringup.foundation.testing import RosHarness, wait_for
 
     monkeypatch.undo()  # the subprocess connects where it likes (only to 127.0.0.1 here)
     llm = servers(lambda path: (200, {}, tool_reply({"destination": "airport"})))

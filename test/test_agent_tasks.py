@@ -4,7 +4,7 @@ on agent/metrics and in the demo summary."""
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 from glasses_agent.tasks import TaskLog
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 
 CODE = "glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=T{}"
 

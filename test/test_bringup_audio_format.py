@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glasses_bringup.audio_format import (
+from glasses_bringup.foundation.audio_format import (
     AudioCaps,
     AudioFormatError,
     GapDetector,

@@ -11,9 +11,9 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 from sensor_msgs.msg import Imu
 
-from glasses_bringup.audio_format import GapDetector
 from glasses_bringup.bag import raw_messages, read_messages, summarize
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation.audio_format import GapDetector
+from glasses_bringup.foundation.testing import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 SHORT = REPO / "test" / "fixtures" / "bringup" / "short.yaml"
@@ -123,7 +123,7 @@ def write_imu_bag(path: Path, n: int, rate_hz: float = 100.0) -> None:
 
 
 def test_replay_delivers_every_message_of_an_imu_bag(ros, tmp_path):
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     bag = tmp_path / "imu"
     write_imu_bag(bag, 200)
@@ -164,7 +164,7 @@ print(len(seen), int(seen == list(range(expected))), flush=True)
 
 def test_replay_as_fast_as_possible_loses_nothing_to_a_slow_subscriber(ros, tmp_path):
     """--rate 0 into a subscriber that cannot keep up: back-pressure, not overwritten messages."""
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     bag = tmp_path / "imu"
     write_imu_bag(bag, 4000)
@@ -228,7 +228,7 @@ def test_isolated_mode_respawns_a_crashing_node(tmp_path):
 def test_replay_drops_one_message_with_a_diagnostic_when_a_subscriber_stays_stuck(ros, tmp_path, monkeypatch):
     from rclpy._rclpy_pybind11 import RCLError
 
-    from glasses_bringup.ros import replayer as replayer_module
+    from glasses_bringup import replayer as replayer_module
 
     class StuckPublisher:
         def publish(self, data):

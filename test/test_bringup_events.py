@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 
 
 def test_round_trip_every_schema_name_is_registered():

@@ -11,15 +11,15 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
 
-from glasses_bringup import events as ev
-from glasses_bringup.audio_format import GapDetector
-from glasses_bringup.nodes.camera_node import CameraNode
-from glasses_bringup.nodes.display_node import DisplayNode
-from glasses_bringup.nodes.microphone_node import MicrophoneNode
-from glasses_bringup.nodes.scenario_node import ScenarioNode
-from glasses_bringup.nodes.touch_node import TouchNode
-from glasses_bringup.ros.msgs import audio_samples, image_array, to_sec
-from glasses_bringup.testing import wait_for
+from glasses_bringup.drivers.nodes.camera_node import CameraNode
+from glasses_bringup.drivers.nodes.display_node import DisplayNode
+from glasses_bringup.drivers.nodes.microphone_node import MicrophoneNode
+from glasses_bringup.drivers.nodes.scenario_node import ScenarioNode
+from glasses_bringup.drivers.nodes.touch_node import TouchNode
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.audio_format import GapDetector
+from glasses_bringup.foundation.ros.msgs import audio_samples, image_array, to_sec
+from glasses_bringup.foundation.testing import wait_for
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bringup"
 SCENARIO = str(FIXTURES / "short.yaml")

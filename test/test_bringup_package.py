@@ -37,7 +37,7 @@ def test_colcon_build_installs_executables_launch_files_and_the_ament_index(tmp_
     # The installed package finds its share directory through the ament index, as `ros2 launch` does.
     site = next((prefix / "lib").glob("python3*/site-packages"))
     probe = subprocess.run(
-        [sys.executable, "-c", "from glasses_bringup.paths import share_dir; print(share_dir())"],
+        [sys.executable, "-c", "from glasses_bringup.foundation.paths import share_dir; print(share_dir())"],
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
         env=dict(os.environ, PYTHONPATH=str(site), AMENT_PREFIX_PATH=str(prefix)),
     )

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glasses_bringup.payment import (
+from glasses_bringup.foundation.payment import (
     MoneyError,
     as_decimal,
     clean_text,

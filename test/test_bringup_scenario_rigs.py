@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from glasses_bringup import registry
+from glasses_bringup.drivers.sensors.microphone import SimMicrophoneSource
+from glasses_bringup.drivers.sim.scenario import Cursor, ScenarioError, load
 from glasses_bringup.launch_support import node_descriptions
 from glasses_bringup.rig import RigError, available_rigs, load_rig
 from glasses_bringup.runner import parse_sets, plan
-from glasses_bringup.scenario import Cursor, ScenarioError, load
-from glasses_bringup.sensors.microphone import SimMicrophoneSource
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "test" / "fixtures" / "bringup"
@@ -96,6 +96,45 @@ def test_rig_errors():
         plan(rig, "s1", {}, {"nonexistent": {"x": 1}})
 
 
+def test_rigs_share_the_stack_from_one_base():
+    # every rig extends common/stack.yaml and defines (with an executable) no node of the base again
+    base = yaml.safe_load((REPO / "config" / "rigs" / "common" / "stack.yaml").read_text())
+    base_names = {n["name"] for n in base["nodes"]}
+    for path in sorted((REPO / "config" / "rigs").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        assert doc["extends"] == "common/stack.yaml", path.name
+        redefined = [n["name"] for n in doc["nodes"] if "executable" in n and n["name"] in base_names]
+        assert redefined == [], f"{path.name} repeats {redefined} of the base"
+    stack = {n.name for n in load_rig("replay").nodes}
+    assert {"agent", "asr", "display", "code_reader"} <= stack
+    for name in ("sim", "jetson"):
+        assert stack <= {n.name for n in load_rig(name).nodes}
+    # an override merges its parameters into the base node's and keeps the rest
+    asr = next(n for n in load_rig("jetson").nodes if n.name == "asr")
+    assert asr.parameters == {"engine": "whisper", "saver_engine": "grammar", "lang": "auto", "cpu_threads": 2}
+    assert asr.executable == "asr" and asr.respawn
+
+
+def test_rig_extends_errors_and_merge_order(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("nodes:\n  - {name: vad, executable: vad, parameters: {a: 1, b: 2}}\n")
+    rig = tmp_path / "mine.yaml"
+    rig.write_text("name: mine\nextends: base.yaml\nnodes:\n  - {name: camera, executable: camera}\n"
+                   "  - {name: vad, parameters: {b: 3}, respawn: true}\n")
+    loaded = load_rig(str(rig))
+    assert [n.name for n in loaded.nodes] == ["camera", "vad"]  # the rig's own nodes first
+    assert loaded.nodes[1].parameters == {"a": 1, "b": 3} and loaded.nodes[1].respawn
+    (tmp_path / "loop.yaml").write_text("name: loop\nextends: loop.yaml\nnodes: []\n")
+    with pytest.raises(RigError, match="extends it back"):
+        load_rig(str(tmp_path / "loop.yaml"))
+    (tmp_path / "orphan.yaml").write_text("name: orphan\nextends: nowhere.yaml\nnodes: []\n")
+    with pytest.raises(RigError, match="does not exist"):
+        load_rig(str(tmp_path / "orphan.yaml"))
+    (tmp_path / "bad.yaml").write_text("name: bad\nnodes: [camera]\n")
+    with pytest.raises(RigError, match="each with a name"):
+        load_rig(str(tmp_path / "bad.yaml"))
+
+
 def test_plan_substitutes_run_context_and_applies_overrides():
     rig = load_rig("sim")
     planned = plan(rig, "g1", {"scenario": "/s.yaml", "scenario_start": 12.5, "variant": "g1", "run_dir": "/tmp"},
@@ -152,14 +191,14 @@ def test_package_xml_and_setup_agree():
 def test_cores_do_not_import_rclpy():
     """The plain-Python cores must run without ROS (tested directly, used by CLI tools)."""
     cores = [
-        "glasses_bringup.events", "glasses_bringup.audio_format", "glasses_bringup.health",
-        "glasses_bringup.scenario", "glasses_bringup.rig", "glasses_bringup.interfaces",
-        "glasses_bringup.sensors.camera", "glasses_bringup.sensors.microphone", "glasses_bringup.sensors.display",
+        "glasses_bringup.foundation.events", "glasses_bringup.foundation.audio_format", "glasses_bringup.foundation.health",
+        "glasses_bringup.drivers.sim.scenario", "glasses_bringup.rig", "glasses_bringup.foundation.interfaces",
+        "glasses_bringup.drivers.sensors.camera", "glasses_bringup.drivers.sensors.microphone", "glasses_bringup.drivers.sensors.display",
         "glasses_bringup.bag", "glasses_bringup.launch_support", "glasses_bringup.runner",
-        "glasses_bringup.payment",
+        "glasses_bringup.foundation.payment",
     ]
-    cores.append("glasses_bringup.sensor_catalog")
-    for pkg in ("glasses_bringup/sensors", "glasses_bringup/power", "glasses_bringup/link", "glasses_perception/voice",
+    cores.append("glasses_bringup.foundation.sensor_catalog")
+    for pkg in ("glasses_bringup/drivers/sensors", "glasses_bringup/drivers/power", "glasses_bringup/drivers/link", "glasses_perception/voice",
                 "glasses_perception/vision", "glasses_agent"):
         for f in sorted((REPO / pkg).rglob("*.py")):
             rel = f.relative_to(REPO).with_suffix("")
@@ -186,8 +225,8 @@ def test_interface_doc_matches_the_contract_modules():
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     doc = (REPO / "docs" / "interfaces.md").read_text()
-    from glasses_bringup.events import REGISTRY
-    from glasses_bringup.interfaces import QOS_CLASSES, TOPICS
+    from glasses_bringup.foundation.events import REGISTRY
+    from glasses_bringup.foundation.interfaces import QOS_CLASSES, TOPICS
 
     for topic in TOPICS:
         assert f"`{topic.name}`" in doc

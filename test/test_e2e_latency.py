@@ -13,11 +13,11 @@ import time
 import numpy as np
 import pytest
 
-from glasses_bringup import events as ev
-from glasses_bringup.audio_format import AudioCaps
 from glasses_bringup.cpu import CpuSampler, process_cpu_s
+from glasses_bringup.drivers.sensors.display import CardQueue
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.audio_format import AudioCaps
 from glasses_bringup.latency import analyze, budget, figures
-from glasses_bringup.sensors.display import CardQueue
 
 T0 = 1000.0  # wall time of scenario t=0 in the hand-made bag
 NS = "/glasses"

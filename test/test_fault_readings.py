@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from glasses_bringup.health import Health
-from glasses_bringup.power.manager import BatteryManager, PackReading, ReadingError
-from glasses_bringup.sensors.imu import OrientationEstimator, quaternion_to_euler
+from glasses_bringup.drivers.power.manager import BatteryManager, PackReading, ReadingError
+from glasses_bringup.drivers.sensors.imu import OrientationEstimator, quaternion_to_euler
+from glasses_bringup.foundation.health import Health
 
 
 def reading(t, i=-0.05, temp=25.0, cap=0.28, v=3.9):

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import NavSatFix
 
-from glasses_bringup import events as ev
-from glasses_bringup.nodes.gnss_node import GnssNode
-from glasses_bringup.nodes.ring_node import RingNode
-from glasses_bringup.scenario import ScenarioError, load
-from glasses_bringup.sensors import gnss, microphone, ring
-from glasses_bringup.testing import latest_status, wait_for
+from glasses_bringup.drivers.nodes.gnss_node import GnssNode
+from glasses_bringup.drivers.nodes.ring_node import RingNode
+from glasses_bringup.drivers.sensors import gnss, microphone, ring
+from glasses_bringup.drivers.sim.scenario import ScenarioError, load
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import latest_status, wait_for
 
 GGA = "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47"
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from glasses_bringup.sim.motion import MotionPlan, SensorModel, SimulatedImu
+from glasses_bringup.drivers.sim.motion import MotionPlan, SensorModel, SimulatedImu
 from glasses_perception.gestures import GestureConfig, HeadGestureDetector, score
 
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from glasses_bringup.sim.motion import (
+from glasses_bringup.drivers.sim.motion import (
     GRAVITY,
     LEVER_ARM_M,
     HeadTrajectory,

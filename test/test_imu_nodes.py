@@ -9,14 +9,13 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Imu
 
-from glasses_bringup import events as ev
-from glasses_bringup import interfaces
-from glasses_bringup.nodes.imu_node import ImuNode
-from glasses_bringup.nodes.orientation_node import OrientationFilterNode
-from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.msgs import to_sec
-from glasses_bringup.sensors.imu import format_line
-from glasses_bringup.testing import wait_for
+from glasses_bringup.drivers.nodes.imu_node import ImuNode
+from glasses_bringup.drivers.nodes.orientation_node import OrientationFilterNode
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation import interfaces
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.msgs import to_sec
+from glasses_bringup.foundation.testing import wait_for
 from glasses_perception.nodes.head_gesture_node import HeadGestureNode
 
 SCENARIO = Path(__file__).parent / "fixtures" / "imu" / "nod_shake_walk.yaml"
@@ -71,60 +70,6 @@ def test_sim_imu_to_orientation_and_gestures(ros):
     assert abs(np.linalg.norm(q) - 1.0) < 1e-6
     assert out.orientation_covariance[0] > 0 and out.orientation_covariance[8] > out.orientation_covariance[0]
     assert out.header.frame_id == "imu_link"
-
-
-def test_serial_source_over_loop_url_with_garbage(ros):
-    diags = ros.collect("/diagnostics", DiagnosticArray)
-    raw = ros.collect("imu/data_raw", Imu, DEEP_SENSOR)
-    node = ros.add(
-        ImuNode(
-            namespace=ros.namespace,
-            parameter_overrides=params(source="serial", port="loop://", diagnostics_period_s=0.2, stale_after_s=1.0),
-        )
-    )
-    assert wait_for(lambda: node.serial.connected, timeout=5.0)
-    lines = [format_line(2_000_000 + 10_000 * k, (0.0, 0.2, 9.8), (0.01 * k, 0.0, 0.0)) for k in range(20)]
-    payload = "\n".join(lines[:10]) + "\nBOOT coprocessor v3\n\xff\xfe\x00IMU,12,nan\nIMU,1,0,0,9.8,0,0,0*00\n"
-    node.serial.port.write((payload + "\n".join(lines[10:]) + "\n").encode("latin-1"))
-    assert wait_for(lambda: len(raw) >= 20, timeout=5.0), len(raw)
-    assert [round(m.angular_velocity.x, 6) for m in raw[:20]] == [round(0.01 * k, 6) for k in range(20)]
-    assert np.allclose(np.diff([to_sec(m.header.stamp) for m in raw[:20]]), 0.01, atol=1e-6)
-
-    def bad_lines_reported():
-        d = diagnostics_of(diags, "imu")
-        return d.get("rejected.not_imu") == "2" and d.get("rejected.bad_checksum") == "1"
-
-    assert wait_for(bad_lines_reported, timeout=5.0), diagnostics_of(diags, "imu")
-    assert diagnostics_of(diags, "imu")["bad_lines"] == "3"
-
-    def quiet_reported():
-        return any(
-            s.name.endswith("imu") and s.level == bytes([1]) and "no IMU samples" in s.message
-            for arr in diags
-            for s in arr.status
-        )
-
-    # Nothing more arrives: after stale_after_s the node warns that the co-processor went quiet.
-    assert wait_for(quiet_reported, timeout=5.0)
-
-
-def test_missing_serial_device_is_an_error_on_diagnostics_not_a_crash(ros):
-    diags = ros.collect("/diagnostics", DiagnosticArray)
-    ros.add(
-        ImuNode(
-            namespace=ros.namespace,
-            parameter_overrides=params(source="serial", port="/dev/no-such-imu", diagnostics_period_s=0.2),
-        )
-    )
-
-    def error_reported():
-        for arr in diags:
-            for s in arr.status:
-                if s.name.endswith("imu") and s.level == bytes([2]) and "no-such-imu" in s.message:
-                    return True
-        return False
-
-    assert wait_for(error_reported, timeout=5.0)
 
 
 def test_bad_imu_messages_are_counted_and_dropped(ros):

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from glasses_bringup.sensors.imu import OrientationEstimator, quaternion_to_euler
-from glasses_bringup.sim.motion import GRAVITY, MotionPlan, SimulatedImu
+from glasses_bringup.drivers.sensors.imu import OrientationEstimator, quaternion_to_euler
+from glasses_bringup.drivers.sim.motion import GRAVITY, MotionPlan, SimulatedImu
 
 
 def attitude_errors_deg(algorithm, walking, seconds=30.0):

@@ -9,11 +9,11 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import BatteryState, Imu
 from std_msgs.msg import Bool, Float32, String
 
-from glasses_bringup import events as ev
-from glasses_bringup.link import protocol as p
-from glasses_bringup.nodes.battery_manager_node import BatteryManagerNode
-from glasses_bringup.nodes.coprocessor_link_node import CoprocessorLinkNode
-from glasses_bringup.testing import latest_status, wait_for
+from glasses_bringup.drivers.link import protocol as p
+from glasses_bringup.drivers.nodes.battery_manager_node import BatteryManagerNode
+from glasses_bringup.drivers.nodes.coprocessor_link_node import CoprocessorLinkNode
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import latest_status, wait_for
 
 
 def link_node(**params):
@@ -105,29 +105,51 @@ def test_display_brightness_topic_drives_the_simulated_drain(ros, tmp_path):
     battery = ros.add(BatteryManagerNode(namespace="/glasses", parameter_overrides=[
         Parameter("source", value="sim"), Parameter("scenario", value=str(scenario)),
         Parameter("publish_period_s", value=0.1)]))
-    from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+    from rclpy.node import Node
 
-    diag_pub = ros.publisher("/diagnostics", DiagnosticArray)
     lit = ros.publisher("display/brightness", Float32)
-
-    def display_alive():
-        arr = DiagnosticArray(status=[DiagnosticStatus(name="/glasses/display", values=[KeyValue(key="x", value="1")])])
-        diag_pub.publish(arr)
-
-    display_alive()
+    ros.add(Node("display", namespace="/glasses"))  # the display runs: the graph shows it
     lit.publish(Float32(data=0.0))
     assert wait_for(lambda: battery.load_w > 0 and battery.observer.display_level == 0.0, 5)
     dark = battery.load_w
     lit.publish(Float32(data=1.0))
-    display_alive()
     assert wait_for(lambda: battery.load_w > dark + 0.1, 5)
+
+
+def test_simulated_drain_follows_camera_parameters_and_lifecycle_states(ros, tmp_path):
+    from rclpy.lifecycle import LifecycleNode
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter as P
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nduration_s: 60\ntimeline: []\n")
+    camera = Node("camera", namespace="/glasses")
+    camera.declare_parameter("fps", 15.0)
+    camera.declare_parameter("enabled", True)
+    ros.add(camera)
+    vision = LifecycleNode("code_reader", namespace="/glasses")
+    ros.add(vision)
+    vision.trigger_configure()
+    battery = ros.add(BatteryManagerNode(namespace="/glasses", parameter_overrides=[
+        Parameter("source", value="sim"), Parameter("scenario", value=str(scenario)),
+        Parameter("publish_period_s", value=0.1), Parameter("vision_nodes", value=["code_reader"])]))
+    obs = battery.observer
+    # read when they appear: the camera's parameters, the vision node's state (inactive)
+    assert wait_for(lambda: obs.active_set().camera_fps == 15.0 and obs.lifecycle.get("code_reader") == "inactive", 5)
+    assert obs.active_set().vision_duty == 0.0
+    # followed afterwards: /parameter_events and the lifecycle transition event
+    camera.set_parameters([P("fps", value=5.0)])
+    vision.trigger_activate()
+    assert wait_for(lambda: obs.active_set().camera_fps == 5.0 and obs.active_set().vision_duty == 1.0, 5)
+    camera.set_parameters([P("enabled", value=False)])
+    assert wait_for(lambda: obs.active_set().camera_fps == 0.0, 5)
 
 
 def test_emulated_mcu_renders_the_scenario_like_the_sim_imu(ros, tmp_path):
     import numpy as np
 
-    from glasses_bringup.scenario import load
-    from glasses_bringup.sensors.imu import SimImuSource, plan_from_scenario
+    from glasses_bringup.drivers.sensors.imu import SimImuSource, plan_from_scenario
+    from glasses_bringup.drivers.sim.scenario import load
 
     scenario = tmp_path / "nod.yaml"
     scenario.write_text("name: nod\nduration_s: 10\nseed: 5\ntimeline:\n"
@@ -135,7 +157,7 @@ def test_emulated_mcu_renders_the_scenario_like_the_sim_imu(ros, tmp_path):
     start = time.time() + 0.5
     node = ros.add(link_node(emulate=True, emulate_imu_hz=100.0, emulate_gauge_hz=0.0,
                              scenario=str(scenario), scenario_start=start))
-    from glasses_bringup.ros import qos as gq
+    from glasses_bringup.foundation.ros import qos as gq
 
     imu = ros.collect("imu/data_raw", Imu, qos=gq.profile("sensor", depth=200))
     touches = ros.collect_events("input/touch", ev.Touch)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glasses_bringup.link import protocol as p
+from glasses_bringup.drivers.link import protocol as p
 
 REPO = Path(__file__).resolve().parents[1]
 C_SOURCES = [REPO / "firmware" / "link" / "glink.c", REPO / "firmware" / "link" / "glink_tool.c"]

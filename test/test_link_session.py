@@ -6,10 +6,10 @@ import time
 import numpy as np
 import pytest
 
-from glasses_bringup.link.emulator import EmulatedPort, McuEmulator, PtyMcu
-from glasses_bringup.link.session import LinkSession, Stamped
-from glasses_bringup.power.manager import PackReading
-from glasses_bringup.sensors.imu import ImuBatch
+from glasses_bringup.drivers.link.emulator import EmulatedPort, McuEmulator, PtyMcu
+from glasses_bringup.drivers.link.session import LinkSession, Stamped
+from glasses_bringup.drivers.power.manager import PackReading
+from glasses_bringup.drivers.sensors.imu import ImuBatch
 
 
 class Bench:

@@ -15,8 +15,8 @@ import zxingcpp
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 from glasses_agent.skills.pay import Limits, spend
+from glasses_bringup.foundation.payment import PaymentPayloadError, crc16_ccitt, parse_payment
 from glasses_perception.vision.codes import CodeReader
-from glasses_perception.vision.payment import PaymentPayloadError, crc16_ccitt, parse_payment
 
 CODE = "glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=T1001"
 

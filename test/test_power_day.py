@@ -3,8 +3,8 @@
 import json
 
 from glasses_bringup.cli import main as glasses
-from glasses_bringup.power.day import DayConfig, report, simulate
-from glasses_bringup.power.model import MEASURED_CPU_FILE, PowerModel
+from glasses_bringup.drivers.power.day import DayConfig, report, simulate
+from glasses_bringup.drivers.power.model import MEASURED_CPU_FILE, PowerModel
 
 
 def test_power_day_cli_writes_json_and_png(tmp_path):

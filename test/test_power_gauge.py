@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glasses_bringup.power import pack_health as ph
-from glasses_bringup.power.discharge_eval import evaluate, load_voltage_log
-from glasses_bringup.power.fuel_gauge import FuelGauge, GaugeConfig
-from glasses_bringup.power.ocv import DEFAULT_OCV, OcvTable
-from glasses_bringup.power.sim_pack import SimPack
+from glasses_bringup.drivers.power import pack_health as ph
+from glasses_bringup.drivers.power.discharge_eval import evaluate, load_voltage_log
+from glasses_bringup.drivers.power.fuel_gauge import FuelGauge, GaugeConfig
+from glasses_bringup.drivers.power.ocv import DEFAULT_OCV, OcvTable
+from glasses_bringup.drivers.power.sim_pack import SimPack
 
 FIXTURE = Path(__file__).parent / "fixtures" / "power" / "enertech_1C_discharge_U_every10s.txt"
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glasses_bringup.power.manager import BatteryManager, PackReading, ReadingError
-from glasses_bringup.power.sim_pack import PackBank, SimPack
+from glasses_bringup.drivers.power.manager import BatteryManager, PackReading, ReadingError
+from glasses_bringup.drivers.power.sim_pack import PackBank, SimPack
 
 
 def reading(slot="left", t=0.0, present=True, v=3.9, i=-0.05, cap=0.28, serial="A", **kw):

@@ -1,8 +1,6 @@
 """Battery manager + power policy nodes on real rclpy: a pull/insert drives modes and actions."""
 
 import math
-import os
-import pty
 import textwrap
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -12,11 +10,10 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import BatteryState
 from std_msgs.msg import String
 
-from glasses_bringup import events as ev
-from glasses_bringup.nodes.battery_manager_node import BatteryManagerNode
-from glasses_bringup.nodes.power_policy_node import PowerPolicyNode
-from glasses_bringup.power.link import GaugeFrame, format_line
-from glasses_bringup.testing import wait_for
+from glasses_bringup.drivers.nodes.battery_manager_node import BatteryManagerNode
+from glasses_bringup.drivers.nodes.power_policy_node import PowerPolicyNode
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 
 class FakeVision(LifecycleNode):
@@ -67,8 +64,8 @@ def test_pull_drives_saver_and_critical_then_insert_restores_normal(ros, tmp_pat
     vision.trigger_activate()
 
     states = ros.collect_events("power/state", ev.PowerState)
-    cards = ros.collect_events("display/card", ev.Card)
-    says = ros.collect_events("speaker/say", ev.Say)
+    notices = ros.collect_events("power/notice", ev.PowerNotice)
+    cards = ros.collect_events("display/card", ev.Card)  # the policy words nothing itself
     left = ros.collect("power/battery/left", BatteryState)
     diags = ros.collect("/diagnostics", DiagnosticArray)
 
@@ -107,10 +104,10 @@ def test_pull_drives_saver_and_critical_then_insert_restores_normal(ros, tmp_pat
     assert wait_for(lambda: vision._state_machine.current_state[1] == "active", 5)
     assert states[-1].mode == "critical" and states[-1].swap_state == "right_only"  # not the insert
 
-    # the low-battery warning went out once on the HUD and the speaker before the insert
-    assert wait_for(lambda: cards and says, 20)
-    assert cards[0].kind == "warning" and "last pack" in cards[0].body
-    assert len(cards) == 1 and len(says) == 1
+    # the low-battery warning went out once before the insert, as facts for the agent to word
+    assert wait_for(lambda: notices, 20)
+    assert [n.kind for n in notices] == ["battery_low"] and notices[0].packs_present == 1
+    assert notices[0].runtime_left_h > 0 and not cards
 
     # the pulled slot is published as not present, with NaN where nothing is measured
     absent = [m for m in left if not m.present]
@@ -121,7 +118,8 @@ def test_pull_drives_saver_and_critical_then_insert_restores_normal(ros, tmp_pat
     assert wait_for(lambda: camera.get_parameter("fps").value == 15.0, 5)
     assert wait_for(lambda: vision._state_machine.current_state[1] == "active", 5)
     present = [m for m in left if m.present]
-    assert present[-1].percentage > 0.9 and present[-1].serial_number != present[0].serial_number
+    fresh = [m for m in present if m.serial_number != present[0].serial_number]
+    assert fresh and fresh[0].percentage > 0.8  # the 95 % pack as it went in, estimated from its voltage under load
 
     # the missing ASR node is a counted diagnostic on the policy, not a crash
     def policy_reports_missing_asr():
@@ -136,55 +134,57 @@ def test_pull_drives_saver_and_critical_then_insert_restores_normal(ros, tmp_pat
     assert wait_for(policy_reports_missing_asr, 10)
 
 
-def test_coprocessor_link_rejects_bad_readings_with_diagnostics(ros):
-    master, slave = pty.openpty()
-    try:
-        battery = BatteryManagerNode(
-            namespace="/glasses",
-            parameter_overrides=[
-                Parameter("source", value="coprocessor"),
-                Parameter("port", value=os.ttyname(slave)),
-                Parameter("publish_period_s", value=0.1),
-                Parameter("diagnostics_period_s", value=0.2),
-            ],
-        )
-        ros.add(battery)
-        right = ros.collect("power/battery/right", BatteryState)
-        diags = ros.collect("/diagnostics", DiagnosticArray)
-        good_left = GaugeFrame(1, "left", True, 3.95, -0.05, 30.0, 0.28, "PK-1")
-        same_pack_right = GaugeFrame(2, "right", True, 3.95, -0.05, 30.0, 0.28, "PK-1")
-        neg_cap = GaugeFrame(3, "right", True, 3.95, -0.05, 30.0, -0.28, "PK-2")
-        nan_volts = GaugeFrame(4, "right", True, math.nan, -0.05, 30.0, 0.28, "PK-2")
-        good_right = GaugeFrame(5, "right", True, 4.05, -0.05, 30.0, 0.28, "PK-2")
-        huge_current = GaugeFrame(6, "right", True, 4.05, -1000.0, 30.0, 0.28, "PK-2")  # would zero the charge
-        too_hot = GaugeFrame(7, "right", True, 4.05, -0.05, 500.0, 0.28, "PK-2")
-        lines = [good_left, same_pack_right, neg_cap, nan_volts, good_right, huge_current, too_hot]
-        # pyserial flushes the input when it opens the port: write once the node has it open
-        assert wait_for(lambda: battery.reader is not None, 5)
-        os.write(master, b"".join(format_line(f).encode() for f in lines) + b"\x00garbage\n")
+def test_gauge_readings_from_the_link_reject_bad_values_with_diagnostics(ros):
+    battery = BatteryManagerNode(
+        namespace="/glasses",
+        parameter_overrides=[
+            Parameter("source", value="link"),
+            Parameter("publish_period_s", value=0.1),
+            Parameter("diagnostics_period_s", value=0.2),
+        ],
+    )
+    ros.add(battery)
+    right = ros.collect("power/battery/right", BatteryState)
+    diags = ros.collect("/diagnostics", DiagnosticArray)
+    gauges = {slot: ros.publisher(f"power/gauge/{slot}", BatteryState) for slot in ("left", "right")}
+    assert wait_for(lambda: all(g.get_subscription_count() > 0 for g in gauges.values()), 5)
 
-        def rejected():
-            for arr in diags:
-                for st in arr.status:
-                    kv = {k.key: k.value for k in st.values}
-                    keys = (
-                        "rejected.duplicate_pack",
-                        "rejected.bad_capacity",
-                        "rejected.nan",
-                        "rejected.link_no_start",
-                        "rejected.current_out_of_range",
-                        "rejected.temperature_out_of_range",
-                    )
-                    if st.name.endswith("battery_manager") and all(kv.get(k) == "1" for k in keys):
-                        return True
-            return False
+    def reading(t, slot, volts, amps, temp_c, cap_ah, serial):
+        msg = BatteryState(present=True, voltage=volts, current=amps, temperature=temp_c, design_capacity=cap_ah,
+                           percentage=math.nan, serial_number=serial)
+        msg.header.stamp.sec = t
+        return slot, msg
 
-        assert wait_for(rejected, 10)
-        assert wait_for(lambda: any(m.present and m.serial_number == "PK-2" for m in right), 5)
-        assert 0.8 < [m for m in right if m.present][-1].percentage <= 1.0
-    finally:
-        os.close(master)
-        os.close(slave)
+    def readings(t0):
+        return [
+            reading(t0 + 1, "left", 3.95, -0.05, 30.0, 0.28, "PK-1"),
+            reading(t0 + 2, "right", 3.95, -0.05, 30.0, 0.28, "PK-1"),  # the same pack in two slots
+            reading(t0 + 3, "right", 3.95, -0.05, 30.0, -0.28, "PK-2"),  # negative capacity
+            reading(t0 + 4, "right", math.nan, -0.05, 30.0, 0.28, "PK-2"),
+            reading(t0 + 5, "right", 4.05, -0.05, 30.0, 0.28, "PK-2"),  # good
+            reading(t0 + 6, "right", 4.05, -1000.0, 30.0, 0.28, "PK-2"),  # would zero the charge
+            reading(t0 + 7, "right", 4.05, -0.05, 500.0, 0.28, "PK-2"),  # too hot
+        ]
+
+    def rejected():
+        keys = ("rejected.duplicate_pack", "rejected.bad_capacity", "rejected.nan",
+                "rejected.current_out_of_range", "rejected.temperature_out_of_range")
+        for arr in diags:
+            for st in arr.status:
+                kv = {k.key: k.value for k in st.values}
+                if st.name.endswith("battery_manager") and all(int(kv.get(k, "0")) >= 1 for k in keys):
+                    return True
+        return False
+
+    # discovery may still be settling on the reader's side: send the sequence again (later stamps) until seen
+    for t0 in range(0, 50, 10):
+        for slot, msg in readings(t0):
+            gauges[slot].publish(msg)
+        if wait_for(rejected, 3):
+            break
+    assert rejected()
+    assert wait_for(lambda: any(m.present and m.serial_number == "PK-2" for m in right), 5)
+    assert 0.8 < [m for m in right if m.present][-1].percentage <= 1.0
 
 
 def test_policy_rejects_impossible_battery_states_and_goes_critical_without_packs(ros):

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from glasses_bringup.power.model import ACTIVITIES, ActiveSet, PowerModel
-from glasses_bringup.power.policy import PowerPolicy, Thresholds
-from glasses_bringup.power.runtime import RuntimePredictor
+from glasses_bringup.drivers.power.model import ACTIVITIES, ActiveSet, PowerModel
+from glasses_bringup.drivers.power.policy import PowerPolicy, Thresholds
+from glasses_bringup.drivers.power.runtime import RuntimePredictor
 
 
 def test_hysteresis_no_flapping_around_a_threshold():
@@ -71,7 +71,7 @@ def test_low_battery_warning_fires_once_at_the_predicted_time_and_rearms():
     ((t_warn, w),) = warnings
     empty_at = 0.2 / amps * 3600.0
     assert empty_at - t_warn == pytest.approx(600.0, abs=2.0)
-    assert "last pack" in w.text and "10 minutes" in w.text
+    assert w.packs_present == 1 and w.minutes == 10
     # a fresh pack raises the charge: the warning re-arms and fires again when that one runs low
     assert p.check_warning(t + 1, 0.9, 2.0, 2) is None
     assert p.check_warning(t + 2, 0.05, 0.1, 1) is not None
@@ -121,3 +121,56 @@ def test_wearer_request_lifts_parking_when_the_pack_can_carry_it():
     assert p.request(100.0, "vision", 60.0, 0.0, 0.1, 0.25)[0] is False
     p.update(200.0, 0.9)  # a fresh pack: nothing parked, every request is granted
     assert p.parked_now(200.0) == () and p.request(200.0, "vision", 60.0, 0.0, 0.1, 0.25)[0]
+
+
+# -- the node-parking retry loop (drivers/power/node_targets.py) -------------------------------
+
+
+def test_target_keeper_retries_a_missing_node_and_keeps_what_is_confirmed():
+    from glasses_bringup.drivers.power.node_targets import TargetKeeper, lifecycle_key, param_key
+
+    keeper = TargetKeeper()
+    keeper.plan({param_key("camera", "fps"): ("camera", 5.0), lifecycle_key("asr"): ("asr", "inactive")})
+    fps, asr = keeper.due()
+    assert (fps.node, fps.parameter, asr.node, asr.kind) == ("camera", "fps", "asr", "lifecycle")
+    keeper.sent(fps)
+    assert keeper.unavailable(asr) == 1 and keeper.unavailable(asr) == 2  # not running: counted
+    assert keeper.due() == [asr]  # the one on its way is not sent twice; the missing one is due again
+    assert keeper.answered(fps, True) and fps.confirmed
+    # the same wish again keeps the confirmed target (nothing re-sent); a new wish replaces it
+    keeper.plan({param_key("camera", "fps"): ("camera", 5.0), lifecycle_key("asr"): ("asr", "inactive")})
+    assert keeper.due() == [asr] and keeper.waiting() == ["lifecycle:asr"] and keeper.confirmed_count() == 1
+    keeper.plan({param_key("camera", "fps"): ("camera", 1.0), lifecycle_key("asr"): ("asr", "inactive")})
+    assert [t.desired for t in keeper.due()] == [1.0, "inactive"]
+
+
+def test_target_keeper_ignores_the_answer_of_a_superseded_wish():
+    from glasses_bringup.drivers.power.node_targets import TargetKeeper, lifecycle_key
+
+    keeper = TargetKeeper()
+    keeper.plan({lifecycle_key("code_reader"): ("vision", "inactive")})
+    (old,) = keeper.due()
+    keeper.sent(old)
+    keeper.plan({lifecycle_key("code_reader"): ("vision", "active")})  # mode recovered meanwhile
+    assert not keeper.answered(old, True)  # void: the newer wish stays unconfirmed
+    (new,) = keeper.due()
+    assert new.desired == "active" and not new.confirmed
+    keeper.sent(new)
+    assert keeper.answered(new, False) and keeper.due() == [new]  # refused: due again
+
+
+def test_power_warning_carries_facts_and_the_agent_words_it_in_both_languages():
+    from glasses_agent import cards
+    from glasses_bringup.foundation import events as ev
+
+    p = PowerPolicy()
+    w = p.check_warning(0.0, 0.05, 0.2, packs_present=1)
+    assert w is not None and w.minutes == 12 and w.packs_present == 1
+    notice = ev.PowerNotice(stamp=0.0, kind="battery_low", soc=0.05, runtime_left_h=0.2, packs_present=1)
+    en = cards.power_notice(notice)
+    zh = cards.power_notice(notice.model_copy(update={"lang": "zh"}))
+    assert en.title == "Battery low" and "the last pack" in en.body and "12 minutes" in en.speech and en.speak
+    assert zh.title == "电量低" and "最后一块电池" in zh.body and "12分钟" in zh.speech
+    refused = ev.PowerNotice(stamp=0.0, kind="request_refused", group="vision", remaining_wh=0.1)
+    assert "the camera's look-up" in cards.power_notice(refused).body
+    assert "视觉识别" in cards.power_notice(refused.model_copy(update={"lang": "zh"})).speech

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import yaml
 
-from glasses_bringup.audio_format import GapDetector, samples_from
 from glasses_bringup.bag import read_messages
-from glasses_bringup.events import PowerState, decode
-from glasses_bringup.paths import share_path
+from glasses_bringup.foundation.audio_format import GapDetector, samples_from
+from glasses_bringup.foundation.events import PowerState, decode
+from glasses_bringup.foundation.paths import share_path
 
 PULL_AT, INSERT_AT, DURATION = 3.0, 6.0, 9.0
 KEEP = {"scenario_clock", "camera", "microphone", "imu", "battery_manager", "power_policy"}

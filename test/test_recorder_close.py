@@ -8,7 +8,7 @@ import time
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
-from glasses_bringup.ros.recorder import WriterThread
+from glasses_bringup.recorder import WriterThread
 
 
 class SlowWriter:

@@ -15,8 +15,8 @@ from glasses_agent.backends.media import MediaError, MediaRecorder, MediaStore
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 from glasses_agent.intents import ParseResult
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 SCENARIO = str(Path(__file__).resolve().parent / "fixtures" / "bringup" / "short.yaml")
 
@@ -191,7 +191,7 @@ def test_chinese_capture_cards(dialogue):
 def test_no_frame_on_disk_without_a_capture_request(ros, tmp_path):
     from glasses_agent.nodes.agent_node import AgentNode
     from glasses_agent.nodes.media_node import MediaRecorderNode
-    from glasses_bringup.nodes.camera_node import CameraNode
+    from glasses_bringup.drivers.nodes.camera_node import CameraNode
 
     run = tmp_path / "run"
     run.mkdir()

@@ -11,8 +11,8 @@ from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 from glasses_agent.intents import ParseResult
 from glasses_agent.skills.daily import DailySkill
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 NOW = datetime(2026, 12, 1, 10, 0).timestamp()
 

@@ -28,7 +28,7 @@ from glasses_agent.notes import (
 from glasses_agent.skills.meeting import MeetingConfig, MeetingSkill, SubtitleBoard
 from glasses_agent.teleprompter import Teleprompter, TeleprompterConfig, tokens
 from glasses_agent.translate import LlmTranslator, Translator
-from glasses_bringup.sim.reading import read_aloud
+from glasses_bringup.drivers.sim.reading import read_aloud
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = (REPO / "test" / "fixtures" / "meeting" / "talk.txt").read_text()

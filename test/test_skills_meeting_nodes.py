@@ -11,8 +11,8 @@ from test_voice_nodes import clip, publish_audio, received_by, silence
 from transcripts import assert_transcript
 
 from glasses_agent.notes import NotesStore
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 from glasses_perception.voice.captions import SpeakerClassifier, level_dbfs
 
 
@@ -123,7 +123,7 @@ def test_agent_node_what_is_this_sends_one_captured_frame_to_the_vision_endpoint
     from std_srvs.srv import Trigger
 
     from glasses_agent.nodes.agent_node import AgentNode
-    from glasses_bringup.ros import qos as gq
+    from glasses_bringup.foundation.ros import qos as gq
 
     server = FakeServer()
     server.reply = lambda path, body: (200, {"choices": [{"message": {"content": "A bar of dark chocolate."}}]})
@@ -162,17 +162,17 @@ def test_agent_node_what_is_this_sends_one_captured_frame_to_the_vision_endpoint
 def test_power_policy_shows_the_cost_of_captions_and_warns(ros):
     from sensor_msgs.msg import BatteryState
 
-    from glasses_bringup.nodes.power_policy_node import PowerPolicyNode
-    from glasses_bringup.power.policy import listening_outlook
+    from glasses_agent import cards as agent_cards
+    from glasses_bringup.drivers.nodes.power_policy_node import PowerPolicyNode
+    from glasses_bringup.drivers.power.policy import listening_outlook
 
     ok = listening_outlook(remaining_wh=2.0, load_w=0.5, extra_w=0.3, meeting_h=1.0)
-    assert ok.enough and ok.runtime_h == 2.5 and ok.text("en")[0] == "Captions cost +0.30 W"
+    assert ok.enough and ok.runtime_h == 2.5
     short = listening_outlook(remaining_wh=0.4, load_w=0.5, extra_w=0.3, meeting_h=1.0)
-    assert not short.enough and short.text("zh")[0] == "电量不够整场会议"
+    assert not short.enough
 
     node = ros.add(PowerPolicyNode(namespace="/glasses"))
-    cards = ros.collect_events("display/card", ev.Card)
-    says = ros.collect_events("speaker/say", ev.Say)
+    notices = ros.collect_events("power/notice", ev.PowerNotice)
     battery = ros.publisher("power/battery", BatteryState)
     mode = ros.publisher("agent/listen_mode", String)
     assert wait_for(lambda: battery.get_subscription_count() >= 1 and mode.get_subscription_count() >= 1, 5)
@@ -180,7 +180,11 @@ def test_power_policy_shows_the_cost_of_captions_and_warns(ros):
     battery.publish(BatteryState(present=True, percentage=0.5, voltage=3.8, current=-0.5 / 3.8, charge=0.1))
     assert wait_for(lambda: node.battery_seen, 5)
     mode.publish(String(data=ev.encode(ev.ListenMode(stamp=3.0, captions=True, lang="zh"))))
-    assert wait_for(lambda: any(c.card_id.startswith("power-listening") for c in cards), 5)
-    card = next(c for c in cards if c.card_id.startswith("power-listening"))
-    assert card.kind == "warning" and card.title == "电量不够整场会议" and "0.30 W" in card.body
-    assert wait_for(lambda: says and says[-1].lang == "zh", 5)
+    assert wait_for(lambda: any(n.kind == "listening_cost" for n in notices), 5)
+    notice = next(n for n in notices if n.kind == "listening_cost")
+    assert not notice.enough and notice.lang == "zh" and notice.extra_w == 0.3
+    # the agent words it in the wearer's language, as a spoken warning
+    card = agent_cards.power_notice(notice)
+    assert card.kind == "warning" and card.title == "电量不够整场会议" and "0.30 W" in card.body and card.speak
+    assert agent_cards.power_notice(notice.model_copy(update={"lang": "en", "enough": True})).title == \
+        "Captions cost +0.30 W"

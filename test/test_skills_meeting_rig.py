@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from glasses_agent.notes import NotesStore
-from glasses_bringup import events as ev
-from glasses_bringup.scenario import load as load_scenario
+from glasses_bringup.drivers.sim.scenario import load as load_scenario
+from glasses_bringup.foundation import events as ev
 from glasses_perception.voice.wer import normalize, wer
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ from glasses_agent.backends.music import Library, MusicError, MusicPlayer
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 from glasses_agent.intents import ParseResult
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 TONES = {"blue_tone.flac": 440.0, "fast_beat.ogg": 660.0, "rain_song.wav": 880.0}
 
@@ -152,7 +152,7 @@ def test_player_node_plays_the_library_on_the_speaker_topic(ros, tmp_path, libra
 
     from glasses_agent.nodes.agent_node import AgentNode
     from glasses_agent.nodes.music_node import MusicPlayerNode
-    from glasses_bringup.ros.msgs import audio_samples
+    from glasses_bringup.foundation.ros.msgs import audio_samples
 
     chunks = ros.collect("speaker/music", Image)
     cards = ros.collect_events("display/card")

@@ -9,8 +9,8 @@ from sensor_msgs.msg import Imu, NavSatFix, NavSatStatus
 from std_msgs.msg import String
 
 from glasses_agent.skills.guidance import point_at
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 STATION_SQUARE = (60.1699, 24.9384)
 

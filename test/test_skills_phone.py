@@ -12,8 +12,8 @@ from glasses_agent.backends.phone import SandboxPhone
 from glasses_agent.backends.sqlite import SqliteSandbox
 from glasses_agent.dialogue import DialogueManager
 from glasses_agent.skills.phone import PhoneSkill
-from glasses_bringup import events as ev
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.testing import wait_for
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from glasses_agent.skills.base import Outcome
 from glasses_agent.skills.daily import DailySkill
 from glasses_agent.skills.navigate import MapProvider, NavigateSkill
 from glasses_agent.skills.proactive import Proactive
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 
 NOW = datetime(2026, 12, 1, 10, 0).timestamp()
 KAISANIEMI = (60.17470, 24.94830)  # about 0.9 km walk from the railway station

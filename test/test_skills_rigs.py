@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

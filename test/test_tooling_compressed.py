@@ -8,13 +8,13 @@ import pytest
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CompressedImage, Image
 
-from glasses_bringup import events as ev
-from glasses_bringup.image_codec import CodecError, compressed_topic, decode_rgb, encode_jpeg, jpeg_format
-from glasses_bringup.nodes.camera_node import CameraNode
-from glasses_bringup.ros.msgs import from_sec
-from glasses_bringup.scenario import Show
-from glasses_bringup.sim.scene import SceneRenderer
-from glasses_bringup.testing import wait_for
+from glasses_bringup.drivers.nodes.camera_node import CameraNode
+from glasses_bringup.drivers.sim.scenario import Show
+from glasses_bringup.drivers.sim.scene import SceneRenderer
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.image_codec import CodecError, compressed_topic, decode_rgb, encode_jpeg, jpeg_format
+from glasses_bringup.foundation.ros.msgs import from_sec
+from glasses_bringup.foundation.testing import wait_for
 from glasses_perception.nodes.code_reader_node import CodeReaderNode
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def test_recorder_stores_the_jpeg_stream_in_zstd_chunks_unless_raw_is_asked(ros,
     from mcap.reader import make_reader
 
     from glasses_bringup.bag import summarize
-    from glasses_bringup.ros.recorder import Recorder
+    from glasses_bringup.recorder import Recorder
 
     ros.add(CameraNode(namespace=NS, parameter_overrides=params(
         source="sim", scenario=SCENARIO, scenario_start=time.time(), width=320, height=240, fps=15.0)))

@@ -11,10 +11,10 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import BatteryState, Image, Imu
 from std_msgs.msg import String
 
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.ros.msgs import image_msg
+from glasses_bringup.foundation.testing import wait_for
 from glasses_bringup.live_view import LiveStreams, default_streams, event_line
-from glasses_bringup.ros.msgs import image_msg
-from glasses_bringup.testing import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 LAYOUT = REPO / "config" / "foxglove" / "glasses.json"
@@ -80,7 +80,7 @@ class FoxgloveClient:
 
 
 def test_bridge_serves_the_glasses_to_a_websocket_client_lazily(ros):
-    from glasses_bringup.nodes.foxglove_bridge_node import FoxgloveBridgeNode
+    from glasses_bringup.foxglove_bridge_node import FoxgloveBridgeNode
 
     bridge = ros.add(FoxgloveBridgeNode(namespace="/glasses", parameter_overrides=[Parameter("port", value=0)]))
     assert bridge.host == "127.0.0.1" and bridge.bound_port > 0  # loopback unless told otherwise

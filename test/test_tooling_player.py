@@ -11,8 +11,8 @@ from sensor_msgs.msg import Imu
 from std_srvs.srv import SetBool, Trigger
 from test_bringup_bags import write_imu_bag
 
+from glasses_bringup.foundation.testing import wait_for
 from glasses_bringup.playback import PlaybackControl
-from glasses_bringup.testing import wait_for
 
 RELIABLE = QoSProfile(depth=1000, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
 T0_NS = 1_700_000_000_000_000_000
@@ -59,7 +59,7 @@ def call(ros, srv_type, name, request=None):
 
 
 def test_paused_start_step_burst_and_resume_by_service(ros, imu_bag):
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     got = ros.collect("/imu/data", Imu, qos=RELIABLE)
     replayer = ros.add(Replayer(str(imu_bag), rate=1.0, paused=True))
@@ -80,7 +80,7 @@ def test_paused_start_step_burst_and_resume_by_service(ros, imu_bag):
 
 
 def test_pause_while_playing_holds_the_rest(ros, imu_bag):
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     got = ros.collect("/imu/data", Imu, qos=RELIABLE)
     replayer = ros.add(Replayer(str(imu_bag), rate=1.0, wait_for_subscribers=10.0))
@@ -96,7 +96,7 @@ def test_pause_while_playing_holds_the_rest(ros, imu_bag):
 
 
 def test_burst_at_start_then_paused(ros, imu_bag):
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     got = ros.collect("/imu/data", Imu, qos=RELIABLE)
     replayer = ros.add(Replayer(str(imu_bag), rate=1.0, burst=25, wait_for_subscribers=10.0))
@@ -107,7 +107,7 @@ def test_burst_at_start_then_paused(ros, imu_bag):
 
 
 def test_start_and_duration_cut_a_window_and_loop_plays_it_again(ros, imu_bag):
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     got = ros.collect("/imu/data", Imu, qos=RELIABLE)
     replayer = ros.add(Replayer(str(imu_bag), rate=0.0, start_offset_s=0.5, duration_s=0.5, loop=True,
@@ -120,7 +120,7 @@ def test_start_and_duration_cut_a_window_and_loop_plays_it_again(ros, imu_bag):
 
 
 def test_clock_follows_bag_time(ros, imu_bag):
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     clocks = ros.collect("/clock", Clock, qos=RELIABLE)
     replayer = ros.add(Replayer(str(imu_bag), rate=2.0, clock=True))
@@ -133,7 +133,7 @@ def test_clock_follows_bag_time(ros, imu_bag):
 
 
 def test_waiting_for_subscribers_loses_no_first_message(ros, imu_bag):
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     replayer = ros.add(Replayer(str(imu_bag), rate=0.0, wait_for_subscribers=10.0))
     replayer.start()

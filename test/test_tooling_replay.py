@@ -22,7 +22,7 @@ from glasses_bringup.bag_profiles import (
     parse_remaps,
     remap_table,
 )
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation.testing import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -70,7 +70,7 @@ def test_frames_and_units_are_checked_against_rep103_and_rep145(tmp_path):
 
 
 def test_replay_publishes_bag_topics_under_their_remapped_names(ros, aria_bag):
-    from glasses_bringup.ros.replayer import Replayer
+    from glasses_bringup.replayer import Replayer
 
     got = ros.collect("imu/data_raw", Imu, qos=QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE))
     replayer = ros.add(Replayer(str(aria_bag), rate=0.0, namespace="/glasses",

@@ -4,7 +4,7 @@ import threading
 
 import numpy as np
 
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation.testing import wait_for
 from glasses_perception.vision.frames import ChangeGate, FrameWorker, StabilityDetector, thumbnail
 
 

@@ -8,11 +8,11 @@ from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from glasses_bringup import events as ev
-from glasses_bringup.ros.msgs import from_sec, image_msg
-from glasses_bringup.scenario import Show
-from glasses_bringup.sim.scene import SceneRenderer
-from glasses_bringup.testing import wait_for
+from glasses_bringup.drivers.sim.scenario import Show
+from glasses_bringup.drivers.sim.scene import SceneRenderer
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.ros.msgs import from_sec, image_msg
+from glasses_bringup.foundation.testing import wait_for
 from glasses_perception.nodes.code_reader_node import CodeReaderNode
 from glasses_perception.nodes.product_recognizer_node import ProductRecognizerNode
 from glasses_perception.nodes.text_reader_node import TextReaderNode

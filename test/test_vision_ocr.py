@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from transcripts import assert_line_read
 
-from glasses_bringup.scenario import Show
-from glasses_bringup.sim.scene import SceneRenderer
+from glasses_bringup.drivers.sim.scenario import Show
+from glasses_bringup.drivers.sim.scene import SceneRenderer
 from glasses_perception.vision.ocr import OcrEngine, OcrError
 
 

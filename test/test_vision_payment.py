@@ -7,12 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glasses_bringup.payment import clean_text, to_minor
-from glasses_perception.vision.payment import (
+from glasses_bringup.foundation.payment import (
     PaymentPayloadError,
+    clean_text,
     crc16_ccitt,
     looks_like_payment,
     parse_payment,
+    to_minor,
 )
 
 EXAMPLE = "glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=T1001"

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from glasses_bringup.scenario import Show
-from glasses_bringup.sim.scene import SceneRenderer
+from glasses_bringup.drivers.sim.scenario import Show
+from glasses_bringup.drivers.sim.scene import SceneRenderer
 from glasses_perception.vision.products import (
     GalleryError,
     ProductGallery,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vision"
 

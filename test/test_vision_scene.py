@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from glasses_bringup.scenario import Show
-from glasses_bringup.sim.scene import SceneRenderer
+from glasses_bringup.drivers.sim.scenario import Show
+from glasses_bringup.drivers.sim.scene import SceneRenderer
 
 PAY = "glasspay://pay?payee=cafe-lumi&name=Cafe%20Lumi&amount=12.50&currency=CNY&ref=T1001"
 

@@ -9,8 +9,8 @@ import soundfile as sf
 from transcripts import assert_transcript
 
 from glasses_bringup.cli import main
+from glasses_bringup.foundation.audio_io import read_audio
 from glasses_perception.voice import asr
-from glasses_perception.voice.audio_io import read_audio
 
 
 def lines(capsys) -> list[dict]:

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transcripts import assert_transcript, assert_transcripts
 
+from glasses_bringup.foundation.audio_io import AudioReadError, add_noise, read_audio, resample
 from glasses_perception.voice import asr, wer
-from glasses_perception.voice.audio_io import AudioReadError, add_noise, read_audio, resample
 from glasses_perception.voice.vad import VadConfig, VoiceActivityDetector, segments
 from glasses_perception.voice.wake import ListenGate, WakeWordDetector, detect_in
 
@@ -295,7 +295,7 @@ def test_grammar_recognizer_on_commands(repo_root):
 
 
 def test_tts_speaks_english_and_rejects_empty_text():
-    from glasses_perception.voice import tts
+    from glasses_bringup.drivers.speech import tts
 
     samples, rate = tts.synthesize("confirm", rate=RATE)
     assert rate == RATE and samples.dtype == np.float32 and 0.3 * RATE < samples.size < 3 * RATE
@@ -306,7 +306,7 @@ def test_tts_speaks_english_and_rejects_empty_text():
 
 @pytest.mark.skipif(not __import__("shutil").which("espeak-ng"), reason="espeak-ng not installed")
 def test_tts_falls_back_to_espeak_for_other_languages():
-    from glasses_perception.voice import tts
+    from glasses_bringup.drivers.speech import tts
 
     synth = tts.Synthesizer()
     assert synth.engine_for("zh") == "espeak" and synth.engine_for("en") == "piper"
@@ -327,7 +327,7 @@ def test_wake_word_inside_an_open_utterance_is_not_transcribed(repo_root, whispe
 
 
 def test_custom_keyphrase_is_spotted_by_pocketsphinx():
-    from glasses_perception.voice import tts
+    from glasses_bringup.drivers.speech import tts
 
     speech, _ = tts.synthesize("hey glasses, what is this", rate=RATE)
     x = np.concatenate([silence(0.5), speech, silence(0.5)])
@@ -440,7 +440,7 @@ class SlowVoice:
 def test_player_reports_nothing_after_close_even_mid_sentence():
     import threading
 
-    from glasses_perception.voice.playback import NullSink, SpeechPlayer
+    from glasses_bringup.drivers.speech.playback import NullSink, SpeechPlayer
 
     states, speaking = [], threading.Event()
 

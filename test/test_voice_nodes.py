@@ -10,12 +10,12 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import String
 from transcripts import assert_transcript
 
-from glasses_bringup import events as ev
-from glasses_bringup.audio_format import AudioCaps
-from glasses_bringup.ros.msgs import audio_msg, from_sec
-from glasses_bringup.testing import wait_for
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.audio_format import AudioCaps
+from glasses_bringup.foundation.audio_io import read_audio, resample, to_int16
+from glasses_bringup.foundation.ros.msgs import audio_msg, from_sec
+from glasses_bringup.foundation.testing import wait_for
 from glasses_perception.voice import wer
-from glasses_perception.voice.audio_io import read_audio, resample, to_int16
 
 RATE = 16000
 CHUNK = 320  # 20 ms
@@ -197,7 +197,7 @@ def test_asr_node_parked_or_saving_falls_back_to_the_grammar(ros, repo_root):
 
 
 def test_speaker_node_speaks_and_barge_in_interrupts(ros):
-    from glasses_bringup.nodes.speaker_node import SpeakerNode
+    from glasses_bringup.drivers.nodes.speaker_node import SpeakerNode
 
     node = ros.add(SpeakerNode(namespace="/glasses"))
     got = events_on(ros, "speaker/state", ev.SpeakerState)
@@ -225,7 +225,7 @@ def test_speaker_node_speaks_and_barge_in_interrupts(ros):
 
 
 def test_speaker_plays_the_listening_earcon_on_a_wake_without_a_state_change(ros):
-    from glasses_bringup.nodes.speaker_node import SpeakerNode, listening_earcon
+    from glasses_bringup.drivers.nodes.speaker_node import SpeakerNode, listening_earcon
 
     node = ros.add(SpeakerNode(namespace="/glasses"))
     got = events_on(ros, "speaker/state", ev.SpeakerState)
@@ -304,8 +304,8 @@ def test_asr_node_lang_auto_final_reuses_the_probed_language_in_real_time(ros, r
 
 
 def test_speaker_node_speaks_chinese_and_reports_its_voices(ros):
-    from glasses_bringup.nodes.speaker_node import SpeakerNode
-    from glasses_perception.voice.tts import espeak_available
+    from glasses_bringup.drivers.nodes.speaker_node import SpeakerNode
+    from glasses_bringup.drivers.speech.tts import espeak_available
 
     node = ros.add(SpeakerNode(namespace="/glasses"))
     if not espeak_available():  # make installs espeak-ng; without it the node says why

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from transcripts import assert_transcripts
 
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 from glasses_perception.voice.wer import normalize
 
 FIXTURES = Path(__file__).parent / "fixtures" / "voice"

@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from glasses_bringup import events as ev
 from glasses_bringup.cli import main
-from glasses_bringup.sensors.display import CardRenderer, wrap_text
-from glasses_perception.voice import asr, models, tts, wer
-from glasses_perception.voice.audio_io import AudioFile, AudioReadError, AudioTooLong, read_audio
+from glasses_bringup.drivers.sensors.display import CardRenderer, wrap_text
+from glasses_bringup.drivers.speech import tts
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.audio_io import AudioFile, AudioReadError, AudioTooLong, read_audio
+from glasses_perception.voice import asr, models, wer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "voice" / "zh"
 # AISHELL-1 test utterances (real Mandarin, Apache-2.0; see fixtures/voice/zh/README.md)
@@ -234,7 +235,7 @@ def test_hud_draws_chinese_glyphs_not_missing_glyph_boxes():
 
 
 def test_g1_speaks_a_chinese_card_as_chinese_sentences():
-    from glasses_bringup.sensors.display import spoken_text
+    from glasses_bringup.drivers.sensors.display import spoken_text
 
     card = ev.Card(stamp=0.0, card_id="c", kind="info", title="已支付 12.50 CNY", body="收款方：星光咖啡", lang="zh")
     assert spoken_text(card) == "已支付 12.50 CNY。收款方：星光咖啡。"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from glasses_agent.backends.sqlite import SqliteSandbox
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "config" / "scenarios" / "zh.yaml"

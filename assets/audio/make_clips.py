@@ -20,8 +20,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from glasses_perception.voice.audio_io import ASR_RATE, write_wav16  # noqa: E402
-from glasses_perception.voice.tts import Synthesizer, espeak_available  # noqa: E402
+from glasses_bringup.drivers.speech.tts import Synthesizer, espeak_available  # noqa: E402
+from glasses_bringup.foundation.audio_io import ASR_RATE, write_wav16  # noqa: E402
 
 # file stem -> what is said (the transcript ground truth)
 COMMANDS = {

@@ -4,7 +4,7 @@ Skills talk only to these interfaces; ``SqliteSandbox`` (embedded, seeded with t
 demo data) is the default and ``HttpBackend`` speaks the same calls to real
 services. Money is ``Decimal`` at the interface and integer minor units at rest.
 
-Amounts are exact: ``glasses_bringup.payment`` turns them into integer minor units of
+Amounts are exact: ``glasses_bringup.foundation.payment`` turns them into integer minor units of
 their currency (ISO 4217 decimals) and refuses what cannot be paid exactly.
 
 Spending is a journal with idempotent steps, so a crash at any point can neither
@@ -24,18 +24,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from glasses_bringup.payment import format_money, to_minor
+from glasses_bringup.foundation.errors import ReasonError
+from glasses_bringup.foundation.payment import format_money, to_minor
 
 TRANSIENT = frozenset({"database_busy", "database_error", "service_unreachable"})  # retry later, keep the row
 
 
-class BackendError(RuntimeError):
+class BackendError(ReasonError, RuntimeError):
     """A service refused or failed a request; ``reason`` is short and countable."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
     @property
     def transient(self) -> bool:

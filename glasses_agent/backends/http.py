@@ -41,7 +41,7 @@ from glasses_agent.backends.base import (
     Ride,
     RideQuote,
 )
-from glasses_bringup.payment import MoneyError, from_minor, to_minor
+from glasses_bringup.foundation.payment import MoneyError, from_minor, to_minor
 
 
 def _amount(value, currency: str) -> Decimal:

@@ -34,7 +34,7 @@ from glasses_agent.backends.base import (
     Ride,
     RideQuote,
 )
-from glasses_bringup.payment import MoneyError, from_minor, round_minor, to_minor
+from glasses_bringup.foundation.payment import MoneyError, from_minor, round_minor, to_minor
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS products (product_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_zh TEXT NOT NULL DEFAULT '',

@@ -42,10 +42,10 @@ from glasses_agent.skills.navigate import Heading, MapProvider, NavConfig, Navig
 from glasses_agent.skills.pay import Limits
 from glasses_agent.teleprompter import TeleprompterConfig
 from glasses_agent.translate import LlmTranslator, Translator
-from glasses_bringup import events as ev
-from glasses_bringup import interfaces
-from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.node_base import GlassesNode, run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation import interfaces
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.node_base import GlassesNode, run_node
 
 
 class AgentNode(GlassesNode):
@@ -208,6 +208,7 @@ class AgentNode(GlassesNode):
         self.event_subscription("media/result", ev.MediaResult, self.on_media_result)
         self.event_subscription("music/state", ev.MusicState, self.on_music_state)
         self.event_subscription("power/state", ev.PowerState, self.dialogue.on_power)
+        self.event_subscription("power/notice", ev.PowerNotice, self.on_power_notice)
         if navigator is not None:
             from sensor_msgs.msg import Imu, NavSatFix
 
@@ -470,6 +471,9 @@ class AgentNode(GlassesNode):
         step = Step(stamp, self.dialogue.turn_id)
         self.dialogue._apply(step, self.meeting.vision_answer(answer, lang), stamp, self.now_s())
         return [step]
+    def on_power_notice(self, msg: ev.PowerNotice) -> None:
+        self.publish(self.dialogue.on_power_notice(msg))
+
     def on_music_state(self, msg: ev.MusicState) -> None:
         self.publish(self.dialogue.on_music_state(msg, self.now_s()))
 

@@ -17,11 +17,11 @@ from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
 
 from glasses_agent.backends.media import MediaRecorder, MediaStore
-from glasses_bringup import events as ev
-from glasses_bringup import interfaces
-from glasses_bringup.image_codec import CodecError, compressed_topic, decode_rgb
-from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.node_base import GlassesNode, run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation import interfaces
+from glasses_bringup.foundation.image_codec import CodecError, compressed_topic, decode_rgb
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.node_base import GlassesNode, run_node
 
 
 def default_media_dir() -> Path:

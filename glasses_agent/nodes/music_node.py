@@ -17,11 +17,11 @@ from pathlib import Path
 from sensor_msgs.msg import Image
 
 from glasses_agent.backends.music import Library, MusicError, MusicPlayer
-from glasses_bringup import events as ev
-from glasses_bringup.audio_format import AudioCaps
-from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.msgs import audio_msg
-from glasses_bringup.ros.node_base import GlassesNode, run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.audio_format import AudioCaps
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.msgs import audio_msg
+from glasses_bringup.foundation.ros.node_base import GlassesNode, run_node
 
 
 class MusicPlayerNode(GlassesNode):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from glasses_agent import cards
 from glasses_agent.skills.base import Outcome
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 
 ACTIONS = {"take_photo": "photo", "record_video": "video_start", "stop_video": "video_stop"}
 INTENT_OF = {v: k for k, v in ACTIONS.items()}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from glasses_agent import cards
 from glasses_agent.skills.base import Outcome
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 
 COMMANDS = {"play_music": "play", "pause_music": "pause", "next_track": "next", "volume": "volume"}
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from glasses_agent import cards
 from glasses_agent.backends.base import BackendError, LimitError, Limits, Payment, Services, idempotency_key
 from glasses_agent.skills.base import Outcome, Proposal
-from glasses_bringup.payment import (
+from glasses_bringup.foundation.payment import (
     MoneyError,
     PaymentPayloadError,
     as_decimal,

@@ -15,7 +15,7 @@ import re
 from glasses_agent import cards
 from glasses_agent.backends.phone import Call, PhoneError, SandboxPhone
 from glasses_agent.skills.base import Outcome, Proposal
-from glasses_bringup import events as ev
+from glasses_bringup.foundation import events as ev
 
 INTENTS = ("call", "answer_call", "hang_up", "send_message")
 ANSWER = re.compile(r"\b(?:answer|pick up|accept)\b|接(?:电话|听|一下)?$|接听")

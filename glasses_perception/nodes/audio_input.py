@@ -15,9 +15,9 @@ import numpy as np
 import soxr
 from sensor_msgs.msg import Image
 
-from glasses_bringup.audio_format import AudioFormatError, GapDetector, to_mono_float
-from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.msgs import audio_samples, to_sec
+from glasses_bringup.foundation.audio_format import AudioFormatError, GapDetector, to_mono_float
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.msgs import audio_samples, to_sec
 
 RATE = 16000
 

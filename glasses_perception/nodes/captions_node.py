@@ -19,8 +19,8 @@ import queue
 import threading
 import time
 
-from glasses_bringup import events as ev
-from glasses_bringup.ros.node_base import GlassesLifecycleNode, run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.ros.node_base import GlassesLifecycleNode, run_node
 from glasses_perception.nodes.audio_input import AudioInput
 from glasses_perception.nodes.vad_node import declare_vad
 from glasses_perception.voice import asr

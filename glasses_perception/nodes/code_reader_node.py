@@ -12,8 +12,8 @@ worn idle with nothing new in view costs a thumbnail per frame, not a decode.
 
 from __future__ import annotations
 
-from glasses_bringup import events as ev
-from glasses_bringup.ros.node_base import run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.ros.node_base import run_node
 from glasses_perception.nodes.vision_base import VisionNode
 from glasses_perception.vision.codes import DEFAULT_FORMATS, CodeReader, CodeTracker
 from glasses_perception.vision.frames import ChangeGate, thumbnail

@@ -11,10 +11,10 @@ import math
 
 from sensor_msgs.msg import Imu
 
-from glasses_bringup import events as ev
-from glasses_bringup import interfaces
-from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.node_base import GlassesNode, run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation import interfaces
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.node_base import GlassesNode, run_node
 from glasses_perception.gestures import GestureConfig, HeadGestureDetector
 
 IN_TOPIC = "imu/data_raw"

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from glasses_bringup import events as ev
-from glasses_bringup.ros.node_base import run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.ros.node_base import run_node
 from glasses_perception.nodes.vision_base import VisionNode
 from glasses_perception.vision.frames import ChangeGate, thumbnail
 from glasses_perception.vision.products import ProductGallery, ProductMatcher, demo_catalog_dir

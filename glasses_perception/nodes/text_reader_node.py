@@ -16,8 +16,8 @@ import threading
 
 import numpy as np
 
-from glasses_bringup import events as ev
-from glasses_bringup.ros.node_base import run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.ros.node_base import run_node
 from glasses_perception.nodes.vision_base import VisionNode
 from glasses_perception.vision.frames import StabilityDetector, thumbnail
 from glasses_perception.vision.ocr import OcrEngine

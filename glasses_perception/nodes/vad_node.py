@@ -6,8 +6,8 @@ Event stamps are the audio time of the window that decided the transition;
 
 from __future__ import annotations
 
-from glasses_bringup import events as ev
-from glasses_bringup.ros.node_base import GlassesNode, run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.ros.node_base import GlassesNode, run_node
 from glasses_perception.nodes.audio_input import AudioInput
 from glasses_perception.voice.vad import VadConfig, VadTransition, VoiceActivityDetector
 

@@ -5,7 +5,7 @@ subscribes to camera/image_raw (sensor QoS), or with ``image_transport:=compress
 to camera/image_raw/compressed (JPEG/PNG, image_transport's naming), and starts the worker thread,
 ``deactivate`` unsubscribes and stops it, so a parked node costs no CPU.
 
-Frames are checked (glasses_bringup.ros.msgs.image_array); a corrupt one (wrong
+Frames are checked (glasses_bringup.foundation.ros.msgs.image_array); a corrupt one (wrong
 step, truncated data, unknown encoding) is counted on /diagnostics and skipped.
 Privacy: frames live only in memory, in a one-frame slot, until processed; no
 vision node writes a frame to disk or publishes one.
@@ -18,10 +18,10 @@ import time
 import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 
-from glasses_bringup.image_codec import CodecError, compressed_topic, decode_rgb
-from glasses_bringup.ros import qos as gq
-from glasses_bringup.ros.msgs import ImageError, image_array
-from glasses_bringup.ros.node_base import GlassesLifecycleNode
+from glasses_bringup.foundation.image_codec import CodecError, compressed_topic, decode_rgb
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.msgs import ImageError, image_array
+from glasses_bringup.foundation.ros.node_base import GlassesLifecycleNode
 from glasses_perception.vision.frames import FrameWorker
 
 IMAGE_TOPIC = "camera/image_raw"

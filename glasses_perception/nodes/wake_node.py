@@ -11,8 +11,8 @@ still honours touch, so the power policy can park the always-on detector.
 
 from __future__ import annotations
 
-from glasses_bringup import events as ev
-from glasses_bringup.ros.node_base import GlassesLifecycleNode, run_node
+from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.ros.node_base import GlassesLifecycleNode, run_node
 from glasses_perception.nodes.audio_input import AudioInput
 from glasses_perception.voice.wake import BUILTIN_MODELS, WakeWordDetector
 

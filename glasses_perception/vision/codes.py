@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from glasses_perception.vision.payment import PaymentPayloadError, looks_like_payment, parse_payment
+from glasses_bringup.foundation.payment import PaymentPayloadError, looks_like_payment, parse_payment
 
 # zxing-cpp format name -> the symbology names the stack uses (ZXing's classic spelling)
 _SYMBOLOGY = {

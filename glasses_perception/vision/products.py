@@ -151,7 +151,7 @@ class ProductGallery:
 
 
 def demo_catalog_dir() -> Path:
-    from glasses_bringup.paths import share_path
+    from glasses_bringup.foundation.paths import share_path
 
     return share_path("assets", "products")
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from glasses_bringup.foundation.audio_io import ASR_RATE, to_int16
 from glasses_perception.voice import models
-from glasses_perception.voice.audio_io import ASR_RATE, to_int16
 from glasses_perception.voice.vad import VadConfig, VadTransition, VoiceActivityDetector
 from glasses_perception.voice.wake import ListenGate
 

@@ -17,8 +17,8 @@ import json
 import sys
 from collections import Counter
 
+from glasses_bringup.foundation.audio_io import AudioFile, AudioReadError
 from glasses_perception.voice import asr
-from glasses_perception.voice.audio_io import AudioFile, AudioReadError
 
 DEFAULT_MAX_DURATION_S = 1800.0
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glasses_perception.voice.audio_io import to_int16
+from glasses_bringup.foundation.audio_io import to_int16
 
 RATE = 16000
 BUILTIN_MODELS = ("okay_nabu", "hey_jarvis", "hey_mycroft", "alexa")
