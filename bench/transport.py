@@ -31,8 +31,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from glasses_bringup.foundation.ros.domain import claim_free_domain  # noqa: E402 - before rclpy
+
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ.setdefault("ROS_DOMAIN_ID", str(40 + os.getpid() % 40))
+os.environ.setdefault("ROS_DOMAIN_ID", str(claim_free_domain(101, 100)))
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="bench_roslog_"))
 SHM_PROFILE = REPO / "config" / "dds" / "fastdds_shm_loopback.xml"
 os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(SHM_PROFILE)

@@ -39,11 +39,13 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-os.environ.setdefault("ROS_DOMAIN_ID", "47")
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="bench_voice_roslog_"))
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from glasses_bringup.foundation.ros.domain import claim_free_domain  # noqa: E402 - before rclpy
+
+os.environ.setdefault("ROS_DOMAIN_ID", str(claim_free_domain(101, 100)))
 
 import numpy as np  # noqa: E402
 

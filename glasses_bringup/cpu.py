@@ -185,10 +185,11 @@ def worn_idle_stack_cpu(work_dir: Path, window_s: float = 30.0) -> dict[str, flo
     import yaml
 
     from glasses_bringup.foundation.paths import share_path
+    from glasses_bringup.rig import read_rig_document
 
     bag = record_idle_bag(Path(work_dir), window_s + 4.0)
-    replay_rig = yaml.safe_load(share_path("config", "rigs", "replay.yaml").read_text())
-    bare = Path(work_dir) / "replayer_only.yaml"
+    replay_rig = read_rig_document(share_path("config", "rigs", "replay.yaml"))
+    bare = Path(work_dir) / "replayer_only.yaml"  # the same bag topics, no node of the stack
     bare.write_text(yaml.safe_dump({**replay_rig, "name": "replayer_only", "nodes": []}))
     replayer = replay_cpu_pct(bag, str(bare), window_s)
     rig = replay_cpu_pct(bag, "replay", window_s)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from glasses_bringup import entry, registry
+from glasses_bringup.foundation.ros.domain import claim_free_domain
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,7 +65,7 @@ def test_the_environment_is_set_before_the_node_module_loads_rclpy(tmp_path, use
 
 @pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
 def test_a_node_started_on_its_own_listens_on_loopback_only(tmp_path):
-    domain = 1 + (os.getpid() + 37) % 100
+    domain = claim_free_domain(201, 30)  # a domain of its own: the port check must see only this node
     env = {k: v for k, v in os.environ.items() if k not in ("ROS_AUTOMATIC_DISCOVERY_RANGE", "FASTDDS_DEFAULT_PROFILES_FILE")}
     env.update(ROS_DOMAIN_ID=str(domain), ROS_LOG_DIR=str(tmp_path), PYTHONPATH=str(REPO))
     # .venv/bin/orientation_filter is this, as pip writes it
@@ -86,3 +87,15 @@ def test_a_node_started_on_its_own_listens_on_loopback_only(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_concurrent_runs_claim_different_ros_domains(tmp_path):
+    held = [claim_free_domain(1, 3, lock_dir=tmp_path) for _ in range(3)]
+    assert sorted(held) == [1, 2, 3]  # each claim holds its domain for the life of the process
+    code = ("import sys; from glasses_bringup.foundation.ros.domain import claim_free_domain as c; "
+            f"print(c(1, 4, lock_dir={str(tmp_path)!r}))")
+    other = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                           capture_output=True, text=True, timeout=60)
+    assert other.returncode == 0 and other.stdout.strip() == "4", other.stderr  # another process gets the free one
+    with pytest.raises(RuntimeError, match="held by other runs"):
+        claim_free_domain(1, 3, lock_dir=tmp_path)

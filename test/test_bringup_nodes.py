@@ -56,12 +56,33 @@ def test_camera_sim_streams_frames_with_info_and_privacy_led(ros):
 def test_camera_rate_changes_at_run_time_and_disable_turns_led_off(ros):
     cam = ros.add(CameraNode(namespace=NS, parameter_overrides=params(source="sim", scenario=SCENARIO, width=160, height=120, fps=5.0)))
     led = ros.collect("camera/privacy_led", Bool)
+    ros.collect("camera/image_raw", Image)  # a consumer: the camera streams only while someone subscribes
     assert wait_for(lambda: led and led[-1].data, 10)
     assert cam.set_parameters([Parameter("fps", value=25.0)])[0].successful
     assert cam.fps == 25.0
     assert not cam.set_parameters([Parameter("fps", value=500.0)])[0].successful
     assert cam.set_parameters([Parameter("enabled", value=False)])[0].successful
     assert wait_for(lambda: not led[-1].data, 5)
+
+
+def test_camera_captures_nothing_without_a_subscriber(ros):
+    cam = ros.add(CameraNode(namespace=NS, parameter_overrides=params(source="sim", scenario=SCENARIO, width=160,
+                                                                       height=120, fps=20.0)))
+    led = ros.collect("camera/privacy_led", Bool)
+    time.sleep(1.0)
+    assert cam.last_frame is None and not any(m.data for m in led)  # no consumer: no capture, LED off
+    stills = ros.collect("camera/still", CompressedImage)  # an explicit capture reads the sensor itself
+    client = ros.probe.create_client(Trigger, f"{NS}/camera/capture")
+    assert client.wait_for_service(timeout_sec=5)
+    future = client.call_async(Trigger.Request())
+    assert wait_for(lambda: future.done(), 5) and future.result().success and wait_for(lambda: stills, 5)
+    frames = ros.collect("camera/image_raw", Image)
+    assert wait_for(lambda: len(frames) >= 3 and led and led[-1].data, 10)
+    ros.probe.destroy_subscription(list(ros.probe.subscriptions)[-1])  # the only consumer leaves
+    assert wait_for(lambda: not led[-1].data, 5)
+    stopped = len(frames)
+    time.sleep(0.5)
+    assert len(frames) <= stopped + 1
 
 
 def test_camera_missing_device_reports_error_and_keeps_running(ros):
@@ -162,6 +183,7 @@ def test_g1_display_speaks_cards(ros):
 def test_every_node_reports_diagnostics_with_rates(ros):
     ros.add(CameraNode(namespace=NS, parameter_overrides=params(source="sim", scenario=SCENARIO, width=160, height=120, fps=10.0, diagnostics_period_s=0.2)))
     diags = ros.collect("/diagnostics", DiagnosticArray)
+    ros.collect("camera/camera_info", CameraInfo)
 
     def camera_rate():
         for arr in diags:

@@ -19,6 +19,7 @@ from glasses_bringup.bag import read_messages
 from glasses_bringup.foundation.audio_format import GapDetector, samples_from
 from glasses_bringup.foundation.events import PowerState, decode
 from glasses_bringup.foundation.paths import share_path
+from glasses_bringup.rig import read_rig_document
 
 PULL_AT, INSERT_AT, DURATION = 3.0, 6.0, 9.0
 KEEP = {"scenario_clock", "camera", "microphone", "imu", "battery_manager", "power_policy"}
@@ -48,7 +49,7 @@ def test_swap_mid_stream_leaves_no_gap_in_sensor_topics(tmp_path, repo_root):
             """
         )
     )
-    rig = yaml.safe_load(share_path("config", "rigs", "sim.yaml").read_text())
+    rig = read_rig_document(share_path("config", "rigs", "sim.yaml"))  # with its base merged in
     rig["name"] = "sim_power"
     rig["nodes"] = [n for n in rig["nodes"] if n["executable"] in KEEP]
     rig_nodes = {n["executable"] for n in rig["nodes"]}

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
+from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
 from glasses_agent.backends.media import MediaError, MediaRecorder, MediaStore
@@ -203,6 +204,7 @@ def test_no_frame_on_disk_without_a_capture_request(ros, tmp_path):
     results = ros.collect_events("media/result")
     touch = ros.publisher("input/touch", String)
     media = ros.publisher("media/request", String)
+    ros.collect("camera/image_raw", Image)  # a consumer, as the vision nodes are: the camera streams
     ros.add(CameraNode(namespace=ros.namespace, parameter_overrides=params(source="sim", scenario=SCENARIO, width=320,
                                                                            height=240, fps=15.0)))  # fmt: skip
     recorder = ros.add(MediaRecorderNode(namespace=ros.namespace, parameter_overrides=params(

@@ -12,6 +12,7 @@ import pytest
 from glasses_agent.notes import NotesStore
 from glasses_bringup.drivers.sim.scenario import load as load_scenario
 from glasses_bringup.foundation import events as ev
+from glasses_bringup.foundation.ros.domain import claim_free_domain
 from glasses_perception.voice.wer import normalize, wer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,11 +23,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]  # a 4.5-minute scena
 SKILLS = ("start_notes", "stop_notes", "summarize_notes", "start_subtitles", "stop_subtitles", "what_is_this",
           "teleprompter")  # fmt: skip
 
+RIG_DOMAIN = claim_free_domain(201, 30)
+
 
 def glasses(*args, timeout=900):
     # a domain of its own, outside conftest's 1-100: another stack on this machine must not join this run
     env = dict(os.environ, PYTHONPATH=str(REPO), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-               ROS_DOMAIN_ID=str(101 + os.getpid() % 120))  # fmt: skip
+               ROS_DOMAIN_ID=str(RIG_DOMAIN))  # fmt: skip
     proc = subprocess.run([sys.executable, "-m", "glasses_bringup.cli", *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]

@@ -2,7 +2,9 @@
 
 Beside the raw topic it publishes camera/image_raw/compressed (JPEG, image_transport's
 ``compressed`` convention), lazily: a frame is encoded only while that topic has a
-subscriber, so an unwatched compressed stream costs nothing.
+subscriber, so an unwatched compressed stream costs nothing. With no subscriber on
+any of image_raw, image_raw/compressed and camera_info nothing is captured at all
+and the privacy LED is off (a worn-idle G1 with vision parked pays no camera).
 
 QoS: image_raw, image_raw/compressed and camera_info use the sensor-data profile
 (best effort, keep last 2) so consumers never queue stale frames; privacy_led is
@@ -142,11 +144,20 @@ class CameraNode(GlassesNode):
             self.source = None
         self._set_led(False)
 
+    def _has_consumer(self) -> bool:
+        return any(pub.get_subscription_count() > 0 for pub in (self.image_pub, self.compressed_pub, self.info_pub))
+
     def tick(self) -> None:
         if not self.enabled:
             return
         if self.source is None and not self._open_source():
+            return  # a missing device is reported whether or not anyone watches
+        if not self._has_consumer():
+            # no subscriber: nothing is captured, rendered or encoded, and the privacy LED is off
+            self._set_led(False)
+            self.health.set("consumers", 0)
             return
+        self.health.set("consumers", 1)
         t = self.now_s() - self.start
         try:
             frame = self.source.read(t)
@@ -167,6 +178,18 @@ class CameraNode(GlassesNode):
         self.last_frame, self.last_stamp = frame, stamp
         self.health.tick("frames")
 
+    def _grab_frame(self) -> None:
+        """One frame from the sensor into last_frame, for a capture while nothing streams."""
+        if self.source is None and not self._open_source():
+            return
+        try:
+            frame = self.source.read(self.now_s() - self.start)
+        except CameraError as exc:
+            self._source_failed(str(exc))
+            return
+        if frame is not None:
+            self.last_frame, self.last_stamp = frame, self.now_msg()
+
     def _publish_compressed(self, frame, stamp) -> None:
         try:
             data = encode_jpeg(frame, self.jpeg_quality)
@@ -181,6 +204,8 @@ class CameraNode(GlassesNode):
 
     def capture(self, request, response):
         """Publish the latest frame as a JPEG still on camera/still (an explicit capture)."""
+        if not self._has_consumer() and self.enabled:
+            self._grab_frame()  # nothing streams: this capture reads the sensor itself
         if self.last_frame is None:
             response.success, response.message = False, "no frame yet"
             return response
