@@ -361,3 +361,114 @@ def test_vad_and_stream_accept_any_chunking_of_any_finite_audio(sizes, level, se
         t += n / RATE
     # transitions alternate start, end, start, ...
     assert all(s == ("start" if i % 2 == 0 else "end") for i, s in enumerate(states))
+
+
+# --- language of an utterance, detected once (lang auto) ------------------------------
+
+
+def test_utterance_languages_keep_only_sure_detections_of_recent_utterances():
+    langs = asr.UtteranceLanguages(min_prob=0.9, keep=3)
+    langs.learn(1, "zh", 0.6)  # unsure: the next decode detects again
+    assert langs.lang_for(1) is None
+    langs.learn(1, "en", 0.97)
+    langs.learn(1, "zh", 0.99)  # the first sure answer stands for the utterance
+    assert langs.lang_for(1) == "en" and langs.reused == 1
+    for uid in (2, 3, 4):
+        langs.learn(uid, "zh", 0.95)
+    assert langs.lang_for(1) is None and langs.lang_for(4) == "zh"  # only the last three are kept
+
+
+class LanguageDouble:
+    """A recognizer double for lang auto: detection and decodes are recorded, text is fixed."""
+
+    engine = "whisper"
+    lang = "auto"
+
+    def __init__(self, detected=("zh", 0.98)):
+        self.detected = detected
+        self.detections: list[int] = []
+        self.decodes: list[str | None] = []
+
+    def detect_language(self, samples):
+        self.detections.append(samples.size)
+        return self.detected
+
+    def recognize(self, samples, lang=None):
+        self.decodes.append(lang)
+        found = lang or self.detected[0]
+        prob = 1.0 if lang else self.detected[1]
+        return asr.Recognition("付款" if found == "zh" else "pay", found, "whisper", 1.0, prob)
+
+
+def test_a_language_probe_early_in_the_utterance_spares_detection_in_its_final_decode(repo_root):
+    x = np.concatenate([silence(0.5), clip(repo_root, "navigate_train_station"), silence(0.8)])
+    stream = asr.UtteranceStream(always_listen=True, probe_after_s=0.8, partial_interval_s=0.0)
+    double = LanguageDouble()
+    tr = asr.Transcriber(double, stream)
+    results = feed_chunks(tr, x) + tr.finish()
+    finals = [r for r in results if r.final]
+    assert len(finals) == 1 and finals[0].lang == "zh"
+    # one probe of about the first 0.8 s of speech (plus the lead-in), then decodes told the language
+    assert len(double.detections) == 1 and 0.8 * RATE <= double.detections[0] <= 1.3 * RATE
+    assert double.decodes and all(lang == "zh" for lang in double.decodes)
+
+
+def test_no_probe_when_disabled_short_or_unsure(repo_root):
+    pay = np.concatenate([silence(0.5), clip(repo_root, "pay"), silence(0.8)])
+    stream = asr.UtteranceStream(always_listen=True, probe_after_s=0.0, partial_interval_s=0.0)
+    _, requests = zip(*[stream.feed(pay[i : i + 320], i / RATE) for i in range(0, pay.size, 320)], strict=True)
+    assert not any(r.probe for batch in requests for r in batch)
+    # an unsure probe leaves detection to each decode
+    double = LanguageDouble(detected=("en", 0.6))
+    nav = np.concatenate([silence(0.5), clip(repo_root, "navigate_train_station"), silence(0.8)])
+    tr = asr.Transcriber(double, asr.UtteranceStream(always_listen=True, probe_after_s=0.8, partial_interval_s=0.0))
+    feed_chunks(tr, nav)
+    assert len(double.detections) == 1 and double.decodes and all(lang is None for lang in double.decodes)
+
+
+class SlowVoice:
+    """A synthesizer double: a long sentence in 0.1 s blocks, so close() lands mid-sentence."""
+
+    def warm_up(self):
+        pass
+
+    def stream(self, text, lang):
+        for _ in range(50):
+            yield np.zeros(1600, np.float32), RATE
+
+
+def test_player_reports_nothing_after_close_even_mid_sentence():
+    import threading
+
+    from glasses_bringup.drivers.speech.playback import NullSink, SpeechPlayer
+
+    states, speaking = [], threading.Event()
+
+    def on_state(state, text, request):
+        states.append(state)
+        if state == "speaking":
+            speaking.set()
+
+    player = SpeechPlayer(SlowVoice(), NullSink(RATE), on_state)
+    assert player.say("a long answer")
+    assert speaking.wait(5)
+    player.close()  # the owner's publishers go away right after this
+    n = len(states)
+    player._thread.join(2)
+    assert not player._thread.is_alive() and states == ["speaking"] and len(states) == n
+
+
+def test_partials_start_only_once_an_utterance_is_long(repo_root):
+    x = np.concatenate([silence(0.5), clip(repo_root, "what_is_this"), silence(0.3),
+                        clip(repo_root, "order_noodles"), silence(0.8)])  # fmt: skip
+
+    def partial_utterances(first_partial_s):
+        stream = asr.UtteranceStream(always_listen=True, partial_interval_s=0.5, first_partial_s=first_partial_s)
+        got = []
+        for i in range(0, x.size, 320):
+            got += [r for r in stream.feed(x[i : i + 320], i / RATE)[1] if not (r.final or r.tentative or r.probe)]
+        return {r.utterance_id for r in got}, got
+
+    ids, got = partial_utterances(2.0)
+    assert ids == {2} and all(r.audio_end - r.audio_start >= 2.0 for r in got)  # the 1 s command: no partial
+    assert partial_utterances(None)[0] == {1, 2}  # one interval in, as before

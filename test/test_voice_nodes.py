@@ -12,7 +12,7 @@ from transcripts import assert_transcript
 
 from glasses_bringup.foundation import events as ev
 from glasses_bringup.foundation.audio_format import AudioCaps
-from glasses_bringup.foundation.audio_io import read_audio, resample
+from glasses_bringup.foundation.audio_io import read_audio, resample, to_int16
 from glasses_bringup.foundation.ros.msgs import audio_msg, from_sec
 from glasses_bringup.foundation.testing import wait_for
 from glasses_perception.voice import wer
@@ -279,6 +279,28 @@ def test_asr_node_lang_auto_chinese_after_wake_and_in_the_follow_up_window(ros, 
     refs = ["甚至出现交易几乎停滞的情况", "一二线城市虽然也处于调整中"]
     assert wer.cer(refs, [t.text for t in finals[:2]]) <= 0.2
     assert wer.normalize(finals[2].text) == "what is this"
+
+
+def test_asr_node_lang_auto_final_reuses_the_probed_language_in_real_time(ros, repo_root):
+    from rclpy.parameter import Parameter
+
+    from glasses_perception.nodes.asr_node import AsrNode
+
+    node = ros.add(AsrNode(namespace="/glasses", parameter_overrides=[
+        Parameter("lang", value="auto"), Parameter("always_listen", value=True)]))  # fmt: skip
+    got = events_on(ros, "perception/transcript", ev.Transcript)
+    audio = ros.publisher("audio/raw", Image)
+    assert wait_for(lambda: audio.get_subscription_count() >= 1, 5)
+    x = np.concatenate([silence(0.3), clip(repo_root, "navigate_train_station"), silence(0.8)])
+    caps, t0 = AudioCaps(), time.perf_counter()
+    for k, i in enumerate(range(0, x.size, 320)):  # as a microphone: one 20 ms chunk every 20 ms
+        time.sleep(max(t0 + k * 0.02 - time.perf_counter(), 0.0))
+        audio.publish(audio_msg(caps, to_int16(x[i : i + 320]), from_sec(50.0 + i / RATE), "mic_array"))
+    assert wait_for(lambda: any(t.final for t in got), 20)
+    final = next(t for t in got if t.final)
+    assert final.lang == "en" and "train station" in wer.normalize(final.text)
+    # the probe 0.8 s into the command told the language: the decodes after it did not detect again
+    assert node.diagnostics_values()["lang_detections_skipped"] >= 1
 
 
 def test_speaker_node_speaks_chinese_and_reports_its_voices(ros):

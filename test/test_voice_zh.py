@@ -240,3 +240,30 @@ def test_g1_speaks_a_chinese_card_as_chinese_sentences():
     card = ev.Card(stamp=0.0, card_id="c", kind="info", title="已支付 12.50 CNY", body="收款方：星光咖啡", lang="zh")
     assert spoken_text(card) == "已支付 12.50 CNY。收款方：星光咖啡。"
     assert tts.spoken_form(spoken_text(card), "zh") == "已支付 十二点五元。收款方：星光咖啡。"
+
+
+def test_streaming_lang_auto_probes_once_and_decodes_each_language_right(multilingual, repo_root):
+    # real Mandarin, then an English command: each utterance's language comes from its
+    # probe, and its final decode reuses it instead of detecting again
+    gap = np.zeros(16000, np.float32)
+    zh_name, zh_ref = next(iter(REAL.items()))
+    x = np.concatenate([gap, read_audio(FIXTURES / zh_name), gap,
+                        read_audio(repo_root / "assets" / "audio" / "what_is_this.wav"), gap])  # fmt: skip
+    tr = asr.Transcriber(multilingual, asr.UtteranceStream(always_listen=True, probe_after_s=0.8), partials=False)
+    finals = [r for i in range(0, x.size, 320) for r in tr.feed(x[i : i + 320], i / 16000) if r.final]
+    assert [f.lang for f in finals] == ["zh", "en"]
+    assert wer.cer([zh_ref], [finals[0].text]) <= 0.2
+    assert wer.normalize(finals[1].text) == "what is this"
+    assert tr.languages.reused >= 2  # at least each final decode skipped detection
+
+
+def test_a_given_language_skips_the_multilingual_encoder_for_english(multilingual, repo_root, monkeypatch):
+    encoded = []
+    real = multilingual._encode
+    monkeypatch.setattr(multilingual, "_encode", lambda model, x: encoded.append(model) or real(model, x))
+    x = read_audio(repo_root / "assets" / "audio" / "what_is_this.wav")
+    assert wer.normalize(multilingual.transcribe(x, "en").text) == "what is this"
+    assert encoded == [multilingual.english]  # tiny.en only
+    encoded.clear()
+    assert multilingual.transcribe(x, "auto").lang == "en"
+    assert encoded == [multilingual.main, multilingual.english]  # detection needs the multilingual pass

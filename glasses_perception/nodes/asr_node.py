@@ -74,6 +74,11 @@ class AsrNode(GlassesLifecycleNode):
         self.partial_interval_s = self.declare(
             "partial_interval_s", 1.0, "Partial transcript period while speaking (0 = none).", min=0.0, max=10.0
         )
+        self.first_partial_s = self.declare(
+            "first_partial_s", 2.0,
+            "First partial this long into an utterance: shorter commands get none (a partial decode still "
+            "running at the end of speech slows the final's).", min=0.0, max=30.0,
+        )  # fmt: skip
         self.listen_window_s = self.declare(
             "listen_window_s", 6.0, "Time to start speaking after a wake.", min=0.5, max=60.0
         )
@@ -81,7 +86,13 @@ class AsrNode(GlassesLifecycleNode):
         self.lead_s = self.declare(
             "lead_s", 0.3, "Audio before the detected speech given to the recognizer (s).", min=0.0, max=1.0
         )
+        self.lang_probe_s = self.declare(
+            "lang_probe_s", 0.8,
+            "lang auto: detect the language this long into an utterance, so its later decodes skip detection "
+            "(0 = detect in every decode).", min=0.0, max=10.0,
+        )  # fmt: skip
         self.vad_config = declare_vad(self)
+        self.utterance_langs = asr.UtteranceLanguages()
         self.recognizers: dict[str, object] = {}
         self.current = "none"  # recognizer in use: engine, saver_engine or none
         self.parked = False
@@ -166,9 +177,11 @@ class AsrNode(GlassesLifecycleNode):
                 self.vad_config,
                 always_listen=self.always_listen,
                 partial_interval_s=self.partial_interval_s,
+                first_partial_s=self.first_partial_s,
                 listen_window_s=self.listen_window_s,
                 follow_up_s=self.follow_up_s,
                 lead_s=self.lead_s,
+                probe_after_s=self.lang_probe_s if self.lang == "auto" else 0.0,
             )
         if not self._workers:
             self._workers = [
@@ -245,7 +258,7 @@ class AsrNode(GlassesLifecycleNode):
             if job is None:
                 return
             req, received = job
-            if not req.final and not req.tentative and (not jobs.empty() or not self._jobs.empty()):
+            if not (req.final or req.tentative or req.probe) and (not jobs.empty() or not self._jobs.empty()):
                 self.health.drop("stale_partials")  # a newer partial or the final is waiting
                 continue
             try:
@@ -258,12 +271,15 @@ class AsrNode(GlassesLifecycleNode):
         recognizer = self.recognizers.get(self.current)
         if recognizer is None:
             return
+        if req.probe:
+            asr.probe_language(recognizer, req, self.utterance_langs)
+            return
         key = (req.utterance_id, req.audio_end)
         if req.tentative:
-            self._tentative = {key: asr.recognize(recognizer, req)}
+            self._tentative = {key: self._decode(recognizer, req)}
             return
         cached = self._tentative.pop(key, None) if req.final else None
-        result = cached if cached is not None else asr.recognize(recognizer, req)
+        result = cached if cached is not None else self._decode(recognizer, req)
         latency_ms = (time.perf_counter() - received) * 1000.0 + (req.endpoint_wait_ms if req.final else 0.0)
         with self._publish_lock:
             if not req.final and (not result.text or req.utterance_id <= self._last_final_utterance):
@@ -273,6 +289,11 @@ class AsrNode(GlassesLifecycleNode):
             if req.final:
                 self._last_final_utterance = max(self._last_final_utterance, req.utterance_id)
             self._publish(req, result, latency_ms)
+
+    def _decode(self, recognizer, req: asr.Request) -> asr.TranscriptResult:
+        result = asr.recognize(recognizer, req, self.utterance_langs.lang_for(req.utterance_id))
+        self.utterance_langs.learn(req.utterance_id, result.lang, result.lang_prob)
+        return result
 
     def _publish(self, req: asr.Request, result: asr.TranscriptResult, latency_ms: float) -> None:
         self.pub.publish(
@@ -298,6 +319,7 @@ class AsrNode(GlassesLifecycleNode):
             "engine": self.current,
             "queue": self._jobs.qsize() + self._partial_jobs.qsize(),
             "always_listen": self.always_listen,
+            "lang_detections_skipped": self.utterance_langs.reused,
         }
 
 

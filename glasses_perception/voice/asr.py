@@ -243,6 +243,13 @@ class WhisperRecognizer:
         total = sum(probs.get(code, 0.0) for code in self.languages) or 1.0
         return best, probs.get(best, 0.0) / total
 
+    def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
+        """(language, probability among ``languages``) of ``samples``: one encoder pass, no decode."""
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if not self.multilingual or x.size == 0:
+            return "en", 1.0
+        return self._detect(self._encode(self.main, x))
+
     def transcribe(self, samples: np.ndarray, lang: str | None = None, task: str = "transcribe") -> Recognition:
         """Text of ``samples`` (float32 mono 16 kHz, at most 30 s); ``task="translate"`` gives English."""
         if task not in ("transcribe", "translate"):
@@ -255,13 +262,15 @@ class WhisperRecognizer:
         lang_prob = 1.0
         if not self.multilingual:
             lang = "en"
-        model = self.main
-        encoded = self._encode(self.main, x)
+        model, encoded = self.main, None
         if lang == "auto":
+            encoded = self._encode(self.main, x)
             lang, lang_prob = self._detect(encoded)
         if lang == "en" and task == "transcribe" and self.english is not None:
-            model = self.english
+            model = self.english  # the main model's encoder pass is not needed (language given)
             encoded = self._encode(model, x)
+        elif encoded is None:
+            encoded = self._encode(self.main, x)
         cap = decode_budget(x.size, MAX_TOKENS_PER_S_ZH if lang == "zh" else MAX_TOKENS_PER_S)
         out = self._generate(model, encoded, lang, task, cap)
         if decode_looped([out], cap):
@@ -343,6 +352,7 @@ class Request:
     audio: np.ndarray = field(repr=False)
     detected_at: float  # audio stamp at which the request was made (end: after the hangover)
     tentative: bool = False  # speculative final at the start of a pause (see UtteranceStream)
+    probe: bool = False  # language probe: detect the language of the speech so far, no transcript
 
     @property
     def endpoint_wait_ms(self) -> float:
@@ -361,6 +371,43 @@ class TranscriptResult:
     engine: str
     utterance_id: int
     decode_ms: float
+    lang_prob: float = 1.0
+
+
+LANG_REUSE_PROB = 0.9  # an utterance's language, once detected this sure, is not detected again
+
+
+class UtteranceLanguages:
+    """The language each utterance was found to speak, so its later decodes skip detection.
+
+    With ``lang: auto`` every decode would run the multilingual encoder just to pick the
+    language, and an English utterance then runs tiny.en's encoder too. A language probe
+    early in the utterance (or any partial) tells it once; the partials, the tentative
+    decode at the pause and the final reuse it when the detection was at least
+    ``min_prob`` sure, so the decode on the critical path at the end of speech is one
+    encoder pass and the text decode.
+    """
+
+    def __init__(self, min_prob: float = LANG_REUSE_PROB, keep: int = 8):
+        self.min_prob = min_prob
+        self.keep = keep
+        self._langs: dict[int, str] = {}
+        self._lock = threading.Lock()  # the node's two recognition workers share one
+        self.reused = 0  # decodes that skipped detection
+
+    def learn(self, utterance_id: int, lang: str, prob: float) -> None:
+        with self._lock:
+            if prob >= self.min_prob and utterance_id not in self._langs:
+                self._langs[utterance_id] = lang
+                for old in sorted(self._langs)[: -self.keep]:
+                    del self._langs[old]
+
+    def lang_for(self, utterance_id: int) -> str | None:
+        with self._lock:
+            lang = self._langs.get(utterance_id)
+            if lang is not None:
+                self.reused += 1
+            return lang
 
 
 class UtteranceStream:
@@ -375,6 +422,11 @@ class UtteranceStream:
     utterance up to the pause: decoding it while the VAD hangover runs means the
     final transcript is ready almost as soon as the end is confirmed (a final whose
     ``audio_end`` equals a tentative one's reuses its result).
+
+    Partials start ``first_partial_s`` into an utterance: a short command gets none,
+    because a partial decode still running when the wearer stops shares the CPU with
+    the decode of the final. ``probe_after_s`` (lang auto) asks once per utterance for
+    a language probe of the speech so far (see ``UtteranceLanguages``).
 
     ``lead_s`` adds audio before the speech and ``pad_s`` after it, for the
     recognizer. Measured on the benchmark's command set (streaming, tiny.en): no
@@ -393,8 +445,12 @@ class UtteranceStream:
         history_s: float = 1.5,
         pad_s: float = 0.0,
         lead_s: float | None = 0.3,
+        probe_after_s: float = 0.0,
+        first_partial_s: float | None = None,
     ):
         self.vad = VoiceActivityDetector(vad_config)
+        self.probe_after_s = probe_after_s  # language probe this long into an utterance (0 = none)
+        self._probed = True
         if pad_s * 1000.0 >= self.vad.config.hangover_ms:
             pad_s = max(self.vad.config.hangover_ms / 1000.0 - self.vad.window_s, 0.0)
         self.pad_s = pad_s
@@ -402,6 +458,8 @@ class UtteranceStream:
         self._lead = 0.0  # padding before the utterance (none when a wake word opened it mid-speech)
         self.always_listen = always_listen
         self.partial_interval_s = partial_interval_s
+        # first partial this long into an utterance (None = one partial interval)
+        self.first_partial_s = partial_interval_s if first_partial_s is None else first_partial_s
         self.min_utterance_s = min_utterance_s
         self.gate = ListenGate(listen_window_s, follow_up_s)
         self.history_s = history_s
@@ -428,6 +486,7 @@ class UtteranceStream:
             self._utt_start = stamp
             self._lead = 0.0
             self._tentative_end = None
+            self._probed = self.probe_after_s <= 0
 
     def _buffer_start(self) -> float:
         return self._chunks[0][0] if self._chunks else self._now
@@ -437,7 +496,8 @@ class UtteranceStream:
         self._utt_start = start
         self._lead = lead
         self.utterance_id += 1
-        self._next_partial = start + self.partial_interval_s
+        self._next_partial = start + self.first_partial_s
+        self._probed = self.probe_after_s <= 0
 
     def audio_between(self, start: float, end: float) -> np.ndarray:
         parts = []
@@ -469,6 +529,17 @@ class UtteranceStream:
         for tr in transitions:
             requests += self._on_vad(tr)
         pause = self.vad.silence_start
+        if (
+            not self._probed
+            and self._utt_start is not None
+            and pause is None
+            and self._now - self._utt_start >= self.probe_after_s
+        ):
+            self._probed = True
+            requests.append(
+                Request(False, self.utterance_id, self._utt_start, self._now,
+                        self.audio_between(self._utt_start - self._lead, self._now), self._now, probe=True)
+            )  # fmt: skip
         if (
             self._utt_start is not None
             and pause is not None
@@ -545,7 +616,15 @@ def recognize(recognizer, request: Request, lang: str | None = None, queued_ms: 
         rec.engine,
         request.utterance_id,
         rec.decode_ms,
+        rec.lang_prob,
     )
+
+
+def probe_language(recognizer, request: Request, languages: UtteranceLanguages) -> None:
+    """Run a language probe request: remember the utterance's language if the detection is sure."""
+    detect = getattr(recognizer, "detect_language", None)
+    if detect is not None and getattr(recognizer, "lang", "en") == "auto":
+        languages.learn(request.utterance_id, *detect(request.audio))
 
 
 class Transcriber:
@@ -565,15 +644,24 @@ class Transcriber:
         self.speculative = speculative
         self._tentative: dict[tuple[int, float], TranscriptResult] = {}
         self._tentative_ready: dict[tuple[int, float], float] = {}
+        self.languages = UtteranceLanguages()
+
+    def _recognize(self, r: Request) -> TranscriptResult:
+        res = recognize(self.recognizer, r, self.languages.lang_for(r.utterance_id))
+        self.languages.learn(r.utterance_id, res.lang, res.lang_prob)
+        return res
 
     def feed(self, samples: np.ndarray, stamp: float) -> list[TranscriptResult]:
         _, requests = self.stream.feed(samples, stamp)
         out = []
         for r in requests:
             key = (r.utterance_id, r.audio_end)
+            if r.probe:
+                probe_language(self.recognizer, r, self.languages)
+                continue
             if r.tentative:
                 if self.speculative:
-                    res = recognize(self.recognizer, r)
+                    res = self._recognize(r)
                     self._tentative = {key: res}
                     # audio time after the end of speech when this result would be ready
                     self._tentative_ready[key] = (r.detected_at - r.audio_end) * 1000.0 + res.decode_ms
@@ -595,7 +683,7 @@ class Transcriber:
                     )
                 )
             elif r.final or self.partials:
-                out.append(recognize(self.recognizer, r))
+                out.append(self._recognize(r))
         return out
 
     def finish(self) -> list[TranscriptResult]:

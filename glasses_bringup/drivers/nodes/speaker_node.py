@@ -97,6 +97,8 @@ class SpeakerNode(GlassesNode):
 
     def on_state(self, state: str, text: str, say: ev.Say) -> None:
         """Called on the playback thread."""
+        if not self.context.ok():  # shut down (SIGINT) while a sentence was playing: nothing to publish on
+            return
         if state == "failed":
             self.health.error(f"could not speak {text[:40]!r}: {self.player.errors[-1] if self.player.errors else ''}")
             return

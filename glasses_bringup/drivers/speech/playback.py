@@ -193,6 +193,8 @@ class SpeechPlayer:
             state = self._play(item)
             with self._cv:
                 self.speaking = None
+                if self._closing:  # the owner is shutting down: its publishers may be gone
+                    return
             self.on_state(state, item.text, item.request)
 
     def _play(self, item: _Item) -> str:
@@ -200,6 +202,8 @@ class SpeechPlayer:
         announced = False
         try:
             for samples, rate in self.synth.stream(item.text, item.lang):
+                if self._closing:
+                    return "interrupted"
                 if not announced:
                     self.first_audio_ms.append((time.perf_counter() - t0) * 1000.0)
                     self.on_state("speaking", item.text, item.request)
