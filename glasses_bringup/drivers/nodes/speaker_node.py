@@ -8,16 +8,28 @@ speaker/state reports speaking (stamped with the say event's stamp), then idle o
 interrupted (stamped when the sound stopped). A wake word or a long press
 (perception/wake) plays the listening earcon, rendered once at start and played
 from memory ahead of any queued sentence: the G1 has no HUD for "Listening…".
+
+Music (speaker/music, from the music player) and the far end of a call
+(speaker/call, from the agent while a call is on) are mixed into the same output
+(drivers/speech/mixer.py): on their own between answers, under the speech while
+the assistant talks. Both are audio chunks in the audio/raw convention, resampled
+to ``output_rate``; a chunk that cannot be read is counted and dropped.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from sensor_msgs.msg import Image
 
+from glasses_bringup.drivers.speech.mixer import MixingSink
 from glasses_bringup.drivers.speech.playback import NullSink, SoundDeviceSink, SpeechPlayer
 from glasses_bringup.drivers.speech.tts import ENGINES, Synthesizer, TtsError
 from glasses_bringup.foundation import events as ev
 from glasses_bringup.foundation import health as hl
+from glasses_bringup.foundation.audio_format import AudioFormatError, to_mono_float
+from glasses_bringup.foundation.audio_io import resample
+from glasses_bringup.foundation.ros import qos as gq
+from glasses_bringup.foundation.ros.msgs import audio_samples
 from glasses_bringup.foundation.ros.node_base import GlassesNode, run_node
 
 
@@ -54,7 +66,11 @@ class SpeakerNode(GlassesNode):
             sink = NullSink(self.output_rate)
         self.sink_kind = "null" if isinstance(sink, NullSink) else "sounddevice"
         self.state_pub = self.event_publisher("speaker/state")
-        self.player = SpeechPlayer(self.synth, sink, self.on_state, volume=self.volume)
+        self.mixer = MixingSink(sink, sources=("music", "call"))
+        self.player = SpeechPlayer(self.synth, self.mixer, self.on_state, volume=self.volume)
+        for source in ("music", "call"):
+            topic = f"speaker/{source}"
+            self.create_subscription(Image, topic, lambda m, s=source: self.on_audio(s, m), gq.for_topic(topic))
         self.event_subscription("speaker/say", ev.Say, self.on_say)
         self.event_subscription("perception/vad", ev.Vad, self.on_vad)
         self.earcon = listening_earcon(self.output_rate, self.earcon_volume)
@@ -91,6 +107,16 @@ class SpeakerNode(GlassesNode):
         if not self.player.say(say.text, say.lang, say.priority, say.interrupt, request=say):
             self.health.drop("say_queue_full")
 
+    def on_audio(self, source: str, msg: Image) -> None:
+        """A chunk of music or of the call's far end: into the mix at the output rate."""
+        try:
+            caps, samples = audio_samples(msg)
+        except AudioFormatError as exc:
+            self.health.reject(f"bad_{source}_chunk", str(exc))
+            return
+        self.mixer.feed(source, resample(to_mono_float(caps, samples), caps.rate, self.output_rate))
+        self.health.tick(f"{source}_chunks")
+
     def on_vad(self, vad: ev.Vad) -> None:
         if self.barge_in and vad.state == "start" and self.player.barge_in():
             self.health.tick("barge_in")
@@ -114,6 +140,10 @@ class SpeakerNode(GlassesNode):
             "queue_dropped": self.player.dropped,
             "earcons_played": self.player.cues_played,
             "earcon_delay_ms": f"{self.player.last_cue_delay_ms:.1f}",
+            **{f"{name}.played_s": f"{b.played_samples / self.output_rate:.1f}" for name, b in self.mixer.buffers.items()},
+            **{f"{name}.rms": f"{b.rms():.4f}" for name, b in self.mixer.buffers.items()},
+            **{f"{name}.dropped_s": f"{b.dropped_samples / self.output_rate:.2f}" for name, b in self.mixer.buffers.items()},
+            "clipped_blocks": self.mixer.clipped_blocks,
         }
 
     def destroy_node(self):
