@@ -11,18 +11,18 @@ the downlink comes in blocks of ``block_frames`` at that rate.
 from __future__ import annotations
 
 import numpy as np
-import soxr
 
 from glasses_agent.backends.phone import CALL_AUDIO_RATE, PhoneError, PhoneLink
 from glasses_bringup.foundation import events as ev
 from glasses_bringup.foundation.audio_format import AudioCaps, to_mono_float
+from glasses_bringup.foundation.audio_io import StreamResampler
 
 
 class CallAudioRouter:
     def __init__(self, link: PhoneLink, rate: int = CALL_AUDIO_RATE, block_frames: int = 640):
         self.link, self.rate, self.block_frames = link, rate, block_frames
         self.call_id: int | None = None
-        self._resampler: tuple[int, soxr.ResampleStream] | None = None
+        self._resampler = StreamResampler(rate)
         self.uplink_frames = 0
         self.downlink_frames = 0
         self.errors = 0
@@ -35,18 +35,15 @@ class CallAudioRouter:
         """Follow the call state; True while audio is routed."""
         call_id = state.call_id if state.state == "active" and state.call_id else None
         if call_id != self.call_id:
-            self.call_id, self._resampler = call_id, None
+            self.call_id = call_id
+            self._resampler.reset()
         return self.routing
 
     def on_mic(self, caps: AudioCaps, samples: np.ndarray) -> int:
         """Send one microphone chunk up the link (frames sent; 0 when no call is up)."""
         if self.call_id is None:
             return 0
-        mono = to_mono_float(caps, samples)
-        if caps.rate != self.rate:
-            if self._resampler is None or self._resampler[0] != caps.rate:
-                self._resampler = (caps.rate, soxr.ResampleStream(caps.rate, self.rate, 1, dtype="float32"))
-            mono = self._resampler[1].resample_chunk(mono)
+        mono = self._resampler(to_mono_float(caps, samples), caps.rate)
         if mono.size == 0:
             return 0
         try:

@@ -553,8 +553,9 @@ class AgentNode(GlassesNode):
         self._call_mic = self._call_timer = None
         if self._phone is not None:
             from glasses_agent.backends.call_audio import CallAudioRouter
+            from glasses_agent.backends.phone import CALL_AUDIO_RATE
 
-            self._call_audio = CallAudioRouter(self._phone, block_frames=int(16000 * block_ms / 1000))
+            self._call_audio = CallAudioRouter(self._phone, block_frames=int(CALL_AUDIO_RATE * block_ms / 1000))
             self._call_block_s = block_ms / 1000.0
             self.pub_call_audio = self.create_publisher(Image, "speaker/call", gq.for_topic("speaker/call"))
 

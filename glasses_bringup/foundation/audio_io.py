@@ -39,6 +39,27 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int = ASR_RATE) -> np
     return soxr.resample(x, from_rate, to_rate).astype(np.float32, copy=False)
 
 
+class StreamResampler:
+    """One stream of float32 mono chunks to ``to_rate``, continuous across chunks (soxr's
+    ResampleStream keeps the filter state that resampling each chunk alone would reset at
+    every boundary). A change of input rate, or ``reset()``, starts a new stream."""
+
+    def __init__(self, to_rate: int):
+        self.to_rate = to_rate
+        self._stream: tuple[int, soxr.ResampleStream] | None = None
+
+    def __call__(self, samples: np.ndarray, from_rate: int) -> np.ndarray:
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if from_rate == self.to_rate:
+            return x
+        if self._stream is None or self._stream[0] != from_rate:
+            self._stream = (from_rate, soxr.ResampleStream(from_rate, self.to_rate, 1, dtype="float32"))
+        return self._stream[1].resample_chunk(x)
+
+    def reset(self) -> None:
+        self._stream = None
+
+
 def to_mono(samples: np.ndarray) -> np.ndarray:
     x = np.asarray(samples, dtype=np.float32)
     return x.mean(axis=1) if x.ndim == 2 else x.reshape(-1)

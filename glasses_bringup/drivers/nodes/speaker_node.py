@@ -27,7 +27,7 @@ from glasses_bringup.drivers.speech.tts import ENGINES, Synthesizer, TtsError
 from glasses_bringup.foundation import events as ev
 from glasses_bringup.foundation import health as hl
 from glasses_bringup.foundation.audio_format import AudioFormatError, to_mono_float
-from glasses_bringup.foundation.audio_io import resample
+from glasses_bringup.foundation.audio_io import StreamResampler
 from glasses_bringup.foundation.ros import qos as gq
 from glasses_bringup.foundation.ros.msgs import audio_samples
 from glasses_bringup.foundation.ros.node_base import GlassesNode, run_node
@@ -68,6 +68,7 @@ class SpeakerNode(GlassesNode):
         self.state_pub = self.event_publisher("speaker/state")
         self.mixer = MixingSink(sink, sources=("music", "call"))
         self.player = SpeechPlayer(self.synth, self.mixer, self.on_state, volume=self.volume)
+        self.resamplers = {source: StreamResampler(self.output_rate) for source in self.mixer.buffers}
         for source in ("music", "call"):
             topic = f"speaker/{source}"
             self.create_subscription(Image, topic, lambda m, s=source: self.on_audio(s, m), gq.for_topic(topic))
@@ -114,7 +115,7 @@ class SpeakerNode(GlassesNode):
         except AudioFormatError as exc:
             self.health.reject(f"bad_{source}_chunk", str(exc))
             return
-        self.mixer.feed(source, resample(to_mono_float(caps, samples), caps.rate, self.output_rate))
+        self.mixer.feed(source, self.resamplers[source](to_mono_float(caps, samples), caps.rate))
         self.health.tick(f"{source}_chunks")
 
     def on_vad(self, vad: ev.Vad) -> None:
