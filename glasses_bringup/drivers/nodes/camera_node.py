@@ -169,12 +169,10 @@ class CameraNode(GlassesNode):
             self.health.set("consumers", 0)
             return
         self.health.set("consumers", 1)
-        t = self.now_s() - self.start
-        try:
-            frame = self.source.read(t)
-        except CameraError as exc:
-            self._source_failed(str(exc))
+        read = self._read_frame()
+        if read is None:
             return
+        frame, t = read
         if frame is None:  # a file source that ended without looping
             self.health.set("source", "ended")
             self._set_led(False)
@@ -189,17 +187,23 @@ class CameraNode(GlassesNode):
         self.last_frame, self.last_stamp, self.last_t = frame, stamp, t
         self.health.tick("frames")
 
-    def _grab_frame(self) -> None:
-        """One frame from the sensor into last_frame, for a capture while nothing streams."""
+    def _read_frame(self):
+        """(frame, t) from the sensor, opening it if needed; None when it failed (reported). The
+        frame is None when a file source has ended."""
         if self.source is None and not self._open_source():
-            return
+            return None
+        t = self.now_s() - self.start
         try:
-            frame = self.source.read(self.now_s() - self.start)
+            return self.source.read(t), t
         except CameraError as exc:
             self._source_failed(str(exc))
-            return
-        if frame is not None:
-            self.last_frame, self.last_stamp, self.last_t = frame, self.now_msg(), self.now_s() - self.start
+            return None
+
+    def _grab_frame(self) -> None:
+        """One frame from the sensor into last_frame, for a capture while nothing streams."""
+        read = self._read_frame()
+        if read is not None and read[0] is not None:
+            self.last_frame, self.last_stamp, self.last_t = read[0], self.now_msg(), read[1]
 
     def _publish_compressed(self, frame, stamp) -> None:
         try:
