@@ -369,7 +369,7 @@ class PowerNotice(Event):
     kind: Literal["battery_low", "request_refused", "listening_cost"]
     soc: float | None = Field(default=None, ge=0.0, le=1.0)
     runtime_left_h: float = Field(default=0.0, ge=0.0, description="battery_low: at the present load; "
-                                  "listening_cost: while transcribing; request_refused: the hold asked for")
+                                  "listening_cost: while transcribing")
     packs_present: int = Field(default=0, ge=0, le=2)
     group: str = Field(default="", description="request_refused: the parked group asked for (vision, asr)")
     remaining_wh: float = Field(default=0.0, ge=0.0)

@@ -275,8 +275,7 @@ class PowerPolicyNode(GlassesNode):
         self.refusals += 1
         self.get_logger().warning(f"{why}: refused, {reason}")
         self.notice_pub.publish(ev.PowerNotice(stamp=stamp, kind="request_refused", group=group,
-                                               remaining_wh=self.remaining_wh, extra_w=self.extra_w[group],
-                                               runtime_left_h=self.request_hold_s / 3600.0))  # fmt: skip
+                                               remaining_wh=self.remaining_wh, extra_w=self.extra_w[group]))
 
     # -- actions ------------------------------------------------------------------------
 
@@ -369,7 +368,7 @@ class PowerPolicyNode(GlassesNode):
                 if self.keeper.answered(target, False):
                     self.health.error(f"{node} is {state or 'not answering'}; cannot make it {target.desired}")
                 return
-            if self.keeper.targets.get(target.key) is not target:
+            if not self.keeper.current(target):  # superseded while asking: no transition for a void wish
                 self.keeper.answered(target, False)
                 return
             transition = (

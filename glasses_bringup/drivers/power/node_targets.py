@@ -69,10 +69,14 @@ class TargetKeeper:
         target.attempts += 1
         return target.attempts
 
+    def current(self, target: Target) -> bool:
+        """Whether ``target`` is still the wish for its key (a newer plan supersedes it)."""
+        return self.targets.get(target.key) is target
+
     def answered(self, target: Target, confirmed: bool) -> bool:
         """The service answered. False when a newer plan superseded this target (its answer is void)."""
         target.pending = False
-        live = self.targets.get(target.key) is target
+        live = self.current(target)
         if live and confirmed:
             target.confirmed = True
         return live
