@@ -239,7 +239,8 @@ def markdown(doc: dict) -> str:
     """The tables of docs/latency.md from a results file."""
     lines = ["| figure | p50 | p95 | max | n | target |", "|---|---|---|---|---|---|"]
     for v, name, target in (("s1", "wake_phrase_end_to_cue", "p95 < 300"), ("s1", "speech_end_to_first_card", "p95 < 600"),
-                            ("g1", "speech_end_to_first_audio", ""), ("s1", "qr_in_view_to_confirm_card", "p95 < 150")):
+                            ("s1", "speech_end_to_answer_card", ""), ("g1", "speech_end_to_first_audio", ""),
+                            ("s1", "qr_in_view_to_confirm_card", "p95 < 150")):  # fmt: skip
         k = f"{v}_{name}"
         if f"{k}_p50_ms" in doc:
             lines.append(f"| {name} ({v.upper()}) | {doc[k + '_p50_ms']:.0f} ms | {doc[k + '_p95_ms']:.0f} ms | "
@@ -253,7 +254,9 @@ def markdown(doc: dict) -> str:
         if not b:
             continue
         lines += ["", f"{v.upper()} command, stage by stage (ms):", "", "| stage | p50 | p95 | n |", "|---|---|---|---|"]
-        for stage, row in {**b["command"], **{f"wake: {k}": r for k, r in b["wake"].items()}}.items():
+        rows = {**b["command"], **{f"provisional: {k}": r for k, r in b.get("provisional", {}).items()},
+                **{f"wake: {k}": r for k, r in b["wake"].items()}}  # fmt: skip
+        for stage, row in rows.items():
             if row["n"]:
                 lines.append(f"| {stage} | {row['p50_ms']} | {row['p95_ms']} | {row['n']} |")
         for key in ("vad_end_audio_time_after_speech_end_ms", "asr_reported_latency_ms", "wake_stamp_after_phrase_end_ms"):

@@ -44,6 +44,12 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
         "en": ("Listening…", "", "Yes?"),
         "zh": ("请说…", "", "我在听"),
     }),
+    # provisional: what the wearer was heard to ask, at a pause before the end of speech is
+    # sure; nothing is done until the final transcript (which replaces this card)
+    "heard": ("heard", 3, 4, False, {
+        "en": ("{what}…", "“{text}”", ""),
+        "zh": ("{what}…", "“{text}”", ""),
+    }),
     "did_not_understand": ("ask", 6, 6, True, {
         "en": ("Sorry, I didn't get that", "Try: \"pay\", \"compare prices\", \"order food\", \"take me to …\"",
                "Sorry, I didn't understand. Could you say it another way?"),

@@ -176,6 +176,20 @@ class DialogueManager:
     def on_transcript(self, text: str, lang: str | None, stamp: float, now: float) -> list[Step]:
         return self.on_parsed(self.parser(text, lang), text, stamp, now)
 
+    def heard(self, text: str, lang: str | None, utterance_id: int) -> Reply | None:
+        """Provisional card for a transcript decoded at a pause: the intent it parses to and the words.
+
+        Nothing is done and no state changes: the final transcript makes the turn. None for
+        words that parse to no clear intent (a half sentence, noise).
+        """
+        result = self.parser(text, lang)
+        if result.intent == "unknown" or intents.needs_clarifying(result):
+            return None
+        what = intent_registry.label(result.intent, result.lang)
+        reply = cards.reply("heard", result.lang, what=what[:1].upper() + what[1:], text=text.strip())
+        reply.card_id = f"heard-{utterance_id}"
+        return reply
+
     def on_parsed(self, result: ParseResult, text: str, stamp: float, now: float) -> list[Step]:
         """A transcript already parsed (the node parses with a slow LLM off the executor)."""
         self.rounds += 1

@@ -8,7 +8,9 @@ synthesis). What the stack did is read at the recorder's receive times (bag log
 times, the same clock as the stamps): the wake event, the VAD end, the final
 transcript, the intent, the card event, the rendered HUD frame (display/image
 carries the stamp of the card it draws) and the first spoken audio
-(speaker/state ``speaking``).
+(speaker/state ``speaking``); on the S1 also the transcript decoded at the pause
+(``at_pause``) and its provisional ("heard") card. The first card of a command is
+the earlier of the provisional card and the answer card on the HUD.
 
 ``analyze(bag)`` returns one record per wake phrase, command and code shown;
 ``figures(records)`` the percentiles; ``budget(records)`` where the time of a
@@ -157,6 +159,22 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
                 u.detail["vad_speech_end"] = vad[1].get("speech_end")
             final = _first(run.topic("perception/transcript"), start, horizon,
                            lambda tr, s=start: tr.get("final") and tr.get("audio_end", 0) > s)  # fmt: skip
+            # the provisional card of the last pause transcript before the final (speech may go on
+            # after an earlier pause: that pause's card is not an answer to the whole command)
+            until = final[0] if final else horizon
+            pauses = [(t, tr) for t, tr in run.topic("perception/transcript")
+                      if start <= t <= until and tr.get("at_pause") and tr.get("audio_end", 0) > start]  # fmt: skip
+            if pauses:
+                t_pause, pause = pauses[-1]
+                u.marks["pause_transcript"] = t_pause
+                u.detail["pause_text"] = pause["text"]
+                heard = _first(cards, t_pause - 0.001, until + 0.001, lambda c: c.get("kind") == "heard")
+                if heard:
+                    u.marks["heard_card"] = heard[0]
+                    u.detail["heard_card"] = heard[1]["title"]
+                    shown = rendered(heard[0], heard[1])
+                    if shown is not None:
+                        u.marks["heard_hud"] = shown
             if final:
                 u.marks["final_transcript"] = final[0]
                 u.detail.update(transcript=final[1]["text"], asr_latency_ms=final[1].get("latency_ms"),
@@ -166,7 +184,7 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
                 if intent:
                     u.marks["intent"] = intent[0]
                     u.detail["intent"] = intent[1]["intent"]
-                card = _first(cards, after, horizon, lambda c: not str(c.get("card_id", "")).startswith("listening"))
+                card = _first(cards, after, horizon, is_answer_card)
                 if card:
                     u.marks["card"] = card[0]
                     u.detail["card"] = card[1]["title"]
@@ -179,6 +197,9 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
                 speaking = _first(run.topic("speaker/state"), after, horizon, lambda s: s.get("state") == "speaking")
                 if speaking:
                     u.marks["first_audio"] = speaking[0]
+        firsts = [u.marks[m] for m in ("heard_hud", "card_hud") if m in u.marks]
+        if firsts:
+            u.marks["first_card_hud"] = min(firsts)
         utterances.append(u)
 
     codes = []
@@ -203,6 +224,11 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
     return {"t0": run.t0, "utterances": utterances, "codes": codes, "run": run}
 
 
+def is_answer_card(card: dict) -> bool:
+    """A card that answers a command: not the listening cue, a provisional card or a removal."""
+    return not str(card.get("card_id", "")).startswith("listening") and card.get("kind") not in ("heard", "clear")
+
+
 def _ms(values) -> list[float]:
     return [1000.0 * v for v in values if v is not None]
 
@@ -220,11 +246,13 @@ def figures(result: dict, prefix: str = "") -> dict:
     us = result["utterances"]
     out: dict = {}
     wake_cue = since_end(us, "cue_hud", True)
-    card = since_end(us, "card_hud", False)
+    first_card = since_end(us, "first_card_hud", False)
+    answer_card = since_end(us, "card_hud", False)
     audio = since_end(us, "first_audio", False)
     qr = _ms(c["confirm_hud"] - c["in_view"] for c in result["codes"] if "confirm_hud" in c)
-    for name, values in (("wake_phrase_end_to_cue", wake_cue), ("speech_end_to_first_card", card),
-                         ("speech_end_to_first_audio", audio), ("qr_in_view_to_confirm_card", qr)):  # fmt: skip
+    for name, values in (("wake_phrase_end_to_cue", wake_cue), ("speech_end_to_first_card", first_card),
+                         ("speech_end_to_answer_card", answer_card), ("speech_end_to_first_audio", audio),
+                         ("qr_in_view_to_confirm_card", qr)):  # fmt: skip
         if not values:
             continue
         out[f"{prefix}{name}_p50_ms"] = pct(values, 50)
@@ -235,11 +263,22 @@ def figures(result: dict, prefix: str = "") -> dict:
     out[f"{prefix}wake_phrases_missed"] = sum(1 for u in us if u.wake and "wake_event" not in u.marks)
     out[f"{prefix}commands"] = sum(1 for u in us if not u.wake)
     out[f"{prefix}commands_without_card"] = sum(1 for u in us if not u.wake and "card" not in u.marks)
+    heard = [u for u in us if not u.wake and "heard_card" in u.marks]
+    out[f"{prefix}commands_with_provisional_card"] = len(heard)
+    # a provisional card whose words the final changed (the wearer spoke on after the pause)
+    out[f"{prefix}provisional_cards_changed_by_final"] = sum(
+        1 for u in heard if u.detail.get("transcript") is not None and u.detail["transcript"] != u.detail["pause_text"]
+    )
     out[f"{prefix}qr_codes_shown"] = len(result["codes"])
     return out
 
 
 # (stage name, from mark, to mark); "end" is the true end of speech.
+PROVISIONAL_STAGES = (  # S1: the card shown at the pause, before the end of speech is sure
+    ("ASR decode at the pause (speech end -> pause transcript)", "end", "pause_transcript"),
+    ("offline parse + provisional card (pause transcript -> display/card heard)", "pause_transcript", "heard_card"),
+    ("card render (display/card heard -> display/image)", "heard_card", "heard_hud"),
+)
 COMMAND_STAGES = (
     ("VAD hangover + audio transport (speech end -> VAD end event)", "end", "vad_end_event"),
     ("ASR final: decode + queue (VAD end event -> final transcript)", "vad_end_event", "final_transcript"),
@@ -282,6 +321,7 @@ def budget(result: dict, spoken: bool = False) -> dict:
     wake_audio = [1000.0 * (u.detail["wake_stamp"] - u.end) for u in us if "wake_stamp" in u.detail]
     return {
         "command": stages([u for u in us if not u.wake], SPOKEN_STAGES if spoken else COMMAND_STAGES),
+        **({} if spoken else {"provisional": stages([u for u in us if not u.wake], PROVISIONAL_STAGES)}),
         "wake": stages([u for u in us if u.wake], WAKE_STAGES),
         "vad_end_audio_time_after_speech_end_ms": {"p50_ms": round(pct(hangover, 50), 1),
                                                    "p95_ms": round(pct(hangover, 95), 1), "n": len(hangover)},

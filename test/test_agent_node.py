@@ -145,3 +145,52 @@ def test_a_settled_confirmation_leaves_the_hud_to_its_result(ros, tmp_path, io):
         hud.push(c, now=1.0)
     assert hud.current(1.0) is result  # the HUD shows the outcome, not "Pay 12.50 CNY?"
     assert SqliteSandbox(tmp_path / "agent.sqlite").ledger() == []
+
+
+def pause_transcript(text, stamp, utterance_id, lang="en"):
+    return ev.Transcript(stamp=stamp, text=text, final=False, lang=lang, audio_start=stamp - 1.0, audio_end=stamp,
+                         latency_ms=300.0, utterance_id=utterance_id, at_pause=True)  # fmt: skip
+
+
+def test_a_pause_transcript_shows_a_provisional_card_and_does_nothing(ros, tmp_path, io):
+    out, pubs = io
+    agent = make_agent(ros, tmp_path)
+    assert wait_for(lambda: all(p.get_subscription_count() > 0 for p in pubs.values()), 10)
+    now = agent.now_s()
+    publish(pubs["perception/codes"], ev.Code(stamp=now, symbology="QR_CODE", text=CODE, kind="payment"))
+    publish(pubs["perception/transcript"], pause_transcript("pay for this", now + 0.1, 7))
+    assert wait_for(lambda: out["display/card"], 10)
+    heard = out["display/card"][0]
+    assert (heard.kind, heard.card_id, heard.title, heard.body) == ("heard", "heard-7", "Pay…", "“pay for this”")
+    publish(pubs["perception/transcript"], pause_transcript("付款", now + 0.2, 8, lang="zh"))
+    assert wait_for(lambda: len(out["display/card"]) >= 2, 10)
+    assert (out["display/card"][1].title, out["display/card"][1].lang) == ("付款…", "zh")
+    # nothing acted on the provisional words: no intent, no action, no spoken reply, no payment proposed
+    # words that parse to no clear intent show nothing and take the older guess down
+    publish(pubs["perception/transcript"], pause_transcript("um so", now + 0.3, 8, lang="zh"))
+    assert wait_for(lambda: len(out["display/card"]) >= 3, 10)
+    assert (out["display/card"][2].kind, out["display/card"][2].card_id) == ("clear", "heard-8")
+    assert agent.health.rates["heard_cards"].total == 2
+    assert out["agent/intent"] == [] and out["agent/action"] == [] and out["speaker/say"] == []
+    assert agent.dialogue.pending is None and agent.dialogue.rounds == 0
+    # the final makes the turn; its card goes out first, then the provisional card is taken down
+    publish(pubs["perception/transcript"], pause_transcript("pay for this", now + 0.4, 9))
+    assert wait_for(lambda: len(out["display/card"]) >= 4, 10)
+    publish(pubs["perception/transcript"], ev.Transcript(stamp=now + 0.5, text="pay for this", final=True, lang="en",
+                                                         audio_start=now - 0.5, audio_end=now + 0.4, latency_ms=400.0,
+                                                         utterance_id=9))  # fmt: skip
+    assert wait_for(lambda: len(out["display/card"]) >= 6, 10)
+    assert [(c.kind, c.card_id) for c in out["display/card"][3:]][0] == ("heard", "heard-9")
+    assert [c.kind for c in out["display/card"][4:]] == ["confirm", "clear"]
+    assert out["display/card"][5].card_id == "heard-9"
+    assert [i.intent for i in out["agent/intent"]] == ["pay"]
+
+
+def test_g1_shows_no_provisional_card(ros, tmp_path, io):
+    out, pubs = io
+    agent = make_agent(ros, tmp_path, variant="g1")
+    assert wait_for(lambda: pubs["perception/transcript"].get_subscription_count() > 0, 10)
+    publish(pubs["perception/transcript"], pause_transcript("play some jazz", agent.now_s(), 3))
+    publish(pubs["perception/transcript"], transcript("play some jazz", agent.now_s()))
+    assert wait_for(lambda: out["speaker/say"], 10)
+    assert out["display/card"] == [] and len(out["agent/intent"]) == 1

@@ -224,3 +224,17 @@ def test_a_new_request_ends_the_wait_for_a_code(sandbox):
     say(d2, "compare prices", 8.0)
     step = say(d2, "cancel", 9.0)
     assert step.replies[0].message_id == "cancelled" and d2.awaiting is None
+
+
+def test_a_provisional_card_names_the_intent_and_words_and_changes_nothing(sandbox):
+    d = DialogueManager(sandbox)
+    before = (d.rounds, d.turn_id, d.pending, d.awaiting, dict(d.context))
+    en = d.heard("order a large beef noodle from the usual place", "en", 4)
+    assert (en.kind, en.card_id, en.title, en.body) == ("heard", "heard-4", "Order food…",
+                                                         "“order a large beef noodle from the usual place”")  # fmt: skip
+    assert not en.speak and en.ttl_s < 6 and en.priority < 5  # below an answer, never spoken
+    zh = d.heard("帮我叫车去机场", "zh", 5)
+    assert (zh.title, zh.lang) == ("打车…", "zh")
+    assert d.heard("um and then", "en", 6) is None  # no clear intent
+    assert (d.rounds, d.turn_id, d.pending, d.awaiting, dict(d.context)) == before
+    assert sandbox.ledger() == []

@@ -41,10 +41,24 @@ def test_a_new_card_is_shown_over_an_older_answer_but_not_over_a_confirmation():
     assert q.current(18.5) is None
 
 
+def test_a_clear_card_takes_its_card_down_and_nothing_else():
+    q = CardQueue()
+    q.push(card("listening-1", 3, ttl=4.0), now=0.0)
+    q.push(card("heard-2", 4, kind="heard", ttl=3.0), now=0.5)
+    assert q.current(0.6).card_id == "heard-2"
+    q.push(card("seen-3", 5), now=0.8)
+    q.push(card("heard-2", 0, kind=ev.CARD_CLEAR), now=0.81)
+    assert q.current(0.9).card_id == "seen-3"
+    q.push(card("seen-3", 0, kind=ev.CARD_CLEAR), now=1.0)
+    assert q.current(1.0).card_id == "listening-1"  # the older live card shows again
+    q.push(card("nothing-9", 0, kind=ev.CARD_CLEAR), now=1.1)  # a card not live: no error
+    assert q.current(1.1).card_id == "listening-1"
+
+
 # -- a hand-made bag -------------------------------------------------------------------
 
 
-def _bag(path):
+def _bag(path, provisional: bool = False):
     from rosbags.rosbag2 import StoragePlugin, Writer
     from rosbags.typesys import Stores, get_typestore
 
@@ -87,12 +101,20 @@ def _bag(path):
     hud(T0 + 2.17, T0 + 2.1)
     event(T0 + 4.85, "perception/vad", ev.Vad(stamp=T0 + 4.8, state="end", speech_start=T0 + 3.4,
                                               speech_end=T0 + 4.5))  # fmt: skip
+    if provisional:
+        event(T0 + 4.9, "perception/transcript", ev.Transcript(stamp=T0 + 4.55, text="What is this?", final=False,
+                                                               audio_start=T0 + 3.4, audio_end=T0 + 4.55,
+                                                               latency_ms=300.0, at_pause=True))  # fmt: skip
+        event(T0 + 4.902, "display/card", card("heard-1", 4, stamp=T0 + 4.55, kind="heard", ttl=3.0))
+        hud(T0 + 4.91, T0 + 4.55)
     event(T0 + 5.2, "perception/transcript", ev.Transcript(stamp=T0 + 4.8, text="What is this?", final=True,
                                                            audio_start=T0 + 3.4, audio_end=T0 + 4.8,
                                                            latency_ms=700.0))  # fmt: skip
     event(T0 + 5.201, "agent/intent", ev.Intent(stamp=T0 + 4.8, intent="what_is_this", confidence=0.9))
     event(T0 + 5.202, "display/card", card("seen-2", 5, stamp=T0 + 4.8))
     hud(T0 + 5.21, T0 + 4.8)
+    if provisional:
+        event(T0 + 5.203, "display/card", card("heard-1", 0, stamp=T0 + 4.8, kind=ev.CARD_CLEAR))
     event(T0 + 5.4, "speaker/state", ev.SpeakerState(stamp=T0 + 4.8, state="speaking", text="…"))
     event(T0 + 6.05, "perception/codes", ev.Code(stamp=T0 + 6.03, symbology="QR_CODE", text="glasspay://x",
                                                  kind="payment"))  # fmt: skip
@@ -127,6 +149,20 @@ def test_latencies_come_from_the_bag_stamps(tmp_path):
     assert sum(parts) == pytest.approx(710, abs=12)  # the stages add up to the whole
 
 
+def test_a_provisional_card_counts_as_the_first_card_and_the_answer_is_reported_apart(tmp_path):
+    result = analyze(_bag(tmp_path / "bag", provisional=True))
+    f = figures(result)
+    assert f["speech_end_to_first_card_p95_ms"] == pytest.approx(410, abs=12)  # the heard card's HUD frame
+    assert f["speech_end_to_answer_card_p95_ms"] == pytest.approx(710, abs=12)  # the clear is not an answer
+    assert f["commands_with_provisional_card"] == 1 and f["provisional_cards_changed_by_final"] == 0
+    assert f["commands_without_card"] == 0
+    stages = budget(result)["provisional"]
+    assert [row["p50_ms"] for row in stages.values()] == pytest.approx([400, 2, 8], abs=12)
+    without = figures(analyze(_bag(tmp_path / "bag2")))
+    assert without["speech_end_to_first_card_p95_ms"] == pytest.approx(without["speech_end_to_answer_card_p95_ms"])
+    assert without["commands_with_provisional_card"] == 0
+
+
 def test_a_card_that_never_reaches_the_hud_is_not_counted_as_shown(tmp_path):
     bag = _bag(tmp_path / "bag")
     result = analyze(bag)
@@ -135,6 +171,7 @@ def test_a_card_that_never_reaches_the_hud_is_not_counted_as_shown(tmp_path):
     for u in result["utterances"]:
         u.marks.pop("card_hud", None)
         u.marks.pop("cue_hud", None)
+        u.marks.pop("first_card_hud", None)
     f = figures(result)
     assert "speech_end_to_first_card_p95_ms" not in f and "wake_phrase_end_to_cue_p95_ms" not in f
 

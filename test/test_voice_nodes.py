@@ -318,3 +318,30 @@ def test_speaker_node_speaks_chinese_and_reports_its_voices(ros):
     say.publish(String(data=ev.encode(ev.Say(stamp=1.0, text="已向星光咖啡支付12.50 CNY。", lang="zh"))))
     assert wait_for(lambda: [s.state for s in got] == ["speaking", "idle"], 20)
     assert node.player.sink.played_s > 1.0
+
+
+def test_asr_node_publishes_the_decode_at_a_pause_before_the_final(ros, repo_root):
+    from rclpy.parameter import Parameter
+
+    from glasses_perception.nodes.asr_node import AsrNode
+
+    # a long hangover, so the decode at the pause surely ends while the end is still unsure
+    node = ros.add(AsrNode(namespace="/glasses", parameter_overrides=[
+        Parameter("always_listen", value=True), Parameter("hangover_ms", value=1500.0)]))  # fmt: skip
+    got = events_on(ros, "perception/transcript", ev.Transcript)
+    audio = ros.publisher("audio/raw", Image)
+    assert wait_for(lambda: audio.get_subscription_count() >= 1, 5)
+    x = np.concatenate([silence(0.3), clip(repo_root, "play_jazz"), silence(2.0)])
+    caps, t0 = AudioCaps(), time.perf_counter()
+    for k, i in enumerate(range(0, x.size, 320)):  # in real time, as a microphone
+        time.sleep(max(t0 + k * 0.02 - time.perf_counter(), 0.0))
+        audio.publish(audio_msg(caps, to_int16(x[i : i + 320]), from_sec(50.0 + i / RATE), "mic_array"))
+    assert wait_for(lambda: any(t.final for t in got), 20)
+    final_at = next(i for i, t in enumerate(got) if t.final)
+    pauses = [t for t in got[:final_at] if t.at_pause]
+    assert pauses, [(t.text, t.final, t.at_pause) for t in got]
+    pause, final = pauses[-1], got[final_at]
+    assert not pause.final and pause.text == final.text and pause.utterance_id == final.utterance_id
+    assert pause.audio_end == final.audio_end  # the final reused the decode at the pause
+    assert not any(t.at_pause for t in got if t.final)
+    assert node.health.rates["pause_transcripts"].total >= 1

@@ -225,6 +225,7 @@ class AgentNode(GlassesNode):
         self.timer = self.create_timer(tick_s, self.on_tick)
         self._metrics_sent: dict | None = None
         self._confirm_card_id: str | None = None  # the confirm card on the HUD while a confirmation is open
+        self._heard_card_id: str | None = None  # the provisional card of a pause transcript, until its final
         self._recovery_due = 0.0  # monotonic time of the next recovery attempt; None once settled
         self.recover()
         self.publish_metrics(self.now_s(), force=True)
@@ -314,9 +315,12 @@ class AgentNode(GlassesNode):
 
     def on_transcript(self, msg: ev.Transcript) -> None:
         if not msg.final:
+            if msg.at_pause and self.variant == "s1" and msg.text.strip():
+                self._show_heard(msg)
             return
         if not msg.text.strip():
             self.health.reject("empty_transcript")
+            self._clear_heard(msg)
             return
         started = time.perf_counter()
         if self.llm is not None:
@@ -324,7 +328,27 @@ class AgentNode(GlassesNode):
             future.add_done_callback(lambda f, m=msg, t=started: self._llm_done(f, m, t))
             return
         self.publish(self._dispatch(self.dialogue.parser(msg.text, msg.lang or None), msg))
+        self._clear_heard(msg)
         self.health.set("last_turn_ms", f"{(time.perf_counter() - started) * 1000:.2f}")
+
+    def _show_heard(self, msg: ev.Transcript) -> None:
+        """Provisional card at a pause (offline parse, nothing done); the final's turn replaces it."""
+        reply = self.dialogue.heard(msg.text, msg.lang or None, msg.utterance_id)
+        if reply is None:
+            self._clear_heard(msg)  # the words so far changed to nothing clear: take the old guess down
+            return
+        self._heard_card_id = reply.card_id
+        self.pub_card.publish(ev.Card(stamp=max(0.0, msg.audio_end), card_id=reply.card_id, kind=reply.kind,
+                                      title=reply.title, body=reply.body, ttl_s=reply.ttl_s, priority=reply.priority,
+                                      lang=reply.lang))  # fmt: skip
+        self.health.tick("heard_cards")
+
+    def _clear_heard(self, msg: ev.Transcript) -> None:
+        """Take the provisional card down once the final's turn is out (its own card is newer)."""
+        if self._heard_card_id is not None:
+            self.pub_card.publish(ev.Card(stamp=max(0.0, msg.audio_end), card_id=self._heard_card_id,
+                                          kind=ev.CARD_CLEAR, title=""))  # fmt: skip
+            self._heard_card_id = None
 
     def _llm_done(self, future: Future, msg: ev.Transcript, started: float) -> None:
         self._parsed.put((future, msg, started))
@@ -344,6 +368,7 @@ class AgentNode(GlassesNode):
                 self.health.error(f"llm parser raised {type(exc).__name__}: {exc}")
                 result = intents.parse(msg.text, msg.lang or None)
             self.publish(self._dispatch(result, msg))
+            self._clear_heard(msg)
             self.health.set("last_turn_ms", f"{(time.perf_counter() - started) * 1000:.2f}")
 
     def on_wake(self, msg: ev.Wake) -> None:

@@ -113,6 +113,11 @@ class Transcript(Event):
     latency_ms: float = Field(ge=0.0, description="end of audio -> transcript processing time")
     engine: str = ""
     utterance_id: int = 0
+    at_pause: bool = Field(
+        default=False,
+        description="a partial decoded at a pause in speech: the final follows with the same text unless the "
+        "wearer speaks on (a provisional card may show it, nothing may act on it)",
+    )
 
 
 class Corner(BaseModel):
@@ -249,11 +254,17 @@ class AgentMetrics(Event):
         default_factory=dict, description="per intent: done, failed, cancelled, open, rounds_mean, time_s_mean, touches")
 
 
+CARD_CLEAR = "clear"  # Card.kind that removes the live card with its card_id
+
+
 @register
 class Card(Event):
     SCHEMA: ClassVar[str] = "card"
     card_id: str
-    kind: str = Field(description="info, warning, confirm, subtitle, navigation, ...")
+    kind: str = Field(
+        description="info, warning, confirm, subtitle, navigation, heard (provisional: what was heard, nothing "
+        "done yet), ...; clear removes the live card with this card_id"
+    )
     title: str
     body: str = ""
     lines: list[str] = Field(default_factory=list)

@@ -8,6 +8,12 @@ streaming with `saver_engine` (the grammar path, about 0.01x real time) so voice
 commands keep working without full ASR; `saver_engine: none` stops listening
 instead.
 
+At a pause in speech the utterance so far is decoded while the VAD hangover runs
+(the tentative decode); its text goes out at once as a partial marked `at_pause`
+(the agent shows a provisional card on it) and the final, once the hangover ends
+the utterance, reuses it. A pause transcript is not published when speech went on
+while it was decoded.
+
 Recognition runs on two worker threads so the executor keeps taking audio: one
 for finals (and the tentative decode that starts at a pause), one for partials,
 so a partial being decoded never delays a final (measured: with a single worker
@@ -276,7 +282,9 @@ class AsrNode(GlassesLifecycleNode):
             return
         key = (req.utterance_id, req.audio_end)
         if req.tentative:
-            self._tentative = {key: self._decode(recognizer, req)}
+            result = self._decode(recognizer, req)
+            self._tentative = {key: result}
+            self._publish_pause(req, result, received)
             return
         cached = self._tentative.pop(key, None) if req.final else None
         result = cached if cached is not None else self._decode(recognizer, req)
@@ -290,12 +298,25 @@ class AsrNode(GlassesLifecycleNode):
                 self._last_final_utterance = max(self._last_final_utterance, req.utterance_id)
             self._publish(req, result, latency_ms)
 
+    def _publish_pause(self, req: asr.Request, result: asr.TranscriptResult, received: float) -> None:
+        """The decode at a pause, out at once: the final repeats it unless the wearer speaks on."""
+        stream = self.stream
+        with self._publish_lock:
+            if not result.text or req.utterance_id <= self._last_final_utterance:
+                return
+            if stream is None or stream.utterance_id != req.utterance_id or not stream.vad.in_speech:
+                return  # the utterance has ended meanwhile: its final, queued behind, says it
+            if stream.vad.silence_start != req.audio_end:
+                self.health.drop("stale_pause_transcripts")  # the wearer spoke on while it decoded
+                return
+            self._publish(req, result, (time.perf_counter() - received) * 1000.0, at_pause=True)
+
     def _decode(self, recognizer, req: asr.Request) -> asr.TranscriptResult:
         result = asr.recognize(recognizer, req, self.utterance_langs.lang_for(req.utterance_id))
         self.utterance_langs.learn(req.utterance_id, result.lang, result.lang_prob)
         return result
 
-    def _publish(self, req: asr.Request, result: asr.TranscriptResult, latency_ms: float) -> None:
+    def _publish(self, req: asr.Request, result: asr.TranscriptResult, latency_ms: float, at_pause: bool = False) -> None:
         self.pub.publish(
             ev.Transcript(
                 stamp=req.audio_end,
@@ -307,9 +328,10 @@ class AsrNode(GlassesLifecycleNode):
                 latency_ms=latency_ms,
                 engine=result.engine,
                 utterance_id=req.utterance_id,
+                at_pause=at_pause,
             )
         )
-        self.health.tick("finals" if req.final else "partials")
+        self.health.tick("finals" if req.final else ("pause_transcripts" if at_pause else "partials"))
         if req.final:
             self.health.set("last_final_latency_ms", f"{latency_ms:.0f}")
             self.health.set("last_decode_ms", f"{result.decode_ms:.0f}")

@@ -65,7 +65,9 @@ class DisplayNode(GlassesNode):
         self.queue.push(card, self.now_s())
         self.shown = None  # the new or replaced card is drawn as a change
         if self.variant == "g1":
-            self.say_pub.publish(ev.Say(stamp=card.stamp, text=spoken_text(card), lang=card.lang, priority=card.priority))
+            if card.kind != ev.CARD_CLEAR:
+                self.say_pub.publish(ev.Say(stamp=card.stamp, text=spoken_text(card), lang=card.lang,
+                                            priority=card.priority))  # fmt: skip
             return
         self.draw(force=True)
 

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from glasses_bringup.foundation.events import CARD_CLEAR
+
 
 @dataclass(order=True)
 class _Queued:
@@ -46,6 +48,9 @@ class CardQueue:
         self.seq = 0
 
     def push(self, card, now: float) -> None:
+        if card.kind == CARD_CLEAR:
+            self.cards.pop(card.card_id, None)
+            return
         self.seq += 1
         urgency = card.priority if card.priority >= URGENT_PRIORITY else 0
         self.cards[card.card_id] = _Queued((-urgency, -self.seq), card, now + card.ttl_s)
