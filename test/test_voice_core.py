@@ -218,6 +218,7 @@ class LoopingWhisper(asr.WhisperRecognizer):
     def __init__(self):  # no model: only the decode is replaced
         self.multilingual, self.lang, self.english, self.main = False, "en", None, None
         self.no_speech_threshold, self.loops_retried = 0.6, 0
+        self.first_pass_window_s = asr.MAX_WINDOW_S  # one stock pass
         self.calls: list[dict] = []
 
     def _encode(self, model, x):
@@ -228,6 +229,66 @@ class LoopingWhisper(asr.WhisperRecognizer):
         if "repetition_penalty" in options:
             return asr.Decoded("Send 10 dollars to Kevin.", [1] * 8, 1.1, -0.2, 0.01)
         return asr.Decoded("10" + ".000" * 100, [2] * max_new, 9.0, -0.1, 0.01)
+
+
+class TwoPassWhisper(asr.WhisperRecognizer):
+    """A double of the two-pass English decode: the first pass's sureness is set by the test."""
+
+    def __init__(self, first_logprob: float, first_text: str = "play some jazz", looped: bool = False):
+        self.multilingual, self.lang, self.english = False, "en", None
+        self.main = SimpleNamespace(multilingual=False, min_window_s=asr.MAX_WINDOW_S)
+        self.no_speech_threshold, self.loops_retried = 0.6, 0
+        self.first_pass_window_s, self.first_pass_min_logprob = 20.0, -0.5
+        self.first_pass_taken = self.second_passes = 0
+        self.first = (first_text, first_logprob, looped)
+        self.windows: list[float | None] = []
+
+    def _encode(self, model, x, min_window_s=None):
+        self.windows.append(min_window_s)
+        return min_window_s
+
+    def _generate(self, model, encoded, lang, task, max_new, **options):
+        if encoded == 20.0:
+            text, logprob, looped = self.first
+            return asr.Decoded(text, [1] * (max_new if looped and not options else 4), 1.1, logprob, 0.01)
+        return asr.Decoded("Play some jazz.", [1] * 4, 1.1, -0.2, 0.01)
+
+
+def test_two_pass_english_takes_a_sure_first_pass_and_redoes_an_unsure_one():
+    heard = []
+    sure = TwoPassWhisper(first_logprob=-0.3)
+    result = sure.recognize(np.zeros(RATE, np.float32), on_first_pass=heard.append)
+    assert (result.text, result.passes, sure.windows) == ("play some jazz", 1, [20.0])  # no stock pass
+    assert heard == ["play some jazz"] and (sure.first_pass_taken, sure.second_passes) == (1, 0)
+
+    unsure = TwoPassWhisper(first_logprob=-0.9, first_text="play sum jars")
+    result = unsure.recognize(np.zeros(RATE, np.float32), on_first_pass=heard.append)
+    assert (result.text, result.passes, unsure.windows) == ("Play some jazz.", 2, [20.0, None])
+    assert heard[-1] == "play sum jars"  # the early text was out before the stock pass decided
+    assert (unsure.first_pass_taken, unsure.second_passes) == (0, 1)
+
+    looped = TwoPassWhisper(first_logprob=-0.1, looped=True)  # sure but looping: not taken
+    assert looped.recognize(np.zeros(RATE, np.float32)).passes == 2
+
+    single = TwoPassWhisper(first_logprob=-0.1)
+    single.first_pass_window_s = asr.MAX_WINDOW_S
+    assert single.recognize(np.zeros(RATE, np.float32), on_first_pass=heard.append).passes == 1
+    assert single.windows == [None] and heard[-1] == "play sum jars"  # no first pass, no early text
+    with pytest.raises(ValueError, match="first_pass_window_s"):
+        asr.WhisperRecognizer(first_pass_window_s=0.5)
+
+
+def test_two_pass_on_the_real_model(repo_root, whisper):
+    stock = asr.WhisperRecognizer(first_pass_window_s=asr.MAX_WINDOW_S)
+    for name, said in (("play_jazz", "play some jazz"), ("compare_prices", "compare prices"),
+                       ("navigate_train_station", "navigate to the train station")):  # fmt: skip
+        x = clip(repo_root, name)
+        heard = []
+        two = whisper.recognize(x, on_first_pass=heard.append)
+        one = stock.recognize(x)
+        assert two.passes in (1, 2) and one.passes == 1 and len(heard) == 1
+        assert_transcript(two.text, said)
+        assert_transcript(one.text, said)
 
 
 def test_decode_budget_grows_with_audio_and_is_capped():

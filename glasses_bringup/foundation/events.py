@@ -115,8 +115,8 @@ class Transcript(Event):
     utterance_id: int = 0
     at_pause: bool = Field(
         default=False,
-        description="a partial decoded at a pause in speech: the final follows with the same text unless the "
-        "wearer speaks on (a provisional card may show it, nothing may act on it)",
+        description="a partial decoded at a pause in speech: the final follows unless the wearer speaks on, with "
+        "this text or a surer decode's (a provisional card may show it, nothing may act on it)",
     )
 
 

@@ -10,6 +10,7 @@ instead.
 
 At a pause in speech the utterance so far is decoded while the VAD hangover runs
 (the tentative decode); its text goes out at once as a partial marked `at_pause`
+(English: the text of the fast first pass, before a second pass may run)
 (the agent shows a provisional card on it) and the final, once the hangover ends
 the utterance, reuses it. A pause transcript is not published when speech went on
 while it was decoded.
@@ -69,6 +70,15 @@ class AsrNode(GlassesLifecycleNode):
         self.min_window_s = self.declare(
             "min_window_s", 6.0, "Shortest encoder window of the multilingual model (30 = stock Whisper).",
             min=1.0, max=30.0,
+        )  # fmt: skip
+        self.first_pass_window_s = self.declare(
+            "first_pass_window_s", 20.0,
+            "English (tiny.en): encoder window of the fast first pass; 30 = one stock pass only.", min=1.0, max=30.0,
+        )  # fmt: skip
+        self.first_pass_min_logprob = self.declare(
+            "first_pass_min_logprob", -0.5,
+            "English: the first pass's text is taken when its mean token log-probability is at least this, "
+            "else the stock 30 s pass decides.", min=-10.0, max=0.0,
         )  # fmt: skip
         self.beam_size = self.declare("beam_size", 1, "Whisper beam size.", min=1, max=8)
         self.cpu_threads = self.declare("cpu_threads", 2, "Whisper CPU threads.", min=1, max=16)
@@ -145,6 +155,8 @@ class AsrNode(GlassesLifecycleNode):
                         else (self.english_model_path or "default"),
                         "min_window_s": self.min_window_s,
                         "cache_dir": self.model_cache_dir or None,
+                        "first_pass_window_s": self.first_pass_window_s,
+                        "first_pass_min_logprob": self.first_pass_min_logprob,
                     }
                     if name == "whisper"
                     else {}
@@ -282,9 +294,17 @@ class AsrNode(GlassesLifecycleNode):
             return
         key = (req.utterance_id, req.audio_end)
         if req.tentative:
-            result = self._decode(recognizer, req)
+            first_pass = []
+
+            def on_first_pass(text: str) -> None:  # two-pass English: out before the second pass
+                first_pass.append(text)
+                self._publish_pause(req, asr.TranscriptResult(text, False, "en", req.audio_start, req.audio_end, 0.0,
+                                                              recognizer.engine, req.utterance_id, 0.0), received)  # fmt: skip
+
+            result = self._decode(recognizer, req, on_first_pass)
             self._tentative = {key: result}
-            self._publish_pause(req, result, received)
+            if not first_pass:
+                self._publish_pause(req, result, received)
             return
         cached = self._tentative.pop(key, None) if req.final else None
         result = cached if cached is not None else self._decode(recognizer, req)
@@ -299,7 +319,8 @@ class AsrNode(GlassesLifecycleNode):
             self._publish(req, result, latency_ms)
 
     def _publish_pause(self, req: asr.Request, result: asr.TranscriptResult, received: float) -> None:
-        """The decode at a pause, out at once: the final repeats it unless the wearer speaks on."""
+        """The decode at a pause, out at once: the final follows (this text, or the second pass's) unless
+        the wearer speaks on."""
         stream = self.stream
         with self._publish_lock:
             if not result.text or req.utterance_id <= self._last_final_utterance:
@@ -311,8 +332,9 @@ class AsrNode(GlassesLifecycleNode):
                 return
             self._publish(req, result, (time.perf_counter() - received) * 1000.0, at_pause=True)
 
-    def _decode(self, recognizer, req: asr.Request) -> asr.TranscriptResult:
-        result = asr.recognize(recognizer, req, self.utterance_langs.lang_for(req.utterance_id))
+    def _decode(self, recognizer, req: asr.Request, on_first_pass=None) -> asr.TranscriptResult:
+        result = asr.recognize(recognizer, req, self.utterance_langs.lang_for(req.utterance_id),
+                               on_first_pass=on_first_pass)  # fmt: skip
         self.utterance_langs.learn(req.utterance_id, result.lang, result.lang_prob)
         return result
 
@@ -342,7 +364,14 @@ class AsrNode(GlassesLifecycleNode):
             "queue": self._jobs.qsize() + self._partial_jobs.qsize(),
             "always_listen": self.always_listen,
             "lang_detections_skipped": self.utterance_langs.reused,
+            **self._pass_counts(),
         }
+
+    def _pass_counts(self) -> dict:
+        whisper = self.recognizers.get("whisper")
+        if whisper is None:
+            return {}
+        return {"english_first_pass_taken": whisper.first_pass_taken, "english_second_passes": whisper.second_passes}
 
 
 def main(args=None):

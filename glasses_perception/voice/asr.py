@@ -108,6 +108,7 @@ class Recognition:
     decode_ms: float
     lang_prob: float = 1.0  # detection probability when the language was detected
     no_speech_prob: float = 0.0
+    passes: int = 1  # English: 1 = the short-window first pass was sure enough, 2 = the full window decided
 
 
 class _Model:
@@ -143,8 +144,16 @@ class WhisperRecognizer:
     The multilingual model's encoder runs on the audio plus ``window_pad_s`` rounded
     up to whole seconds (at least ``min_window_s``) instead of Whisper's fixed 30 s:
     about ten times less encoder work on a 3 s command (CER measured both ways in
-    docs/voice.md); ``min_window_s: 30`` restores the stock window. tiny.en keeps
-    the 30 s window: shorter ones changed its English transcripts for the worse.
+    docs/voice.md); ``min_window_s: 30`` restores the stock window. tiny.en's own
+    window stays 30 s: a shorter one alone changed its English transcripts for the worse.
+
+    English on tiny.en decodes in two passes (``first_pass_window_s``, default 20 s):
+    the first pass runs the encoder on a 20 s window (about half the work of the stock
+    30 s one); when its mean token log-probability is at least ``first_pass_min_logprob``
+    its text is taken, otherwise the stock 30 s pass decides. ``on_first_pass`` hears
+    the first pass's text either way (the node's provisional card). Measured on the
+    command set and a held-out set (docs/voice.md, "Two-pass English decode");
+    ``first_pass_window_s: 30`` restores one stock pass.
     """
 
     engine = "whisper"
@@ -164,6 +173,8 @@ class WhisperRecognizer:
         min_window_s: float = 6.0,
         window_pad_s: float = 2.0,
         cache_dir: str | Path | None = None,
+        first_pass_window_s: float = 20.0,
+        first_pass_min_logprob: float = -0.5,
     ):
         if model_path:
             path = Path(model_path)
@@ -190,13 +201,20 @@ class WhisperRecognizer:
         self.prompt = prompt
         self.no_speech_threshold = no_speech_threshold
         self.window_pad_s = window_pad_s
+        if not 1.0 <= first_pass_window_s <= MAX_WINDOW_S:
+            raise ValueError(f"first_pass_window_s {first_pass_window_s} outside 1..{MAX_WINDOW_S:.0f}")
+        self.first_pass_window_s = first_pass_window_s
+        self.first_pass_min_logprob = first_pass_min_logprob
+        self.first_pass_taken = 0  # English decodes the short first pass decided
+        self.second_passes = 0  # English decodes the stock window decided
         self.loops_retried = 0  # decodes that ran into a repetition loop and were redone
 
     # -- one decode -------------------------------------------------------------------
 
-    def _features(self, model: _Model, x: np.ndarray) -> np.ndarray:
+    def _features(self, model: _Model, x: np.ndarray, min_window_s: float | None = None) -> np.ndarray:
         """Log-mel of ``x`` in a window of whole seconds, zero-padded as faster-whisper pads."""
-        seconds = min(max(np.ceil(x.size / ASR_RATE + self.window_pad_s), model.min_window_s), MAX_WINDOW_S)
+        shortest = model.min_window_s if min_window_s is None else min_window_s
+        seconds = min(max(np.ceil(x.size / ASR_RATE + self.window_pad_s), shortest), MAX_WINDOW_S)
         feats = model.fw.feature_extractor(x[: int(MAX_WINDOW_S * ASR_RATE)])[:, :-1]
         out = np.zeros((feats.shape[0], int(seconds * 100)), np.float32)
         n = min(out.shape[1], feats.shape[1])
@@ -233,8 +251,8 @@ class WhisperRecognizer:
         ratio = get_compression_ratio(text) if text else 0.0
         return Decoded(text, ids, ratio, float(res.scores[0]) if res.scores else 0.0, float(res.no_speech_prob))
 
-    def _encode(self, model: _Model, x: np.ndarray):
-        return model.encode(self._features(model, x))
+    def _encode(self, model: _Model, x: np.ndarray, min_window_s: float | None = None):
+        return model.encode(self._features(model, x, min_window_s))
 
     def _detect(self, encoded) -> tuple[str, float]:
         ranked = self.main.fw.model.detect_language(encoded)[0]  # [(token, prob)] best first
@@ -250,8 +268,13 @@ class WhisperRecognizer:
             return "en", 1.0
         return self._detect(self._encode(self.main, x))
 
-    def transcribe(self, samples: np.ndarray, lang: str | None = None, task: str = "transcribe") -> Recognition:
-        """Text of ``samples`` (float32 mono 16 kHz, at most 30 s); ``task="translate"`` gives English."""
+    def transcribe(self, samples: np.ndarray, lang: str | None = None, task: str = "transcribe",
+                   on_first_pass=None) -> Recognition:  # fmt: skip
+        """Text of ``samples`` (float32 mono 16 kHz, at most 30 s); ``task="translate"`` gives English.
+
+        ``on_first_pass(text)`` is called with the short first pass's text (English, two
+        passes) before the second pass runs or the first is taken.
+        """
         if task not in ("transcribe", "translate"):
             raise ValueError(f"task must be transcribe or translate, not {task!r}")
         lang = lang or self.lang
@@ -267,27 +290,53 @@ class WhisperRecognizer:
             encoded = self._encode(self.main, x)
             lang, lang_prob = self._detect(encoded)
         if lang == "en" and task == "transcribe" and self.english is not None:
-            model = self.english  # the main model's encoder pass is not needed (language given)
-            encoded = self._encode(model, x)
-        elif encoded is None:
-            encoded = self._encode(self.main, x)
+            model, encoded = self.english, None  # tiny.en encodes on its own (a detection's pass is the main model's)
         cap = decode_budget(x.size, MAX_TOKENS_PER_S_ZH if lang == "zh" else MAX_TOKENS_PER_S)
+        passes = 1
+        if self._two_pass and encoded is None and task == "transcribe" and not model.multilingual:
+            loops = self.loops_retried
+            first = self._decode(model, self._encode(model, x, self.first_pass_window_s), lang, task, cap)
+            if on_first_pass is not None:
+                on_first_pass(self._spoken(first, lang, task))
+            # a first pass that looped (even if its retry did not) is no sure one
+            if first.text and first.avg_logprob >= self.first_pass_min_logprob and self.loops_retried == loops:
+                self.first_pass_taken += 1
+                return self._recognition(first, lang, task, t0, lang_prob, 1)
+            self.second_passes += 1
+            passes = 2
+        if encoded is None:
+            encoded = self._encode(model, x)
+        out = self._decode(model, encoded, lang, task, cap)
+        return self._recognition(out, lang, task, t0, lang_prob, passes)
+
+    @property
+    def _two_pass(self) -> bool:
+        return self.first_pass_window_s < MAX_WINDOW_S
+
+    def _decode(self, model: _Model, encoded, lang: str, task: str, cap: int) -> Decoded:
         out = self._generate(model, encoded, lang, task, cap)
         if decode_looped([out], cap):
             # Deterministic second try: penalise repeats instead of sampling at a temperature.
             out = self._generate(model, encoded, lang, task, cap, repetition_penalty=1.3, no_repeat_ngram_size=3)
             self.loops_retried += 1
+        return out
+
+    def _spoken(self, out: Decoded, lang: str, task: str) -> str:
         # A decode Whisper itself thinks is not speech is its typical hallucination
         # on noise ("you", "thank you"): drop it.
-        text, no_speech = out.text, out.no_speech_prob
-        if no_speech >= self.no_speech_threshold and out.avg_logprob <= -0.5:
+        text = out.text
+        if out.no_speech_prob >= self.no_speech_threshold and out.avg_logprob <= -0.5:
             text = ""
         if lang == "zh" and task == "transcribe":
             text = to_simplified(text)
-        return Recognition(text, lang, self.engine, (time.perf_counter() - t0) * 1000.0, lang_prob, no_speech)
+        return text
 
-    def recognize(self, samples: np.ndarray, lang: str | None = None) -> Recognition:
-        return self.transcribe(samples, lang)
+    def _recognition(self, out: Decoded, lang: str, task: str, t0: float, lang_prob: float, passes: int) -> Recognition:
+        return Recognition(self._spoken(out, lang, task), lang, self.engine, (time.perf_counter() - t0) * 1000.0,
+                           lang_prob, out.no_speech_prob, passes)  # fmt: skip
+
+    def recognize(self, samples: np.ndarray, lang: str | None = None, on_first_pass=None) -> Recognition:
+        return self.transcribe(samples, lang, on_first_pass=on_first_pass)
 
 
 class GrammarRecognizer:
@@ -602,9 +651,16 @@ class UtteranceStream:
             self._chunks.popleft()
 
 
-def recognize(recognizer, request: Request, lang: str | None = None, queued_ms: float = 0.0) -> TranscriptResult:
-    """Run a recognizer on a request. Latency of a final = end-of-speech wait + queue + decode."""
-    rec = recognizer.recognize(request.audio, lang)
+def recognize(recognizer, request: Request, lang: str | None = None, queued_ms: float = 0.0,
+              on_first_pass=None) -> TranscriptResult:  # fmt: skip
+    """Run a recognizer on a request. Latency of a final = end-of-speech wait + queue + decode.
+
+    ``on_first_pass(text)``: a two-pass recognizer's early text (others never call it).
+    """
+    if on_first_pass is not None and getattr(recognizer, "engine", "") == "whisper":
+        rec = recognizer.recognize(request.audio, lang, on_first_pass=on_first_pass)
+    else:
+        rec = recognizer.recognize(request.audio, lang)
     latency = rec.decode_ms + queued_ms + (request.endpoint_wait_ms if request.final else 0.0)
     return TranscriptResult(
         rec.text,
