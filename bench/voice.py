@@ -20,6 +20,12 @@ Figures (bench/results/voice.json):
   go; process CPU time / audio time = percent of one core at the real-time rate.
   Also the vad + wake nodes on rclpy fed 30 s in real time, minus the CPU of the
   same run with only the publisher.
+- two-pass English decode (alone with VOICE_BENCH_PARTS=two_pass, merged into
+  voice.json): one stock 30 s pass of tiny.en against the two-pass decode on the same
+  clips (clean, 25/20/10 dB, two noise seeds): WER, intent accuracy through the
+  agent's offline parser, decode p50/p95, share the first pass decided; on the
+  command set (where the first-pass threshold was chosen) and on the held-out
+  English phrases of test/fixtures/agent/utterances_heldout.yaml in three voices.
 - Chinese (zh_main; alone with VOICE_BENCH_PARTS=zh, merged into voice.json):
   character error rate of Whisper base on the real AISHELL-1 clips of
   test/fixtures/voice/zh (clean, 20/10/5 dB, lang auto and zh, short and stock
@@ -464,6 +470,75 @@ def english_base_figures(figures: dict) -> None:
     print(f"English on base: WER {figures['wer_clean_whisper_base_percent']:.1f} %", flush=True)
 
 
+TWO_PASS_CONDITIONS = ("clean", 25.0, 20.0, 10.0)
+TWO_PASS_SEEDS = (1, 2)
+HELDOUT_VOICES = (("piper", None), ("espeak", "en-us"), ("espeak", "en-gb-x-rp"))
+
+
+def heldout_english_set() -> list[tuple[str, str, np.ndarray]]:
+    """The held-out English commands (written for the parser, never used to tune the ASR) in three voices."""
+    pad = np.zeros(RATE // 2, np.float32)
+    out = []
+    for engine, voice in HELDOUT_VOICES:
+        if engine == "espeak" and not espeak_available():
+            continue
+        options = {"espeak_voice": voice} if voice else {}
+        synth = Synthesizer(engine=engine, rate=RATE, **options)
+        for text in heldout_commands("en"):
+            x, _ = synth.synthesize(text, "en")
+            x = (x / (np.max(np.abs(x)) + 1e-9) * 0.7).astype(np.float32)
+            out.append((f"{engine}:{voice or 'joe'}", text, np.concatenate([pad, x, pad])))
+    return out
+
+
+def two_pass_figures(figures: dict) -> None:
+    """English: one stock 30 s pass of tiny.en against the two-pass decode (20 s first pass, taken when
+    sure), on the same clips: WER, intent accuracy (the agent's offline parser on the transcript against
+    its parse of the reference), decode time, share the first pass decided. Split: the command set
+    (``tune``: the threshold was chosen there) and the held-out phrases in three voices (``heldout``)."""
+    from glasses_agent import intents
+
+    stock = asr.WhisperRecognizer(first_pass_window_s=asr.MAX_WINDOW_S)
+    two = asr.WhisperRecognizer()
+    parsed: dict[str, str] = {}
+
+    def intent(text: str) -> str:
+        if text not in parsed:
+            parsed[text] = intents.parse(text, "en").intent
+        return parsed[text]
+
+    for split, clips in (("tune", command_set()), ("heldout", heldout_english_set())):
+        rows = {"stock": ([], [], []), "two_pass": ([], [], [])}  # refs, hyps, decode ms
+        taken = total = 0
+        for cond in TWO_PASS_CONDITIONS:
+            for seed in (0,) if cond == "clean" else TWO_PASS_SEEDS:
+                for i, (_voice, ref, x) in enumerate(clips):
+                    xx = x if cond == "clean" else add_noise(x, cond, np.random.default_rng(seed * 1000 + i))
+                    for name, rec in (("stock", stock), ("two_pass", two)):
+                        res = rec.recognize(xx)
+                        rows[name][0].append(ref)
+                        rows[name][1].append(res.text)
+                        rows[name][2].append(res.decode_ms)
+                        if name == "two_pass":
+                            taken += res.passes == 1
+                            total += 1
+        for name, (refs, hyps, decode) in rows.items():
+            key = f"english_{name}_{split}"
+            figures[f"{key}_wer_percent"] = 100.0 * wer.wer(refs, hyps)
+            figures[f"{key}_intent_accuracy_percent"] = 100.0 * float(np.mean([intent(h) == intent(r)
+                                                                                 for r, h in zip(refs, hyps, strict=True)]))  # fmt: skip
+            figures[f"{key}_decode_p50_ms"] = percentile(decode, 50)
+            figures[f"{key}_decode_p95_ms"] = percentile(decode, 95)
+        figures[f"english_two_pass_{split}_first_pass_taken_percent"] = 100.0 * taken / max(total, 1)
+        figures[f"english_two_pass_{split}_decodes"] = total
+        print(f"two-pass English ({split}, {total} decodes): WER stock {figures[f'english_stock_{split}_wer_percent']:.1f} % "
+              f"vs {figures[f'english_two_pass_{split}_wer_percent']:.1f} %, intent "
+              f"{figures[f'english_stock_{split}_intent_accuracy_percent']:.1f} % vs "
+              f"{figures[f'english_two_pass_{split}_intent_accuracy_percent']:.1f} %, decode p50 "
+              f"{figures[f'english_stock_{split}_decode_p50_ms']:.0f} vs {figures[f'english_two_pass_{split}_decode_p50_ms']:.0f} ms, "
+              f"first pass taken {figures[f'english_two_pass_{split}_first_pass_taken_percent']:.0f} %", flush=True)  # fmt: skip
+
+
 def langid_figures(figures: dict) -> None:
     """Language detection (lang auto) on a mixed English/Chinese set, one clip at a time."""
     recognizer = asr.WhisperRecognizer(lang="auto")
@@ -507,24 +582,33 @@ def zh_main() -> dict:
     return figures
 
 
+def merge_part(part_figures: dict, date_key: str) -> None:
+    """A part run alone: its figures merged into the last full result, with their own date."""
+    import datetime
+    import json
+
+    from bench.common import RESULTS
+
+    figures = json.loads((RESULTS / "voice.json").read_text()) if (RESULTS / "voice.json").exists() else {}
+    figures.update(part_figures)
+    figures[date_key] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    date = figures.pop("date", None)
+    figures.pop("machine", None)
+    path = write_result("voice", figures)
+    if date:  # keep the date of the full run
+        doc = json.loads(path.read_text())
+        doc["date"] = date
+        path.write_text(json.dumps(doc, indent=2) + "\n")
+
+
 def main() -> int:
+    if os.environ.get("VOICE_BENCH_PARTS") == "two_pass":
+        part: dict = {"two_pass_load_average_1min_at_start": os.getloadavg()[0]}
+        two_pass_figures(part)
+        merge_part(part, "two_pass_date")
+        return 0
     if os.environ.get("VOICE_BENCH_PARTS") == "zh":
-        # only the Chinese figures, merged into the last full result (their own date)
-        import datetime
-        import json
-
-        from bench.common import RESULTS
-
-        figures = json.loads((RESULTS / "voice.json").read_text()) if (RESULTS / "voice.json").exists() else {}
-        figures.update(zh_main())
-        figures["zh_date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        date = figures.pop("date", None)
-        figures.pop("machine", None)
-        path = write_result("voice", figures)
-        if date:  # keep the date of the English figures
-            doc = json.loads(path.read_text())
-            doc["date"] = date
-            path.write_text(json.dumps(doc, indent=2) + "\n")
+        merge_part(zh_main(), "zh_date")
         return 0
     figures: dict = {}
     t = time.perf_counter()
@@ -539,6 +623,7 @@ def main() -> int:
     latency_figures(figures)
     latency_figures(figures, partials=False)
     wer_figures(figures)
+    two_pass_figures(figures)
     wake_figures(figures, stream)
     figures.update(zh_main())
     figures["load_average_1min_at_start"] = load
