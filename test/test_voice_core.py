@@ -533,3 +533,9 @@ def test_partials_start_only_once_an_utterance_is_long(repo_root):
     ids, got = partial_utterances(2.0)
     assert ids == {2} and all(r.audio_end - r.audio_start >= 2.0 for r in got)  # the 1 s command: no partial
     assert partial_utterances(None)[0] == {1, 2}  # one interval in, as before
+
+
+def test_warm_up_runs_each_english_pass_and_counts_no_decode(whisper):
+    taken, second = whisper.first_pass_taken, whisper.second_passes
+    assert whisper.warm_up() > 0.0
+    assert (whisper.first_pass_taken, whisper.second_passes) == (taken, second)

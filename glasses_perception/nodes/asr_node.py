@@ -165,6 +165,8 @@ class AsrNode(GlassesLifecycleNode):
             self.health.set(f"{name}_load_ms", f"{(time.perf_counter() - t0) * 1000:.0f}")
         whisper = self.recognizers.get("whisper")
         if whisper is not None:
+            # the first decode after loading ran about 100 ms slower here: the first command would pay it
+            self.health.set("warm_up_ms", f"{whisper.warm_up():.0f}")
             self.health.set("model", whisper.model_path.name)
             self.health.set("english_model", whisper.english.path.name if whisper.english else "main")
 
