@@ -130,6 +130,15 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
                 return t
         return None
 
+    def mark_card(u: Utterance, hit, mark: str, hud_mark: str) -> None:
+        """A card event found for ``u``: when it went out, its title, when the HUD first drew it."""
+        if hit:
+            u.marks[mark] = hit[0]
+            u.detail[mark] = hit[1]["title"]
+            shown = rendered(hit[0], hit[1])
+            if shown is not None:
+                u.marks[hud_mark] = shown
+
     utterances = []
     for i, e in enumerate(says):
         start = run.t0 + e["at"]
@@ -169,12 +178,7 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
                 u.marks["pause_transcript"] = t_pause
                 u.detail["pause_text"] = pause["text"]
                 heard = _first(cards, t_pause - 0.001, until + 0.001, lambda c: c.get("kind") == "heard")
-                if heard:
-                    u.marks["heard_card"] = heard[0]
-                    u.detail["heard_card"] = heard[1]["title"]
-                    shown = rendered(heard[0], heard[1])
-                    if shown is not None:
-                        u.marks["heard_hud"] = shown
+                mark_card(u, heard, "heard_card", "heard_hud")
             if final:
                 u.marks["final_transcript"] = final[0]
                 u.detail.update(transcript=final[1]["text"], asr_latency_ms=final[1].get("latency_ms"),
@@ -184,13 +188,7 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
                 if intent:
                     u.marks["intent"] = intent[0]
                     u.detail["intent"] = intent[1]["intent"]
-                card = _first(cards, after, horizon, is_answer_card)
-                if card:
-                    u.marks["card"] = card[0]
-                    u.detail["card"] = card[1]["title"]
-                    shown = rendered(card[0], card[1])
-                    if shown is not None:
-                        u.marks["card_hud"] = shown
+                mark_card(u, _first(cards, after, horizon, is_answer_card), "card", "card_hud")
                 say = _first(run.topic("speaker/say"), after, horizon)
                 if say:
                     u.marks["say"] = say[0]

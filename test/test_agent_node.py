@@ -35,9 +35,9 @@ def io(ros):
     return out, pubs
 
 
-def transcript(text, stamp, lang="en", final=True):
+def transcript(text, stamp, lang="en", final=True, **fields):
     return ev.Transcript(stamp=stamp, text=text, final=final, lang=lang, audio_start=stamp - 1.0, audio_end=stamp,
-                         latency_ms=100.0)  # fmt: skip
+                         **{"latency_ms": 100.0, **fields})  # fmt: skip
 
 
 def test_pay_end_to_end_on_rclpy(ros, tmp_path, io):
@@ -148,8 +148,7 @@ def test_a_settled_confirmation_leaves_the_hud_to_its_result(ros, tmp_path, io):
 
 
 def pause_transcript(text, stamp, utterance_id, lang="en"):
-    return ev.Transcript(stamp=stamp, text=text, final=False, lang=lang, audio_start=stamp - 1.0, audio_end=stamp,
-                         latency_ms=300.0, utterance_id=utterance_id, at_pause=True)  # fmt: skip
+    return transcript(text, stamp, lang, final=False, utterance_id=utterance_id, at_pause=True)
 
 
 def test_a_pause_transcript_shows_a_provisional_card_and_does_nothing(ros, tmp_path, io):
@@ -176,9 +175,7 @@ def test_a_pause_transcript_shows_a_provisional_card_and_does_nothing(ros, tmp_p
     # the final makes the turn; its card goes out first, then the provisional card is taken down
     publish(pubs["perception/transcript"], pause_transcript("pay for this", now + 0.4, 9))
     assert wait_for(lambda: len(out["display/card"]) >= 4, 10)
-    publish(pubs["perception/transcript"], ev.Transcript(stamp=now + 0.5, text="pay for this", final=True, lang="en",
-                                                         audio_start=now - 0.5, audio_end=now + 0.4, latency_ms=400.0,
-                                                         utterance_id=9))  # fmt: skip
+    publish(pubs["perception/transcript"], transcript("pay for this", now + 0.4, utterance_id=9))
     assert wait_for(lambda: len(out["display/card"]) >= 6, 10)
     assert [(c.kind, c.card_id) for c in out["display/card"][3:]][0] == ("heard", "heard-9")
     assert [c.kind for c in out["display/card"][4:]] == ["confirm", "clear"]
