@@ -8,7 +8,9 @@ stamps, ids, latencies - left out), each within ``--tolerance`` seconds of its
 recorded time (both times counted from the first sensor message of the bag).
 Left out, because the speaker's timing rather than the sensors opens them: the
 "Listening" cards of follow-up windows (a card stamped like a follow_up wake event);
-and whatever the replay decides after the recording's last message.
+the provisional cards at a pause (kind ``heard`` and their ``clear``: shown only when
+the decode at the pause beat the VAD hangover, which is the machine's timing); and
+whatever the replay decides after the recording's last message.
 Prints a unified diff of what differs and exits 1 on any difference, 0 when the
 replay decided the same, 2 when the bag cannot be replayed.
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 from glasses_bringup.bag import BagError, raw_messages
 
 CHECKED_TOPICS = ("agent/action", "agent/intent", "display/card")
+PROVISIONAL_KINDS = ("heard", "clear")  # display/card kinds of the provisional card at a pause
 # The first message on one of these starts a run's clock (the replay rig replays them).
 SENSOR_TOPICS = ("camera/image_raw", "camera/image_raw/compressed", "audio/raw", "imu/data_raw", "input/touch",
                  "sim/scenario")
@@ -74,6 +77,7 @@ class RunDecisions:
     end_s: float  # the last message of the bag, from its first sensor message
     error: str | None  # the bag's damage, None when whole
     follow_up_cards: int = 0  # listening cards of follow-up windows, left out
+    provisional_cards: int = 0  # heard cards and their removals, left out
 
 
 def decisions(bag: str | Path) -> RunDecisions:
@@ -86,7 +90,7 @@ def decisions(bag: str | Path) -> RunDecisions:
     last = 0
     out = []
     follow_up_stamps: set = set()
-    follow_up_cards = 0
+    follow_up_cards = provisional_cards = 0
     for topic, msgtype, stamp, data in stream:
         last = max(last, stamp)
         if start is None and _relative(topic, SENSOR_TOPICS):
@@ -106,11 +110,15 @@ def decisions(bag: str | Path) -> RunDecisions:
         if name == "display/card" and event.get("stamp") in follow_up_stamps:
             follow_up_cards += 1  # opened by the speaker's timing, not by the sensors
             continue
+        if name == "display/card" and event.get("kind") in PROVISIONAL_KINDS:
+            # shown only when the decode at a pause beat the VAD hangover: the machine's timing
+            provisional_cards += 1
+            continue
         payload = canonical(event) if event else json.dumps({"malformed": text[:200]})
         out.append(Decision(name, stamp, payload))
     t0 = start if start is not None else (out[0].t_s if out else last)
     return RunDecisions([Decision(d.topic, (d.t_s - t0) * 1e-9, d.payload) for d in out], (last - t0) * 1e-9,
-                        stream.error, follow_up_cards)
+                        stream.error, follow_up_cards, provisional_cards)
 
 
 def _event(text: str) -> dict:
@@ -213,6 +221,9 @@ def run(args) -> int:
     if recorded_run.follow_up_cards or replayed_run.follow_up_cards:
         print(f"  left out: follow-up listening cards ({recorded_run.follow_up_cards} recorded, "
               f"{replayed_run.follow_up_cards} replayed)")
+    if recorded_run.provisional_cards or replayed_run.provisional_cards:
+        print(f"  left out: provisional cards at a pause ({recorded_run.provisional_cards} recorded, "
+              f"{replayed_run.provisional_cards} replayed)")
     result = compare(recorded_run.decisions, replayed, args.tolerance)
     for topic, (a, b) in result.counts.items():
         print(f"  {topic:16s} recorded {a:3d}  replayed {b:3d}")

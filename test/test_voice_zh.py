@@ -260,10 +260,15 @@ def test_streaming_lang_auto_probes_once_and_decodes_each_language_right(multili
 def test_a_given_language_skips_the_multilingual_encoder_for_english(multilingual, repo_root, monkeypatch):
     encoded = []
     real = multilingual._encode
-    monkeypatch.setattr(multilingual, "_encode", lambda model, x: encoded.append(model) or real(model, x))
+    def spy(model, x, *window):
+        encoded.append(model)
+        return real(model, x, *window)
+
+    monkeypatch.setattr(multilingual, "_encode", spy)
     x = read_audio(repo_root / "assets" / "audio" / "what_is_this.wav")
     assert wer.normalize(multilingual.transcribe(x, "en").text) == "what is this"
-    assert encoded == [multilingual.english]  # tiny.en only
+    assert encoded and set(encoded) == {multilingual.english}  # tiny.en only (one or two passes)
     encoded.clear()
     assert multilingual.transcribe(x, "auto").lang == "en"
-    assert encoded == [multilingual.main, multilingual.english]  # detection needs the multilingual pass
+    # detection needs the multilingual pass, then tiny.en
+    assert encoded[0] is multilingual.main and encoded[1:] and set(encoded[1:]) == {multilingual.english}
