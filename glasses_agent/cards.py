@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from glasses_bringup.foundation import events as ev
 from glasses_bringup.foundation.payment import clean_text
 
 MAX_FIELD_CHARS = 80  # longest text one field may put on the HUD
@@ -46,7 +47,7 @@ TEMPLATES: dict[str, tuple[str, float, int, bool, dict[str, tuple[str, str, str]
     }),
     # provisional: what the wearer was heard to ask, at a pause before the end of speech is
     # sure; nothing is done until the final transcript (which replaces this card)
-    "heard": ("heard", 3, 4, False, {
+    "heard": (ev.CARD_HEARD, 3, 4, False, {
         "en": ("{what}…", "“{text}”", ""),
         "zh": ("{what}…", "“{text}”", ""),
     }),

@@ -27,6 +27,7 @@ import numpy as np
 
 from glasses_bringup.bag import raw_messages
 from glasses_bringup.foundation.audio_format import AudioFormatError, samples_from
+from glasses_bringup.foundation.events import CARD_HEARD, PROVISIONAL_CARD_KINDS
 
 WAKE_PHRASES = ("hey jarvis", "okay nabu", "hey mycroft", "alexa")
 FRAME_S = 0.01
@@ -177,7 +178,7 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
                 t_pause, pause = pauses[-1]
                 u.marks["pause_transcript"] = t_pause
                 u.detail["pause_text"] = pause["text"]
-                heard = _first(cards, t_pause - 0.001, until + 0.001, lambda c: c.get("kind") == "heard")
+                heard = _first(cards, t_pause - 0.001, until + 0.001, lambda c: c.get("kind") == CARD_HEARD)
                 mark_card(u, heard, "heard_card", "heard_hud")
             if final:
                 u.marks["final_transcript"] = final[0]
@@ -224,7 +225,7 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
 
 def is_answer_card(card: dict) -> bool:
     """A card that answers a command: not the listening cue, a provisional card or a removal."""
-    return not str(card.get("card_id", "")).startswith("listening") and card.get("kind") not in ("heard", "clear")
+    return not str(card.get("card_id", "")).startswith("listening") and card.get("kind") not in PROVISIONAL_CARD_KINDS
 
 
 def _ms(values) -> list[float]:

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from glasses_bringup.bag import BagError, raw_messages
+from glasses_bringup.foundation.events import PROVISIONAL_CARD_KINDS
 
 CHECKED_TOPICS = ("agent/action", "agent/intent", "display/card")
-PROVISIONAL_KINDS = ("heard", "clear")  # display/card kinds of the provisional card at a pause
 # The first message on one of these starts a run's clock (the replay rig replays them).
 SENSOR_TOPICS = ("camera/image_raw", "camera/image_raw/compressed", "audio/raw", "imu/data_raw", "input/touch",
                  "sim/scenario")
@@ -110,7 +110,7 @@ def decisions(bag: str | Path) -> RunDecisions:
         if name == "display/card" and event.get("stamp") in follow_up_stamps:
             follow_up_cards += 1  # opened by the speaker's timing, not by the sensors
             continue
-        if name == "display/card" and event.get("kind") in PROVISIONAL_KINDS:
+        if name == "display/card" and event.get("kind") in PROVISIONAL_CARD_KINDS:
             # shown only when the decode at a pause beat the VAD hangover: the machine's timing
             provisional_cards += 1
             continue

@@ -338,10 +338,13 @@ class AgentNode(GlassesNode):
             self._clear_heard(msg)  # the words so far changed to nothing clear: take the old guess down
             return
         self._heard_card_id = reply.card_id
-        self.pub_card.publish(ev.Card(stamp=max(0.0, msg.audio_end), card_id=reply.card_id, kind=reply.kind,
-                                      title=reply.title, body=reply.body, ttl_s=reply.ttl_s, priority=reply.priority,
-                                      lang=reply.lang))  # fmt: skip
+        self._publish_card(reply, max(0.0, msg.audio_end), reply.card_id, reply.ttl_s)
         self.health.tick("heard_cards")
+
+    def _publish_card(self, reply, stamp: float, card_id: str, ttl_s: float) -> None:
+        self.pub_card.publish(ev.Card(stamp=stamp, card_id=card_id, kind=reply.kind, title=reply.title,
+                                      body=reply.body, lines=reply.lines, ttl_s=ttl_s, priority=reply.priority,
+                                      lang=reply.lang, image=reply.image))  # fmt: skip
 
     def _clear_heard(self, msg: ev.Transcript) -> None:
         """Take the provisional card down once the final's turn is out (its own card is newer)."""
@@ -556,9 +559,7 @@ class AgentNode(GlassesNode):
                         self._confirm_card_id = reply.card_id
                     elif self._confirm_card_id is not None and self.dialogue.pending is None:
                         card_id, self._confirm_card_id = self._confirm_card_id, None
-                    self.pub_card.publish(ev.Card(stamp=stamp, card_id=card_id, kind=reply.kind, title=reply.title,
-                                                  body=reply.body, lines=reply.lines, ttl_s=ttl,
-                                                  priority=reply.priority, lang=reply.lang, image=reply.image))  # fmt: skip
+                    self._publish_card(reply, stamp, card_id, ttl)
                 if (self.variant == "g1" or reply.speak) and reply.speech:
                     self.pub_say.publish(ev.Say(stamp=stamp, text=reply.speech, lang=reply.lang, priority=reply.priority,
                                                 interrupt=reply.kind == "confirm"))  # fmt: skip

@@ -255,6 +255,8 @@ class AgentMetrics(Event):
 
 
 CARD_CLEAR = "clear"  # Card.kind that removes the live card with its card_id
+CARD_HEARD = "heard"  # Card.kind of the provisional card at a pause (what was heard, nothing done)
+PROVISIONAL_CARD_KINDS = (CARD_HEARD, CARD_CLEAR)  # shown or taken down by the timing of a pause decode
 
 
 @register
