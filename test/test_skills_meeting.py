@@ -409,3 +409,24 @@ def test_notes_cli_list_show_export(tmp_path):
     assert "## Action items" in out.read_text() and "- duration: 00:03:00" in out.read_text()
     missing = glasses("show", "42")
     assert missing.returncode == 1 and "no meeting 42" in missing.stderr
+
+
+def test_command_hold_spans_a_command_from_wake_to_its_final():
+    from glasses_perception.voice.captions import CommandHold
+
+    hold = CommandHold(max_s=8.0)
+    assert not hold.holding(10.0)
+    assert not hold.wake(10.0, "follow_up")  # a follow-up window: the people around go on being captioned
+    assert not hold.holding(10.5)
+    assert hold.wake(10.0, "wake_word")
+    assert not hold.holding(9.9) and hold.holding(10.0) and hold.holding(12.0)  # audio before the wake word stays
+    hold.final_transcript(9.5)  # the final of an earlier utterance does not end it
+    assert hold.holding(12.5)
+    hold.final_transcript(12.4)
+    assert not hold.holding(12.6) and hold.start is None
+    assert hold.wake(20.0, "touch") and hold.holding(27.9)
+    assert not hold.holding(28.0) and hold.start is None  # no command came: it ends by itself
+    assert hold.held == 2
+    assert not CommandHold(max_s=0.0).wake(1.0, "wake_word")  # 0 = commands are captioned too
+    with pytest.raises(ValueError):
+        CommandHold(max_s=-1.0)

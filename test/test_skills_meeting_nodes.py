@@ -114,6 +114,26 @@ def test_captions_node_transcribes_only_when_asked_and_tags_speakers(ros, repo_r
     assert all(c.task == "transcribe" and c.lang == "en" for c in got)
     assert any(not c.final for c in got)  # partials while speaking
 
+    # a command to the glasses (wake word, then the words the ASR takes) is left out until the ASR's final
+    wake = ros.publisher("perception/wake", String)
+    heard = ros.publisher("perception/transcript", String)
+    assert wait_for(lambda: wake.get_subscription_count() >= 1 and heard.get_subscription_count() >= 1, 5)
+    before = len(got)
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=30.0, reason="wake_word", phrase="hey jarvis"))))
+    assert wait_for(lambda: node.hold.start == 30.0, 5)
+    publish_audio(audio, np.concatenate([level(clip(repo_root, "airport"), 0), silence(0.9)]), 30.1,
+                  received_by(node))  # fmt: skip
+    assert len(got) == before and node.diagnostics_values()["holding_command"]
+    heard.publish(transcript("take me to the airport", 31.6))
+    assert wait_for(lambda: node.hold.start is None, 5)
+    publish_audio(audio, np.concatenate([silence(0.3), level(clip(repo_root, "order_noodles"), -14), silence(0.9)]),
+                  34.0, received_by(node))  # fmt: skip
+    assert wait_for(lambda: sum(c.final for c in got) >= 3, 40)
+    after = [c for c in got[before:] if c.final]
+    assert len(after) == 1 and after[0].speaker == "other" and after[0].audio_start > 34.0
+    assert_transcript(after[0].text, "order a large beef noodle from the usual place")
+    assert node.diagnostics_values()["commands_held"] == 1
+
 
 def caption(text, final, speaker, uid, t):
     return String(data=ev.encode(ev.Caption(stamp=t, text=text, final=final, speaker=speaker, audio_start=t - 2,

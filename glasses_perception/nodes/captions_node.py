@@ -9,6 +9,11 @@ speech in any language -> English text, offline). A lifecycle node: configure lo
 the model, activate subscribes to audio. Recognition runs on one worker thread; a
 partial is skipped when a newer request is already waiting, finals never are.
 
+The wearer's own commands are left out (``CommandHold``): from a wake word or tap
+(perception/wake) until the ASR's final transcript of the command (perception/transcript),
+at most ``command_hold_s``, the audio is neither decoded nor kept, so the command is not
+in the notes and the ASR's decode of it does not share the CPU with a caption decode.
+
 Caption latency (``latency_ms``): the end-of-speech wait (VAD hangover, audio time)
 plus queueing plus decode, as the ASR node measures finals.
 """
@@ -24,7 +29,14 @@ from glasses_bringup.foundation.ros.node_base import GlassesLifecycleNode, run_n
 from glasses_perception.nodes.audio_input import AudioInput
 from glasses_perception.nodes.vad_node import declare_vad
 from glasses_perception.voice import asr
-from glasses_perception.voice.captions import WEARER_MIN_DBFS, CaptionStream, SpeakerClassifier, caption
+from glasses_perception.voice.captions import (
+    COMMAND_HOLD_S,
+    WEARER_MIN_DBFS,
+    CaptionStream,
+    CommandHold,
+    SpeakerClassifier,
+    caption,
+)
 
 
 class CaptionsNode(GlassesLifecycleNode):
@@ -54,6 +66,12 @@ class CaptionsNode(GlassesLifecycleNode):
         self.adapt_boundary = self.declare("adapt_boundary", True, "Move the wearer boundary to the midpoint of the "
                                            "wearer's and others' running median levels.")  # fmt: skip
         self.always_on = self.declare("always_on", False, "Transcribe even when agent/listen_mode asks for nothing.")
+        self.command_hold_s = self.declare(
+            "command_hold_s", COMMAND_HOLD_S,
+            "Longest the audio after a wake word or tap is left out while the ASR takes the command "
+            "(its final ends it sooner; 0 = caption the wearer's commands too).", min=0.0, max=30.0,
+        )  # fmt: skip
+        self.hold = CommandHold(self.command_hold_s)
         self.vad_config = declare_vad(self)
         self.recognizer = None
         self.mode = ev.ListenMode(stamp=0.0)
@@ -66,6 +84,8 @@ class CaptionsNode(GlassesLifecycleNode):
         self.pub = self.event_publisher("perception/caption")
         self.audio = AudioInput(self, self.on_audio, self.on_gap)
         self.event_subscription("agent/listen_mode", ev.ListenMode, self.on_mode)
+        self.event_subscription("perception/wake", ev.Wake, self.on_wake)
+        self.event_subscription("perception/transcript", ev.Transcript, self.on_transcript)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -121,10 +141,27 @@ class CaptionsNode(GlassesLifecycleNode):
         self.health.set("listening", self.listening)
         self.health.set("task", self.task)
 
-    def on_audio(self, samples, stamp: float) -> None:
-        if not self.active or not self.listening:
+    def on_wake(self, wake: ev.Wake) -> None:
+        with self._lock:
+            if not self.hold.wake(wake.stamp, wake.reason) or self.stream is None:
+                return
+            items = self.stream.gap(wake.stamp)  # the speech before the command ends here
+            self.stream = None
+        received = time.perf_counter()
+        for item in items:
+            self._jobs.put((item, received, self.task))
+
+    def on_transcript(self, transcript: ev.Transcript) -> None:
+        if transcript.final:
             with self._lock:
-                self.stream = None  # nothing half-heard survives a pause of the listener
+                self.hold.final_transcript(transcript.audio_end)
+
+    def on_audio(self, samples, stamp: float) -> None:
+        with self._lock:
+            held = self.hold.holding(stamp)
+        if not self.active or not self.listening or held:
+            with self._lock:
+                self.stream = None  # nothing half-heard survives a pause of the listener (or a command)
             return
         with self._lock:
             if self.stream is None:
@@ -177,7 +214,8 @@ class CaptionsNode(GlassesLifecycleNode):
     def diagnostics_values(self) -> dict:
         return {"captions_partial": self.published["partial"], "captions_final": self.published["final"],
                 "partials_skipped": self.skipped_partials, "queued": self._jobs.qsize(),
-                "listening": self.listening}  # fmt: skip
+                "listening": self.listening, "commands_held": self.hold.held,
+                "holding_command": self.hold.start is not None}  # fmt: skip
 
 
 def main(args=None):

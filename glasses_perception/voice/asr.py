@@ -487,7 +487,8 @@ class UtteranceStream:
 
     Partials start ``first_partial_s`` into an utterance: a short command gets none,
     because a partial decode still running when the wearer stops shares the CPU with
-    the decode of the final. ``probe_after_s`` (lang auto) asks once per utterance for
+    the decode of the final. Nor is one asked for inside a pause: the tentative decode
+    (or the final) covers the same words, and a partial then only delays them. ``probe_after_s`` (lang auto) asks once per utterance for
     a language probe of the speech so far (see ``UtteranceLanguages``).
 
     ``lead_s`` adds audio before the speech and ``pad_s`` after it, for the
@@ -621,7 +622,12 @@ class UtteranceStream:
                     True,
                 )
             )
-        elif self._utt_start is not None and self._now >= self._next_partial and self.partial_interval_s > 0:
+        elif (
+            self._utt_start is not None
+            and pause is None  # in a pause the tentative decode covers the same words
+            and self._now >= self._next_partial
+            and self.partial_interval_s > 0
+        ):
             self._next_partial = self._now + self.partial_interval_s
             requests.append(
                 Request(

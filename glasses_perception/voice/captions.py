@@ -135,6 +135,54 @@ class CaptionStream:
         return out
 
 
+COMMAND_HOLD_S = 8.0  # longest a command to the glasses is left out: the ASR's 6 s listen window and its final
+
+
+class CommandHold:
+    """The spans of audio in which the wearer speaks to the glasses, left out of captions and notes.
+
+    A wake word or a tap (``perception/wake``) opens one at its stamp; the ASR's final
+    transcript of the command that followed (``audio_end`` after the opening) closes it,
+    and so does ``max_s`` without a final (a wake word with no command). While one is
+    open the captions node neither decodes nor keeps the audio: "hey jarvis, stop taking
+    notes" is not meeting content, and its decode would share the CPU with the ASR's
+    decode of the same words, which the wearer waits for. A follow-up window (no wake
+    word, no tap) opens none: the people around go on being captioned.
+    """
+
+    OPENING_REASONS = ("wake_word", "touch")
+
+    def __init__(self, max_s: float = COMMAND_HOLD_S):
+        if max_s < 0:
+            raise ValueError(f"max_s {max_s} < 0")
+        self.max_s = max_s
+        self.start: float | None = None
+        self.held = 0  # commands left out so far
+
+    def wake(self, stamp: float, reason: str) -> bool:
+        """A wake event; True when it opened a hold."""
+        if reason not in self.OPENING_REASONS or self.max_s <= 0:
+            return False
+        if self.start is None:
+            self.held += 1
+        self.start = stamp if self.start is None else min(self.start, stamp)
+        return True
+
+    def final_transcript(self, audio_end: float) -> None:
+        """The ASR's final of a command: ends the hold it belongs to."""
+        if self.start is not None and audio_end > self.start:
+            self.start = None
+
+    def holding(self, stamp: float) -> bool:
+        """True while audio at ``stamp`` is the wearer's command (expires ``max_s`` after it opened)."""
+        if self.start is None:
+            return False
+        if stamp - self.start >= self.max_s:
+            self.start = None
+            return False
+        return stamp >= self.start
+
+
 def caption(recognizer, item: CaptionRequest, task: str = "transcribe", lang: str | None = None,
             queued_ms: float = 0.0) -> CaptionResult:  # fmt: skip
     """Recognise one caption request; ``task="translate"`` (English text) needs a multilingual Whisper model."""
