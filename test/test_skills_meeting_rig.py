@@ -99,16 +99,23 @@ def test_meeting_scenario_through_sim_rig_then_replay(tmp_path):
                      ("teleprompter", "loaded")]:  # fmt: skip
         assert expected in acts, (expected, acts)
 
-    # notes: every sentence of the meeting stored, with who said it (loudness heuristic)
+    # notes: every sentence of the meeting stored, with who said it (loudness heuristic); the wearer's
+    # commands to the glasses (a long press, then the words) are not meeting content and are left out
     scenario = load_scenario(SCENARIO)
     said = [(e.at, e.say) for e in scenario.entries("say")]
+    presses = [e.at for e in scenario.entries("touch")]
+    commands = [(at, s) for at, s in said if any(0.0 < at - t <= 1.0 for t in presses)]
     store = NotesStore(notes_db)
     segments = store.segments(1)
     stop_at = next(at for at, s in said if s.text == "stop taking notes")
-    meeting_lines = [(at, s) for at, s in said if 12.0 <= at < stop_at]  # the command that started notes excluded
+    meeting_lines = [(at, s) for at, s in said if 12.0 <= at < stop_at and (at, s) not in commands]
     assert len(segments) >= len(meeting_lines) - 1
-    matched, right = 0, 0
     t0 = live["scenario"][0].stamp - live["scenario"][0].at  # ROS time of scenario t = 0
+    spoken_to_glasses = [s.text for at, s in commands if 12.0 <= at < stop_at]
+    assert len(spoken_to_glasses) == 3, spoken_to_glasses  # captions on, translate, captions off
+    in_notes = [(at, s.text) for at, s in commands for seg in segments if abs(seg.t_start - t0 - at) < 1.0]
+    assert not in_notes, in_notes
+    matched, right = 0, 0
     for at, say in meeting_lines:
         seg = min(segments, key=lambda s: abs(s.t_start - t0 - at))
         if abs(seg.t_start - t0 - at) < 2.0:
