@@ -158,11 +158,9 @@ class CaptionsNode(GlassesLifecycleNode):
 
     def on_audio(self, samples, stamp: float) -> None:
         with self._lock:
-            held = self.hold.holding(stamp)
-        if not self.active or not self.listening or held:
-            with self._lock:
+            if not self.active or not self.listening or self.hold.holding(stamp):
                 self.stream = None  # nothing half-heard survives a pause of the listener (or a command)
-            return
+                return
         with self._lock:
             if self.stream is None:
                 self.stream = CaptionStream(

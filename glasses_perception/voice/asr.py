@@ -488,8 +488,9 @@ class UtteranceStream:
     Partials start ``first_partial_s`` into an utterance: a short command gets none,
     because a partial decode still running when the wearer stops shares the CPU with
     the decode of the final. Nor is one asked for inside a pause: the tentative decode
-    (or the final) covers the same words, and a partial then only delays them. ``probe_after_s`` (lang auto) asks once per utterance for
-    a language probe of the speech so far (see ``UtteranceLanguages``).
+    (or the final) covers the same words, and a partial then only delays them.
+    ``probe_after_s`` (lang auto) asks once per utterance for a language probe of the
+    speech so far (see ``UtteranceLanguages``).
 
     ``lead_s`` adds audio before the speech and ``pad_s`` after it, for the
     recognizer. Measured on the benchmark's command set (streaming, tiny.en): no
