@@ -70,47 +70,90 @@ COMMANDS = (
     {"text": "stop taking notes"},
     {"text": "open the teleprompter"},
 )
+PAY = {"text": "pay", "clip": "audio/pay.wav"}
+# Mandarin: the three phrasings Whisper base hears right from espeak-ng's voice (assets/audio/README.md;
+# no better Mandarin voice installs here). A taxi is a spend: its confirm card is cancelled.
+ZH_PAY = {"text": "请帮我付款", "clip": "audio/zh/pay.wav", "lang": "zh"}
+ZH_COMPARE = {"text": "请帮我比价", "clip": "audio/zh/compare.wav", "lang": "zh"}
+ZH_TAXI = {"text": "叫车去机场", "clip": "audio/zh/taxi_airport.wav", "lang": "zh"}
+SAY_AT = 1.7  # the command this long after its wake phrase
 BLOCK_S = 6.5  # wake phrase, command, answer, before the next wake phrase
+LONG_CLIP_S = 1.5  # the Mandarin clips are about 3.3 s long, the English ones up to 1.8 s
 
 
 def _entry(at: float, **action) -> dict:
     return {"at": round(at, 2), **action}
 
 
-def command_blocks(t: float, count: int, start_index: int = 0, pay_every: int = 5) -> tuple[list, float]:
-    """`count` wake + command blocks from time t; every `pay_every`-th is "pay" + a QR + a head shake."""
-    out, n = [], 0
+def block(t: float, command: dict, n: int) -> tuple[list, float]:
+    """One wake phrase + command from time t; returns its timeline entries and the next block's start.
+
+    A payment is followed by its QR entering the view and a head shake cancelling it; a taxi
+    request by the head shake alone."""
+    extra = LONG_CLIP_S if command.get("lang") == "zh" else 0.0
+    out = [_entry(t, say=dict(WAKE)), _entry(t + SAY_AT, say=dict(command))]
+    if command in (PAY, ZH_PAY):
+        out.append(_entry(t + 4.2 + extra, show={"kind": "qr", "text": QR.format(n=n), "duration_s": 2.5, "size": 0.35,
+                                                 "tilt_deg": 15}))  # fmt: skip
+        out.append(_entry(t + 6.0 + extra, head="shake"))
+        return out, t + BLOCK_S + 2.5 + extra
+    if command is ZH_TAXI:
+        out.append(_entry(t + 5.0 + extra, head="shake"))
+        return out, t + BLOCK_S + 1.0 + extra
+    return out, t + BLOCK_S + extra
+
+
+def plan(count: int, english: tuple, chinese: tuple = (), zh_every: int = 0) -> list[dict]:
+    """``count`` commands cycling through ``english``; every ``zh_every``-th instead cycles through ``chinese``."""
+    en = zh = 0
+    out = []
     for i in range(count):
-        out.append(_entry(t, say=dict(WAKE)))
-        if pay_every and i % pay_every == pay_every - 1:
-            out.append(_entry(t + 1.7, say={"text": "pay", "clip": "audio/pay.wav"}))
-            out.append(_entry(t + 4.2, show={"kind": "qr", "text": QR.format(n=start_index + i), "duration_s": 2.5,
-                                             "size": 0.35, "tilt_deg": 15}))  # fmt: skip
-            out.append(_entry(t + 6.0, head="shake"))  # cancel the payment
-            t += BLOCK_S + 2.5
-            n += 1
+        if zh_every and i % zh_every == zh_every - 1:
+            out.append(chinese[zh % len(chinese)])
+            zh += 1
         else:
-            out.append(_entry(t + 1.7, say=dict(COMMANDS[(start_index + i) % len(COMMANDS)])))
-            t += BLOCK_S
+            out.append(english[en % len(english)])
+            en += 1
+    return out
+
+
+def command_blocks(t: float, commands: list[dict]) -> tuple[list, float]:
+    out = []
+    for n, command in enumerate(commands):
+        entries, t = block(t, command, n)
+        out += entries
     return out, t
 
 
+# S1: every command of COMMANDS, a payment after every fifth, and every fourth command in Mandarin
+S1_ENGLISH = (*COMMANDS[:4], PAY, *COMMANDS[4:8], PAY, *COMMANDS[8:])
+S1_COMMANDS = plan(52, S1_ENGLISH, (ZH_PAY, ZH_COMPARE, ZH_TAXI), zh_every=4)
+G1_COMMANDS = plan(20, COMMANDS[3:] + COMMANDS[:3], (ZH_COMPARE, ZH_TAXI), zh_every=4)
+
+
+def describe(commands: list[dict]) -> str:
+    zh = sum(1 for c in commands if c.get("lang") == "zh")
+    pays = sum(1 for c in commands if c in (PAY, ZH_PAY))
+    return f"{len(commands)} wake phrase + command blocks ({len(commands) - zh} English, {zh} Mandarin; {pays} payments)"
+
+
 def scenarios() -> dict[str, dict]:
-    s1, t = command_blocks(14.0, 34)
-    g1, t_g1 = command_blocks(4.0, 16, start_index=3, pay_every=0)
-    busy, t_busy = command_blocks(52.0, 5, start_index=1, pay_every=0)
+    s1, t = command_blocks(14.0, S1_COMMANDS)
+    g1, t_g1 = command_blocks(4.0, G1_COMMANDS)
+    busy, t_busy = command_blocks(52.0, [COMMANDS[(1 + i) % len(COMMANDS)] for i in range(5)])
     base = {"seed": 11, "noise_snr_db": 25.0, "batteries": {"left": {"soc": 0.9}, "right": {"soc": 0.85}}}
     return {
         "e2e_s1": {
             "name": "e2e_s1", "variant": "s1", "duration_s": round(t + 2.0, 1), **base,
-            "description": "Worn idle for 12 s (still, nothing in view, silence), then 34 wake phrase + command "
-                           "blocks every 6.5 s; every fifth is \"pay\" with a payment QR entering the view, "
-                           "cancelled by a head shake. For bench/e2e.py.",
+            "description": f"Worn idle for 12 s (still, nothing in view, silence), then {describe(S1_COMMANDS)}; "
+                           "each payment with a payment QR entering the view, cancelled by a head shake, as "
+                           "is each taxi request. For bench/e2e.py.",
             "timeline": [_entry(0.5, motion="still"), *s1],
         },
         "e2e_g1": {
             "name": "e2e_g1", "variant": "g1", "duration_s": round(t_g1 + 2.0, 1), **base,
-            "description": "G1 (no display): 16 wake phrase + command blocks, answers spoken. For bench/e2e.py.",
+            "description": f"G1 (no display): {describe(G1_COMMANDS)}, answers spoken; each taxi request "
+                           "cancelled by a head shake. For bench/e2e.py.",
             "timeline": [_entry(0.5, motion="still"), *g1],
         },
         "e2e_cpu": {
@@ -240,22 +283,28 @@ def cpu_states(sampler: CpuSampler, t0: float, duration: float) -> dict[str, dic
 def markdown(doc: dict) -> str:
     """The tables of docs/latency.md from a results file."""
     lines = ["| figure | p50 | p95 | max | n | target |", "|---|---|---|---|---|---|"]
-    for v, name, target in (("s1", "wake_phrase_end_to_cue", "p95 < 300"), ("s1", "speech_end_to_first_card", "p95 < 600"),
-                            ("s1", "speech_end_to_answer_card", ""), ("g1", "speech_end_to_first_audio", ""),
-                            ("s1", "qr_in_view_to_confirm_card", "p95 < 150")):  # fmt: skip
+    rows = (("s1", "wake_phrase_end_to_cue", "p95 < 300"), ("s1", "speech_end_to_first_card", "p95 < 600"),
+            ("s1_en", "speech_end_to_first_card", ""), ("s1_zh", "speech_end_to_first_card", ""),
+            ("s1", "speech_end_to_answer_card", ""), ("s1_en", "speech_end_to_answer_card", ""),
+            ("s1_zh", "speech_end_to_answer_card", ""), ("g1", "speech_end_to_first_audio", ""),
+            ("g1_en", "speech_end_to_first_audio", ""), ("g1_zh", "speech_end_to_first_audio", ""),
+            ("s1", "qr_in_view_to_confirm_card", "p95 < 150"))  # fmt: skip
+    for v, name, target in rows:
         k = f"{v}_{name}"
         if f"{k}_p50_ms" in doc:
-            lines.append(f"| {name} ({v.upper()}) | {doc[k + '_p50_ms']:.0f} ms | {doc[k + '_p95_ms']:.0f} ms | "
+            label = v.upper().replace("_EN", ", English").replace("_ZH", ", Mandarin")
+            lines.append(f"| {name} ({label}) | {doc[k + '_p50_ms']:.0f} ms | {doc[k + '_p95_ms']:.0f} ms | "
                          f"{doc[k + '_max_ms']:.0f} ms | {doc[k + '_n']} | {target} |")
     if "g1_wake_phrase_end_to_earcon_p50_ms" in doc:
         lines.append(f"| wake_phrase_end_to_earcon (G1: wake event + earcon play delay "
                      f"{doc['g1_earcon_play_delay_ms_median']:.1f} ms) | {doc['g1_wake_phrase_end_to_earcon_p50_ms']:.0f} ms"
                      f" | {doc['g1_wake_phrase_end_to_earcon_p95_ms']:.0f} ms | | | |")
-    for v in ("s1", "g1"):
+    for v in ("s1", "s1_en", "s1_zh", "g1", "g1_en", "g1_zh"):
         b = doc.get(f"{v}_budget")
         if not b:
             continue
-        lines += ["", f"{v.upper()} command, stage by stage (ms):", "", "| stage | p50 | p95 | n |", "|---|---|---|---|"]
+        label = v.upper().replace("_EN", " English").replace("_ZH", " Mandarin")
+        lines += ["", f"{label} command, stage by stage (ms):", "", "| stage | p50 | p95 | n |", "|---|---|---|---|"]
         rows = {**b["command"], **{f"provisional: {k}": r for k, r in b.get("provisional", {}).items()},
                 **{f"wake: {k}": r for k, r in b["wake"].items()}}  # fmt: skip
         for stage, row in rows.items():
@@ -317,13 +366,16 @@ def main() -> int:
         fig = latency.figures(result, prefix=f"{variant}_")
         commands += fig[f"{variant}_commands"]
         figures.update(fig)
+        spoken = variant == "g1"
+        figures[f"{variant}_budget"] = latency.budget(result, spoken=spoken)
+        for lang in sorted({u.lang for u in result["utterances"] if not u.wake} - {"en"}):
+            figures[f"{variant}_en_budget"] = latency.budget(result, spoken=spoken, lang="en")
+            figures[f"{variant}_{lang}_budget"] = latency.budget(result, spoken=spoken, lang=lang)
         if variant == "s1":
-            figures["s1_budget"] = latency.budget(result)
             duration = yaml.safe_load(scenario.read_text())["duration_s"]
             composed = cpu_states(run["sampler"], result["t0"], duration)
             figures["composed_process_cpu_pct"] = {s: v.get("rig_process") for s, v in composed.items()}
         else:
-            figures["g1_budget"] = latency.budget(result, spoken=True)
             # G1's cue is the earcon: the wake event plus the speaker's wait to play it (its diagnostics)
             delays = earcon_delays_ms(d / "bag")
             wake = [1000 * (u.marks["wake_event"] - u.end) for u in result["utterances"]
@@ -334,7 +386,7 @@ def main() -> int:
                 figures["g1_wake_phrase_end_to_earcon_p95_ms"] = float(np.percentile(cue, 95))
                 figures["g1_earcon_play_delay_ms_median"] = float(np.median(delays))
         figures[f"{variant}_per_command"] = [
-            {"said": u.text, "heard": u.detail.get("transcript"), "card": u.detail.get("card"),
+            {"said": u.text, "lang": u.lang, "heard": u.detail.get("transcript"), "card_title": u.detail.get("card"),
              **{k: round(1000 * (v - u.end), 1) for k, v in u.marks.items()}}
             for u in result["utterances"] if not u.wake and u.end is not None
         ]  # fmt: skip

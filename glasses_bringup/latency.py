@@ -112,6 +112,7 @@ class Utterance:
     start: float  # wall time the utterance starts
     end: float | None  # wall time the speech ends (from the audio)
     wake: bool
+    lang: str = "en"  # the language the scenario speaks it in
     marks: dict[str, float] = field(default_factory=dict)  # stage -> wall time
     detail: dict = field(default_factory=dict)
 
@@ -145,7 +146,8 @@ def analyze(bag, namespace: str = "/glasses") -> dict:
         start = run.t0 + e["at"]
         nxt = run.t0 + says[i + 1]["at"] if i + 1 < len(says) else start + 15.0
         text = e["details"]["text"]
-        u = Utterance(e["at"], text, start, speech_end(run, start, nxt), text.lower() in WAKE_PHRASES)
+        u = Utterance(e["at"], text, start, speech_end(run, start, nxt), text.lower() in WAKE_PHRASES,
+                      e["details"].get("lang") or "en")
         horizon = nxt + (3.0 if u.wake else 6.0)
         if u.end is None:
             utterances.append(u)
@@ -240,28 +242,47 @@ def pct(values, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else float("nan")
 
 
+def _percentiles(out: dict, key: str, values: list[float]) -> None:
+    if values:
+        out.update({f"{key}_p50_ms": pct(values, 50), f"{key}_p95_ms": pct(values, 95), f"{key}_max_ms": max(values),
+                    f"{key}_n": len(values)})  # fmt: skip
+
+
+def said_as_heard(said: str, heard: str | None) -> bool:
+    """The final transcript has the scenario's words (case, spaces and punctuation aside)."""
+
+    def words(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
+    return heard is not None and words(said) == words(heard)
+
+
 def figures(result: dict, prefix: str = "") -> dict:
-    """The headline percentiles (ms) and the counts behind them."""
+    """The headline percentiles (ms) and the counts behind them; with commands in more than
+    one language, the command figures of each language too (``{prefix}{lang}_...``)."""
     us = result["utterances"]
     out: dict = {}
-    wake_cue = since_end(us, "cue_hud", True)
-    first_card = since_end(us, "first_card_hud", False)
-    answer_card = since_end(us, "card_hud", False)
-    audio = since_end(us, "first_audio", False)
     qr = _ms(c["confirm_hud"] - c["in_view"] for c in result["codes"] if "confirm_hud" in c)
-    for name, values in (("wake_phrase_end_to_cue", wake_cue), ("speech_end_to_first_card", first_card),
-                         ("speech_end_to_answer_card", answer_card), ("speech_end_to_first_audio", audio),
-                         ("qr_in_view_to_confirm_card", qr)):  # fmt: skip
-        if not values:
-            continue
-        out[f"{prefix}{name}_p50_ms"] = pct(values, 50)
-        out[f"{prefix}{name}_p95_ms"] = pct(values, 95)
-        out[f"{prefix}{name}_max_ms"] = max(values)
-        out[f"{prefix}{name}_n"] = len(values)
+    _percentiles(out, f"{prefix}wake_phrase_end_to_cue", since_end(us, "cue_hud", True))
+    commands = [u for u in us if not u.wake]
+    groups = [(prefix, commands)]
+    langs = sorted({u.lang for u in commands})
+    if len(langs) > 1:
+        groups += [(f"{prefix}{lang}_", [u for u in commands if u.lang == lang]) for lang in langs]
+    for lang_prefix, group in groups:
+        for name, mark in (("speech_end_to_first_card", "first_card_hud"), ("speech_end_to_answer_card", "card_hud"),
+                           ("speech_end_to_first_audio", "first_audio")):  # fmt: skip
+            _percentiles(out, f"{lang_prefix}{name}", since_end(group, mark, False))
+        if lang_prefix != prefix:
+            out[f"{lang_prefix}commands"] = len(group)
+            out[f"{lang_prefix}commands_heard_as_said"] = sum(said_as_heard(u.text, u.detail.get("transcript"))
+                                                             for u in group)  # fmt: skip
+    _percentiles(out, f"{prefix}qr_in_view_to_confirm_card", qr)
     out[f"{prefix}wake_phrases"] = sum(1 for u in us if u.wake)
     out[f"{prefix}wake_phrases_missed"] = sum(1 for u in us if u.wake and "wake_event" not in u.marks)
     out[f"{prefix}commands"] = sum(1 for u in us if not u.wake)
     out[f"{prefix}commands_without_card"] = sum(1 for u in us if not u.wake and "card" not in u.marks)
+    out[f"{prefix}commands_heard_as_said"] = sum(said_as_heard(u.text, u.detail.get("transcript")) for u in commands)
     heard = [u for u in us if not u.wake and "heard_card" in u.marks]
     out[f"{prefix}commands_with_provisional_card"] = len(heard)
     # a provisional card whose words the final changed (the wearer spoke on after the pause)
@@ -299,8 +320,9 @@ WAKE_STAGES = (
 )
 
 
-def budget(result: dict, spoken: bool = False) -> dict:
-    """Stage -> {p50, p95, n} in ms, for commands (card or, with ``spoken``, speech) and wake phrases."""
+def budget(result: dict, spoken: bool = False, lang: str | None = None) -> dict:
+    """Stage -> {p50, p95, n} in ms, for commands (card or, with ``spoken``, speech) and wake phrases;
+    with ``lang``, for the commands spoken in that language only."""
 
     def stages(utterances, table):
         rows = {}
@@ -314,7 +336,7 @@ def budget(result: dict, spoken: bool = False) -> dict:
             rows[name] = {"p50_ms": round(pct(values, 50), 1), "p95_ms": round(pct(values, 95), 1), "n": len(values)}
         return rows
 
-    us = result["utterances"]
+    us = [u for u in result["utterances"] if lang is None or u.wake or u.lang == lang]
     hangover = [1000.0 * (u.detail["vad_detected_at"] - u.end) for u in us if "vad_detected_at" in u.detail]
     asr = [u.detail["asr_latency_ms"] for u in us if u.detail.get("asr_latency_ms") is not None]
     wake_audio = [1000.0 * (u.detail["wake_stamp"] - u.end) for u in us if "wake_stamp" in u.detail]

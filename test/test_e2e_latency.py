@@ -58,7 +58,7 @@ def test_a_clear_card_takes_its_card_down_and_nothing_else():
 # -- a hand-made bag -------------------------------------------------------------------
 
 
-def _bag(path, provisional: bool = False):
+def _bag(path, provisional: bool = False, command: dict | None = None):
     from rosbags.rosbag2 import StoragePlugin, Writer
     from rosbags.typesys import Stores, get_typestore
 
@@ -93,7 +93,8 @@ def _bag(path, provisional: bool = False):
         rows.append((T0 + t + 0.02, f"{NS}/audio/raw", "sensor_msgs/msg/Image",
                      Image(header=header(T0 + t), height=1, width=320, encoding=AudioCaps().encoding(),
                            is_bigendian=0, step=640, data=pcm)))  # fmt: skip
-    for at, kind, details in ((1.0, "say", {"text": "hey jarvis"}), (3.0, "say", {"text": "what is this"}),
+    command = command or {"text": "what is this"}
+    for at, kind, details in ((1.0, "say", {"text": "hey jarvis"}), (3.0, "say", command),
                               (6.0, "show", {"kind": "qr", "text": "glasspay://x", "duration_s": 2.0})):  # fmt: skip
         event(T0 + at, "sim/scenario", ev.ScenarioEvent(stamp=T0 + at, at=at, kind=kind, details=details))
     event(T0 + 2.15, "perception/wake", ev.Wake(stamp=T0 + 2.1, reason="wake_word", phrase="hey jarvis"))
@@ -161,6 +162,25 @@ def test_a_provisional_card_counts_as_the_first_card_and_the_answer_is_reported_
     without = figures(analyze(_bag(tmp_path / "bag2")))
     assert without["speech_end_to_first_card_p95_ms"] == pytest.approx(without["speech_end_to_answer_card_p95_ms"])
     assert without["commands_with_provisional_card"] == 0
+
+
+def test_commands_in_two_languages_get_figures_of_their_own(tmp_path):
+    english = analyze(_bag(tmp_path / "en"))
+    chinese = analyze(_bag(tmp_path / "zh", provisional=True, command={"text": "请帮我比价", "lang": "zh"}))
+    assert [u.lang for u in chinese["utterances"]] == ["en", "zh"]  # the wake phrase has no lang: English
+    assert "zh_commands" not in figures(chinese)  # one language: no split
+    both = {"utterances": english["utterances"] + chinese["utterances"], "codes": []}
+    f = figures(both, prefix="s1_")
+    assert f["s1_commands"] == 2 and f["s1_en_commands"] == 1 and f["s1_zh_commands"] == 1
+    assert f["s1_en_speech_end_to_first_card_p95_ms"] == pytest.approx(710, abs=12)
+    assert f["s1_zh_speech_end_to_first_card_p95_ms"] == pytest.approx(410, abs=12)  # its provisional card
+    assert f["s1_speech_end_to_first_card_n"] == 2
+    # the bag's transcript is "What is this?": said so in English, not in Chinese
+    assert f["s1_en_commands_heard_as_said"] == 1 and f["s1_zh_commands_heard_as_said"] == 0
+    assert f["s1_commands_heard_as_said"] == 1
+    zh_stages = budget(both, lang="zh")["provisional"]
+    assert [row["n"] for row in zh_stages.values()] == [1, 1, 1]
+    assert budget(both, lang="en")["provisional"]["ASR decode at the pause (speech end -> pause transcript)"]["n"] == 0
 
 
 def test_a_card_that_never_reaches_the_hud_is_not_counted_as_shown(tmp_path):

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fake_llm_server import FakeServer
 
@@ -430,3 +431,22 @@ def test_command_hold_spans_a_command_from_wake_to_its_final():
     assert not CommandHold(max_s=0.0).wake(1.0, "wake_word")  # 0 = commands are captioned too
     with pytest.raises(ValueError):
         CommandHold(max_s=-1.0)
+    with pytest.raises(ValueError):
+        CommandHold(wake_phrase_s=-0.1)
+
+
+def test_the_caption_a_wake_word_ends_is_left_out_when_it_is_the_phrase_alone():
+    from glasses_perception.voice.asr import Request
+    from glasses_perception.voice.captions import CommandHold
+
+    def final(start, end, is_final=True):
+        return Request(is_final, 1, start, end, np.zeros(int((end - start) * 16000), np.float32), end)
+
+    hold = CommandHold(wake_phrase_s=1.5)
+    phrase = final(29.2, 30.0)  # "hey jarvis" 29.2-29.85 s, the wake stamp 30.0
+    assert hold.wake_phrase_only(phrase, 30.0, "wake_word")
+    assert not hold.wake_phrase_only(final(25.0, 30.0), 30.0, "wake_word")  # meeting speech ran on into it
+    assert not hold.wake_phrase_only(phrase, 30.0, "touch")  # a tap has no phrase: the speech is the meeting's
+    assert not hold.wake_phrase_only(final(29.2, 30.0, is_final=False), 30.0, "wake_word")
+    assert not CommandHold(max_s=0.0).wake_phrase_only(phrase, 30.0, "wake_word")  # 0: nothing left out
+    assert hold.wake_phrases == 1

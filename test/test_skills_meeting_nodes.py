@@ -53,7 +53,11 @@ def test_captions_node_multilingual_chinese_subtitles_and_offline_translation(ro
     got = ros.collect_events("perception/caption", ev.Caption)
     audio = ros.publisher("audio/raw", Image)
     mode = ros.publisher("agent/listen_mode", String)
-    assert wait_for(lambda: audio.get_subscription_count() >= 1 and mode.get_subscription_count() >= 1, 5)
+    wake = ros.publisher("perception/wake", String)
+    heard = ros.publisher("perception/transcript", String)
+    assert wait_for(lambda: all(p.get_subscription_count() >= 1 for p in (audio, mode, wake, heard)), 5)
+    # captions off: a command is not held back (nothing to leave it out of) nor counted
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=9.0, reason="wake_word", phrase="hey jarvis"))))
     (first, (ref1, words1)), (second, (ref2, words2)) = ZH_CLIPS.items()
 
     def other(name):  # a Chinese second speaker, 14 dB below the wearer
@@ -92,13 +96,18 @@ def test_captions_node_transcribes_only_when_asked_and_tags_speakers(ros, repo_r
     got = ros.collect_events("perception/caption", ev.Caption)
     audio = ros.publisher("audio/raw", Image)
     mode = ros.publisher("agent/listen_mode", String)
-    assert wait_for(lambda: audio.get_subscription_count() >= 1 and mode.get_subscription_count() >= 1, 5)
+    wake = ros.publisher("perception/wake", String)
+    heard = ros.publisher("perception/transcript", String)
+    assert wait_for(lambda: all(p.get_subscription_count() >= 1 for p in (audio, mode, wake, heard)), 5)
+    # captions off: a command is not held back (nothing to leave it out of) nor counted
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=9.0, reason="wake_word", phrase="hey jarvis"))))
 
     def level(x, gain_db):
         return x * (0.1 / np.sqrt(np.mean(x**2))) * 10 ** (gain_db / 20)
 
     publish_audio(audio, np.concatenate([level(clip(repo_root, "pay"), 0), silence(0.8)]), 10.0, received_by(node))
     assert not node.listening and not got  # nothing asked for: nothing transcribed
+    assert node.hold.start is None and node.diagnostics_values()["commands_held"] == 0
 
     mode.publish(String(data=ev.encode(ev.ListenMode(stamp=12.0, notes=True))))
     assert wait_for(lambda: node.listening, 5)
@@ -115,10 +124,11 @@ def test_captions_node_transcribes_only_when_asked_and_tags_speakers(ros, repo_r
     assert any(not c.final for c in got)  # partials while speaking
 
     # a command to the glasses (wake word, then the words the ASR takes) is left out until the ASR's final
-    wake = ros.publisher("perception/wake", String)
-    heard = ros.publisher("perception/transcript", String)
-    assert wait_for(lambda: wake.get_subscription_count() >= 1 and heard.get_subscription_count() >= 1, 5)
     before = len(got)
+    # the wake phrase is heard before its event: the event ends that caption, which is left out undecoded
+    phrase = level(clip(repo_root, "hey_jarvis"), 0)
+    phrase = phrase[: phrase.size - int(0.45 * 16000)]  # the event comes 0.1 s after the phrase's end
+    publish_audio(audio, phrase, 29.9 - phrase.size / 16000, received_by(node))
     wake.publish(String(data=ev.encode(ev.Wake(stamp=30.0, reason="wake_word", phrase="hey jarvis"))))
     assert wait_for(lambda: node.hold.start == 30.0, 5)
     publish_audio(audio, np.concatenate([level(clip(repo_root, "airport"), 0), silence(0.9)]), 30.1,
@@ -133,6 +143,8 @@ def test_captions_node_transcribes_only_when_asked_and_tags_speakers(ros, repo_r
     assert len(after) == 1 and after[0].speaker == "other" and after[0].audio_start > 34.0
     assert_transcript(after[0].text, "order a large beef noodle from the usual place")
     assert node.diagnostics_values()["commands_held"] == 1
+    assert node.diagnostics_values()["wake_phrases_left_out"] == 1
+    assert not any("jarvis" in c.text.lower() for c in got), [c.text for c in got]
 
 
 def caption(text, final, speaker, uid, t):

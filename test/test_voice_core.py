@@ -259,12 +259,12 @@ def test_two_pass_english_takes_a_sure_first_pass_and_redoes_an_unsure_one():
     sure = TwoPassWhisper(first_logprob=-0.3)
     result = sure.recognize(np.zeros(RATE, np.float32), on_first_pass=heard.append)
     assert (result.text, result.passes, sure.windows) == ("play some jazz", 1, [20.0])  # no stock pass
-    assert heard == ["play some jazz"] and (sure.first_pass_taken, sure.second_passes) == (1, 0)
+    assert heard == [] and (sure.first_pass_taken, sure.second_passes) == (1, 0)  # taken: the result says it
 
     unsure = TwoPassWhisper(first_logprob=-0.9, first_text="play sum jars")
     result = unsure.recognize(np.zeros(RATE, np.float32), on_first_pass=heard.append)
     assert (result.text, result.passes, unsure.windows) == ("Play some jazz.", 2, [20.0, None])
-    assert heard[-1] == "play sum jars"  # the early text was out before the stock pass decided
+    assert heard == ["play sum jars"]  # the early text was out before the stock pass decided
     assert (unsure.first_pass_taken, unsure.second_passes) == (0, 1)
 
     looped = TwoPassWhisper(first_logprob=-0.1, looped=True)  # sure but looping: not taken
@@ -286,7 +286,7 @@ def test_two_pass_on_the_real_model(repo_root, whisper):
         heard = []
         two = whisper.recognize(x, on_first_pass=heard.append)
         one = stock.recognize(x)
-        assert two.passes in (1, 2) and one.passes == 1 and len(heard) == 1
+        assert two.passes in (1, 2) and one.passes == 1 and len(heard) == two.passes - 1
         assert_transcript(two.text, said)
         assert_transcript(one.text, said)
 

@@ -351,3 +351,47 @@ def test_asr_node_publishes_the_decode_at_a_pause_before_the_final(ros, repo_roo
         assert pause.text == final.text
     assert not any(t.at_pause for t in got if t.final)
     assert node.health.rates["pause_transcripts"].total >= 1
+
+
+class UnsureFirstPass:
+    """A two-pass recognizer whose first pass is unsure and ends after the VAD has ended the utterance."""
+
+    engine = "whisper"
+
+    def __init__(self, first_s: float, second_s: float):
+        self.first_s, self.second_s = first_s, second_s
+        self.first_pass_taken = self.second_passes = 0  # the node's /diagnostics read them
+
+    def recognize(self, samples, lang=None, on_first_pass=None):
+        from glasses_perception.voice.asr import Recognition
+
+        if on_first_pass is not None:
+            time.sleep(self.first_s)
+            on_first_pass("play sum jars")
+            self.second_passes += 1
+            time.sleep(self.second_s)
+        return Recognition("Play some jazz.", "en", self.engine, 1000 * (self.first_s + self.second_s), passes=2)
+
+
+def test_asr_node_publishes_an_unsure_first_pass_that_outlasts_the_hangover(ros, repo_root):
+    from rclpy.parameter import Parameter
+
+    from glasses_perception.nodes.asr_node import AsrNode
+
+    node = ros.add(AsrNode(namespace="/glasses", parameter_overrides=[Parameter("always_listen", value=True)]))
+    # the first pass ends 0.7 s into the pause, after the 300 ms hangover; the second pass 0.6 s later
+    node.recognizers[node.current] = UnsureFirstPass(first_s=0.7, second_s=0.6)
+    got = events_on(ros, "perception/transcript", ev.Transcript)
+    audio = ros.publisher("audio/raw", Image)
+    assert wait_for(lambda: audio.get_subscription_count() >= 1, 5)
+    x = np.concatenate([silence(0.3), clip(repo_root, "play_jazz"), silence(2.0)])
+    caps, t0 = AudioCaps(), time.perf_counter()
+    for k, i in enumerate(range(0, x.size, 320)):  # in real time, as a microphone
+        time.sleep(max(t0 + k * 0.02 - time.perf_counter(), 0.0))
+        audio.publish(audio_msg(caps, to_int16(x[i : i + 320]), from_sec(50.0 + i / RATE), "mic_array"))
+    assert wait_for(lambda: any(t.final for t in got), 20)
+    final_at = next(i for i, t in enumerate(got) if t.final)
+    pauses = [t for t in got[:final_at] if t.at_pause]
+    # the early text is out before the final, which waited for the second pass
+    assert [t.text for t in pauses] == ["play sum jars"], [(t.text, t.final, t.at_pause) for t in got]
+    assert got[final_at].text == "Play some jazz." and pauses[0].audio_end == got[final_at].audio_end

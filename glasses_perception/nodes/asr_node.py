@@ -127,6 +127,7 @@ class AsrNode(GlassesLifecycleNode):
         self._tentative: dict[tuple[int, float], asr.TranscriptResult] = {}
         self._publish_lock = threading.Lock()  # the two workers: no partial after its final
         self._last_final_utterance = 0
+        self._final_end: tuple[int, float] | None = None
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -246,6 +247,8 @@ class AsrNode(GlassesLifecycleNode):
             self._submit(req, received)
 
     def _submit(self, req: asr.Request, received: float) -> None:
+        if req.final:
+            self._final_end = (req.utterance_id, req.audio_end)  # where the newest utterance ended
         (self._jobs if req.final or req.tentative else self._partial_jobs).put((req, received))
 
     def on_gap(self, stamp: float, gap_s: float) -> None:
@@ -298,10 +301,11 @@ class AsrNode(GlassesLifecycleNode):
         if req.tentative:
             first_pass = []
 
-            def on_first_pass(text: str) -> None:  # two-pass English: out before the second pass
+            def on_first_pass(text: str) -> None:  # an unsure first pass: out before the second pass
                 first_pass.append(text)
                 self._publish_pause(req, asr.TranscriptResult(text, False, "en", req.audio_start, req.audio_end, 0.0,
-                                                              recognizer.engine, req.utterance_id, 0.0), received)  # fmt: skip
+                                                              recognizer.engine, req.utterance_id, 0.0), received,
+                                    final_waits=True)  # fmt: skip
 
             result = self._decode(recognizer, req, on_first_pass)
             self._tentative = {key: result}
@@ -320,16 +324,21 @@ class AsrNode(GlassesLifecycleNode):
                 self._last_final_utterance = max(self._last_final_utterance, req.utterance_id)
             self._publish(req, result, latency_ms)
 
-    def _publish_pause(self, req: asr.Request, result: asr.TranscriptResult, received: float) -> None:
+    def _publish_pause(self, req: asr.Request, result: asr.TranscriptResult, received: float,
+                       final_waits: bool = False) -> None:  # fmt: skip
         """The decode at a pause, out at once: the final follows (this text, or the second pass's) unless
-        the wearer speaks on."""
+        the wearer speaks on. ``final_waits``: the final waits for a second pass of this decode, so
+        the text goes out even when the utterance has ended meanwhile (where this decode ends)."""
         stream = self.stream
         with self._publish_lock:
             if not result.text or req.utterance_id <= self._last_final_utterance:
                 return
-            if stream is None or stream.utterance_id != req.utterance_id or not stream.vad.in_speech:
-                return  # the utterance has ended meanwhile: its final, queued behind, says it
-            if stream.vad.silence_start != req.audio_end:
+            if stream is None or stream.utterance_id != req.utterance_id:
+                return
+            if not stream.vad.in_speech:
+                if not (final_waits and self._final_end == (req.utterance_id, req.audio_end)):
+                    return  # the utterance has ended meanwhile: its final, queued behind, says it
+            elif stream.vad.silence_start != req.audio_end:
                 self.health.drop("stale_pause_transcripts")  # the wearer spoke on while it decoded
                 return
             self._publish(req, result, (time.perf_counter() - received) * 1000.0, at_pause=True)

@@ -143,9 +143,13 @@ class CaptionsNode(GlassesLifecycleNode):
 
     def on_wake(self, wake: ev.Wake) -> None:
         with self._lock:
-            if not self.hold.wake(wake.stamp, wake.reason) or self.stream is None:
+            # with captions off there is nothing to leave the command out of (nor a hold to count)
+            if not self.active or not self.listening or not self.hold.wake(wake.stamp, wake.reason):
                 return
-            items = self.stream.gap(wake.stamp)  # the speech before the command ends here
+            if self.stream is None:
+                return
+            items = [item for item in self.stream.gap(wake.stamp)  # the speech before the command ends here
+                     if not self.hold.wake_phrase_only(item.request, wake.stamp, wake.reason)]  # fmt: skip
             self.stream = None
         received = time.perf_counter()
         for item in items:
@@ -184,8 +188,9 @@ class CaptionsNode(GlassesLifecycleNode):
             if job is None:
                 return
             item, received, task = job
-            if not item.request.final and not self._jobs.empty():
-                self.skipped_partials += 1  # a newer request waits: this partial would be stale
+            # a newer request waits, or a command is held (the wake ended the caption): the partial is stale
+            if not item.request.final and (not self._jobs.empty() or self.hold.start is not None):
+                self.skipped_partials += 1
                 continue
             recognizer = self.recognizer
             if recognizer is None:
@@ -213,6 +218,7 @@ class CaptionsNode(GlassesLifecycleNode):
         return {"captions_partial": self.published["partial"], "captions_final": self.published["final"],
                 "partials_skipped": self.skipped_partials, "queued": self._jobs.qsize(),
                 "listening": self.listening, "commands_held": self.hold.held,
+                "wake_phrases_left_out": self.hold.wake_phrases,
                 "holding_command": self.hold.start is not None}  # fmt: skip
 
 

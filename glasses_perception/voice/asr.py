@@ -150,8 +150,8 @@ class WhisperRecognizer:
     English on tiny.en decodes in two passes (``first_pass_window_s``, default 20 s):
     the first pass runs the encoder on a 20 s window (about half the work of the stock
     30 s one); when its mean token log-probability is at least ``first_pass_min_logprob``
-    its text is taken, otherwise the stock 30 s pass decides. ``on_first_pass`` hears
-    the first pass's text either way (the node's provisional card). Measured on the
+    its text is taken, otherwise the stock 30 s pass decides; ``on_first_pass`` hears
+    the unsure first pass's text before that (the node's provisional card). Measured on the
     command set and a held-out set (docs/voice.md, "Two-pass English decode");
     ``first_pass_window_s: 30`` restores one stock pass.
     """
@@ -272,8 +272,8 @@ class WhisperRecognizer:
                    on_first_pass=None) -> Recognition:  # fmt: skip
         """Text of ``samples`` (float32 mono 16 kHz, at most 30 s); ``task="translate"`` gives English.
 
-        ``on_first_pass(text)`` is called with the short first pass's text (English, two
-        passes) before the second pass runs or the first is taken.
+        ``on_first_pass(text)`` is called with the short first pass's text when it was
+        not sure enough to be taken (English, two passes), before the second pass runs.
         """
         if task not in ("transcribe", "translate"):
             raise ValueError(f"task must be transcribe or translate, not {task!r}")
@@ -296,12 +296,12 @@ class WhisperRecognizer:
         if self._two_pass and encoded is None and task == "transcribe" and not model.multilingual:
             loops = self.loops_retried
             first = self._decode(model, self._encode(model, x, self.first_pass_window_s), lang, task, cap)
-            if on_first_pass is not None:
-                on_first_pass(self._spoken(first, lang, task))
             # a first pass that looped (even if its retry did not) is no sure one
             if first.text and first.avg_logprob >= self.first_pass_min_logprob and self.loops_retried == loops:
                 self.first_pass_taken += 1
                 return self._recognition(first, lang, task, t0, lang_prob, 1)
+            if on_first_pass is not None:
+                on_first_pass(self._spoken(first, lang, task))
             self.second_passes += 1
             passes = 2
         if encoded is None:

@@ -136,6 +136,8 @@ class CaptionStream:
 
 
 COMMAND_HOLD_S = 8.0  # longest a command to the glasses is left out: the ASR's 6 s listen window and its final
+# longest wake phrase ("hey jarvis" said slowly) plus the detector's lag: its stamp is about 0.15 s after the end
+WAKE_PHRASE_MAX_S = 1.5
 
 
 class CommandHold:
@@ -148,16 +150,31 @@ class CommandHold:
     notes" is not meeting content, and its decode would share the CPU with the ASR's
     decode of the same words, which the wearer waits for. A follow-up window (no wake
     word, no tap) opens none: the people around go on being captioned.
+
+    The wake phrase itself is heard before its wake event arrives, and the event ends
+    the caption being heard (``wake_phrase_only``): a caption that began less than
+    ``wake_phrase_s`` before a wake word's stamp is the phrase alone and is left out
+    undecoded, for the same two reasons. Speech that ran on into the phrase from
+    earlier is still captioned, phrase included.
     """
 
     OPENING_REASONS = ("wake_word", "touch")
 
-    def __init__(self, max_s: float = COMMAND_HOLD_S):
-        if max_s < 0:
-            raise ValueError(f"max_s {max_s} < 0")
+    def __init__(self, max_s: float = COMMAND_HOLD_S, wake_phrase_s: float = WAKE_PHRASE_MAX_S):
+        if max_s < 0 or wake_phrase_s < 0:
+            raise ValueError(f"max_s {max_s} and wake_phrase_s {wake_phrase_s} must be >= 0")
         self.max_s = max_s
+        self.wake_phrase_s = wake_phrase_s
         self.start: float | None = None
         self.held = 0  # commands left out so far
+        self.wake_phrases = 0  # captions left out as the wake phrase alone
+
+    def wake_phrase_only(self, request: Request, wake_stamp: float, reason: str) -> bool:
+        """Whether ``request``, ended by a wake event at ``wake_stamp``, holds the wake phrase alone."""
+        only = (reason == "wake_word" and self.max_s > 0 and request.final
+                and request.audio_start >= wake_stamp - self.wake_phrase_s)  # fmt: skip
+        self.wake_phrases += only
+        return only
 
     def wake(self, stamp: float, reason: str) -> bool:
         """A wake event; True when it opened a hold."""
