@@ -35,6 +35,7 @@ setup(
     install_requires=[
         "numpy",
         "pyyaml",
+        "cachetools",
         "pydantic>=2",
         "opencv-python-headless",
         "ahrs",

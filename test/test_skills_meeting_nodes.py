@@ -3,6 +3,8 @@ storing notes, showing subtitles and a teleprompter, and publishing the latched 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
@@ -53,11 +55,7 @@ def test_captions_node_multilingual_chinese_subtitles_and_offline_translation(ro
     got = ros.collect_events("perception/caption", ev.Caption)
     audio = ros.publisher("audio/raw", Image)
     mode = ros.publisher("agent/listen_mode", String)
-    wake = ros.publisher("perception/wake", String)
-    heard = ros.publisher("perception/transcript", String)
-    assert wait_for(lambda: all(p.get_subscription_count() >= 1 for p in (audio, mode, wake, heard)), 5)
-    # captions off: a command is not held back (nothing to leave it out of) nor counted
-    wake.publish(String(data=ev.encode(ev.Wake(stamp=9.0, reason="wake_word", phrase="hey jarvis"))))
+    assert wait_for(lambda: mode.get_subscription_count() >= 1, 5)
     (first, (ref1, words1)), (second, (ref2, words2)) = ZH_CLIPS.items()
 
     def other(name):  # a Chinese second speaker, 14 dB below the wearer
@@ -65,7 +63,7 @@ def test_captions_node_multilingual_chinese_subtitles_and_offline_translation(ro
         return np.concatenate([silence(0.3), x * (0.1 / np.sqrt(np.mean(x**2))) * 10 ** (-14 / 20), silence(1.0)])
 
     mode.publish(String(data=ev.encode(ev.ListenMode(stamp=1.0, captions=True, lang="zh"))))
-    assert wait_for(lambda: node.listening and node.task == "transcribe", 5)
+    assert wait_for(lambda: node.listening and node.task == "transcribe" and audio.get_subscription_count() >= 1, 5)
     publish_audio(audio, other(first), 2.0, received_by(node))
     assert wait_for(lambda: any(c.final for c in got), 30)
     heard = next(c for c in got if c.final)
@@ -98,19 +96,23 @@ def test_captions_node_transcribes_only_when_asked_and_tags_speakers(ros, repo_r
     mode = ros.publisher("agent/listen_mode", String)
     wake = ros.publisher("perception/wake", String)
     heard = ros.publisher("perception/transcript", String)
-    assert wait_for(lambda: all(p.get_subscription_count() >= 1 for p in (audio, mode, wake, heard)), 5)
+    assert wait_for(lambda: all(p.get_subscription_count() >= 1 for p in (mode, wake, heard)), 5)
     # captions off: a command is not held back (nothing to leave it out of) nor counted
     wake.publish(String(data=ev.encode(ev.Wake(stamp=9.0, reason="wake_word", phrase="hey jarvis"))))
 
     def level(x, gain_db):
         return x * (0.1 / np.sqrt(np.mean(x**2))) * 10 ** (gain_db / 20)
 
-    publish_audio(audio, np.concatenate([level(clip(repo_root, "pay"), 0), silence(0.8)]), 10.0, received_by(node))
-    assert not node.listening and not got  # nothing asked for: nothing transcribed
+    # nothing asked for: the node does not even take the microphone's audio
+    assert audio.get_subscription_count() == 0 and not node.diagnostics_values()["audio_subscribed"]
+    x = level(clip(repo_root, "pay"), 0)
+    publish_audio(audio, x[: 20 * 320], 10.0, lambda: 0)  # 20 chunks: no more than the queue, nobody waits
+    time.sleep(0.3)
+    assert not node.listening and not got and received_by(node)() == 0
     assert node.hold.start is None and node.diagnostics_values()["commands_held"] == 0
 
     mode.publish(String(data=ev.encode(ev.ListenMode(stamp=12.0, notes=True))))
-    assert wait_for(lambda: node.listening, 5)
+    assert wait_for(lambda: node.listening and audio.get_subscription_count() >= 1, 5)
     x = np.concatenate([silence(0.3), level(clip(repo_root, "order_noodles"), -14), silence(0.9),
                         level(clip(repo_root, "airport"), 0), silence(0.9)])  # fmt: skip
     publish_audio(audio, x, 20.0, received_by(node))
@@ -144,7 +146,8 @@ def test_captions_node_transcribes_only_when_asked_and_tags_speakers(ros, repo_r
     assert_transcript(after[0].text, "order a large beef noodle from the usual place")
     assert node.diagnostics_values()["commands_held"] == 1
     assert node.diagnostics_values()["wake_phrases_left_out"] == 1
-    assert not any("jarvis" in c.text.lower() for c in got), [c.text for c in got]
+    # (a partial decoded while the phrase was being said, before its event, may have shown it)
+    assert not any("jarvis" in c.text.lower() for c in got if c.final), [(c.text, c.final) for c in got]
 
 
 def caption(text, final, speaker, uid, t):

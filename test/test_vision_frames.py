@@ -2,10 +2,11 @@
 
 import threading
 
+import cv2
 import numpy as np
 
 from glasses_bringup.foundation.testing import wait_for
-from glasses_perception.vision.frames import ChangeGate, FrameWorker, StabilityDetector, thumbnail
+from glasses_perception.vision.frames import ChangeGate, FrameWorker, StabilityDetector, thumbnail, view_change
 
 
 def test_newest_frame_wins_and_drops_are_counted():
@@ -114,3 +115,26 @@ def test_change_gate_skips_an_unchanged_empty_view_and_never_a_new_code():
     assert gate.wanted(1.31, thumbnail(noisy(scene)))  # rescan_s passed
     assert gate.skipped == 2
     assert ChangeGate(threshold=0.0).wanted(0.0, thumbnail(scene))
+
+
+def test_change_gate_undoes_the_sway_of_a_worn_head_but_not_a_new_code():
+    rng = np.random.default_rng(5)  # a textured room, wider than the camera's view
+    room = cv2.resize(rng.integers(40, 215, (140, 180), dtype=np.uint8), (720, 560), interpolation=cv2.INTER_CUBIC)
+    room = np.dstack([cv2.GaussianBlur(room, (0, 0), 3)] * 3)
+
+    def view(dx, dy):  # the camera's crop, shifted by the head's sway (pixels; the sim rig's reach up to ~26)
+        return room[40 + dy : 520 + dy, 40 + dx : 680 + dx]
+
+    sway = [(3, 1), (9, -3), (18, 4), (26, -8), (-12, -6)]
+    plain, gate = ChangeGate(threshold=3.0, rescan_s=60.0, align=False), ChangeGate(threshold=3.0, rescan_s=60.0)
+    for g in (plain, gate):
+        g.processed(0.0, thumbnail(view(0, 0)), found=False)
+    for i, (dx, dy) in enumerate(sway, 1):
+        assert plain.wanted(float(i), thumbnail(view(dx, dy)))  # a plain comparison sees a new view each time
+        assert not gate.wanted(float(i), thumbnail(view(dx, dy)))
+    assert gate.sway_skipped == len(sway)
+    with_code = view(9, -3).copy()
+    with_code[150:330, 230:410] = 0  # a QR code at a third of the width, entering while the head sways
+    with_code[180:300, 260:380] = 255
+    assert gate.wanted(9.0, thumbnail(with_code))
+    assert view_change(thumbnail(view(0, 0)), thumbnail(with_code)) > 3 * gate.threshold

@@ -326,6 +326,7 @@ def test_gate_closed_means_no_transcript_until_listening(repo_root, whisper):
     stream = asr.UtteranceStream(always_listen=False)
     tr = asr.Transcriber(whisper, stream, partials=False)
     assert feed_chunks(tr, np.concatenate([clip(repo_root, "what_is_this"), silence(0.5)])) == []
+    assert stream.vad.windows == 0  # nobody listened: the VAD did not run
     # wake word, then the command after a short pause: only the command is transcribed
     wake = clip(repo_root, "hey_jarvis")
     detector = WakeWordDetector()
@@ -335,6 +336,7 @@ def test_gate_closed_means_no_transcript_until_listening(repo_root, whisper):
     audio = np.concatenate([wake, clip(repo_root, "what_is_this"), silence(0.6)])
     results = feed_with_wake(tr2, stream2, audio, hit.stamp)
     assert_transcripts([r.text for r in results], ["what is this"])
+    assert stream2.caught_up == 1 and stream2.vad.windows > 0  # the wake ran it over the history first
 
 
 def test_english_only_model_refuses_other_languages():
@@ -373,6 +375,44 @@ def test_tts_falls_back_to_espeak_for_other_languages():
     assert synth.engine_for("zh") == "espeak" and synth.engine_for("en") == "piper"
     samples, rate = synth.synthesize("你好", lang="zh")
     assert samples.size > 0.2 * rate
+
+
+def test_tts_cache_replays_a_repeated_reply_and_keeps_only_what_fits():
+    from glasses_bringup.drivers.speech import tts
+
+    synth = tts.Synthesizer(cache_s=30.0)
+    made = []
+    real = synth._synthesized
+
+    def counted(text, lang):
+        made.append(text)
+        yield from real(text, lang)
+
+    synth._synthesized = counted
+    first = list(synth.stream("Cancelled.", "en"))
+    again = list(synth.stream("Cancelled.", "en"))
+    assert made == ["Cancelled."] and (synth.cache_hits, synth.cache_misses) == (1, 1)
+    assert all(np.array_equal(a, b) and ra == rb for (a, ra), (b, rb) in zip(first, again, strict=True))
+    assert not again[0][0].flags.writeable  # shared by every replay: nobody may change it
+    list(synth.stream("Cancelled.", "zh"))  # another language is another reply
+    assert made[-1] == "Cancelled." and synth.cache_misses == 2
+    # a reply cut short (barge-in) is not kept
+    chunks = synth.stream("Look at the payment code. Then nod.", "en")
+    next(chunks)
+    chunks.close()
+    list(synth.stream("Look at the payment code. Then nod.", "en"))
+    assert made.count("Look at the payment code. Then nod.") == 2
+
+    small = tts.Synthesizer(cache_s=0.2)  # shorter than any reply: nothing kept, no error
+    small._synthesized = counted
+    list(small.stream("Cancelled.", "en"))
+    list(small.stream("Cancelled.", "en"))
+    assert small.cache_hits == 0 and small.cache_misses == 2
+    off = tts.Synthesizer()
+    list(off.stream("Cancelled.", "en"))
+    assert (off.cache_hits, off.cache_misses) == (0, 0)
+    with pytest.raises(ValueError):
+        tts.Synthesizer(cache_s=-1.0)
 
 
 def test_wake_word_inside_an_open_utterance_is_not_transcribed(repo_root, whisper):

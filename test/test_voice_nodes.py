@@ -208,6 +208,13 @@ def test_speaker_node_speaks_and_barge_in_interrupts(ros):
     say.publish(String(data=ev.encode(ev.Say(stamp=1.0, text="Paid twelve yuan fifty to Cafe Lumi."))))
     assert wait_for(lambda: [s.state for s in got] == ["speaking", "idle"], 20)
     assert got[0].stamp == 1.0 and node.player.sink.played_s > 1.0
+    # the same reply again plays from the speech cache, as long as it did the first time
+    played, hits = node.player.sink.played_s, node.diagnostics_values()["speech_cache_hits"]
+    say.publish(String(data=ev.encode(ev.Say(stamp=1.5, text="Paid twelve yuan fifty to Cafe Lumi."))))
+    assert wait_for(lambda: [s.state for s in got] == ["speaking", "idle"] * 2, 20)
+    assert node.diagnostics_values()["speech_cache_hits"] == hits + 1
+    assert node.player.sink.played_s - played == pytest.approx(played, rel=0.05)
+    del got[:2]
 
     say.publish(
         String(

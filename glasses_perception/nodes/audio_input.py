@@ -40,7 +40,26 @@ class AudioInput:
         self._resample_from = 0
         self._out_stamp0 = 0.0
         self._out_count = 0
-        self.sub = node.create_subscription(Image, topic, self.receive, gq.for_topic(topic))
+        self.topic = topic
+        self.sub = None
+        self.resume()
+
+    @property
+    def subscribed(self) -> bool:
+        return self.sub is not None
+
+    def pause(self) -> None:
+        """Stop taking audio (no callbacks, no copies) until ``resume``: a node with nothing to hear."""
+        if self.sub is not None:
+            self.node.destroy_subscription(self.sub)
+            self.sub = None
+
+    def resume(self) -> None:
+        """Take audio again; the silence while paused is not a gap."""
+        if self.sub is None:
+            self.gaps = GapDetector(tolerance_s=0.003)
+            self._resampler = None
+            self.sub = self.node.create_subscription(Image, self.topic, self.receive, gq.for_topic(self.topic))
 
     def receive(self, msg: Image) -> None:
         health = self.node.health

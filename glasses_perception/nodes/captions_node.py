@@ -83,6 +83,7 @@ class CaptionsNode(GlassesLifecycleNode):
         self.skipped_partials = 0
         self.pub = self.event_publisher("perception/caption")
         self.audio = AudioInput(self, self.on_audio, self.on_gap)
+        self._follow_listening()
         self.event_subscription("agent/listen_mode", ev.ListenMode, self.on_mode)
         self.event_subscription("perception/wake", ev.Wake, self.on_wake)
         self.event_subscription("perception/transcript", ev.Transcript, self.on_transcript)
@@ -140,6 +141,14 @@ class CaptionsNode(GlassesLifecycleNode):
         self.mode = mode
         self.health.set("listening", self.listening)
         self.health.set("task", self.task)
+        self._follow_listening()
+
+    def _follow_listening(self) -> None:
+        """Subscribe to the microphone only while something is to be transcribed (worn idle takes no audio)."""
+        if self.listening:
+            self.audio.resume()
+        else:
+            self.audio.pause()
 
     def on_wake(self, wake: ev.Wake) -> None:
         with self._lock:
@@ -217,7 +226,8 @@ class CaptionsNode(GlassesLifecycleNode):
     def diagnostics_values(self) -> dict:
         return {"captions_partial": self.published["partial"], "captions_final": self.published["final"],
                 "partials_skipped": self.skipped_partials, "queued": self._jobs.qsize(),
-                "listening": self.listening, "commands_held": self.hold.held,
+                "listening": self.listening, "audio_subscribed": self.audio.subscribed,
+                "commands_held": self.hold.held,
                 "wake_phrases_left_out": self.hold.wake_phrases,
                 "holding_command": self.hold.start is not None}  # fmt: skip
 

@@ -49,6 +49,8 @@ class CodeReaderNode(VisionNode):
                          "0 decodes every frame.", min=0.0, max=255.0),
             self.declare("rescan_s", 1.0, "Decode at least this often even when the view looks unchanged (s).",
                          min=0.0, max=60.0),
+            self.declare("change_ignores_sway", True, "Undo the small shift of a worn head's sway (phase "
+                         "correlation) before comparing the view."),
         )  # fmt: skip
         self.reader: CodeReader | None = None
         self.tracker = CodeTracker(hold_s=self.hold_s, repeat_s=self.repeat_s)

@@ -47,6 +47,8 @@ class ProductRecognizerNode(VisionNode):
                          "0 matches every sampled frame.", min=0.0, max=255.0),
             self.declare("rescan_s", 2.0, "Match at least this often even when the view looks unchanged (s).",
                          min=0.0, max=60.0),
+            self.declare("change_ignores_sway", True, "Undo the small shift of a worn head's sway (phase "
+                         "correlation) before comparing the view."),
         )  # fmt: skip
         self.gallery: ProductGallery | None = None
         self.matcher: ProductMatcher | None = None

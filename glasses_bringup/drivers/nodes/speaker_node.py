@@ -50,9 +50,12 @@ class SpeakerNode(GlassesNode):
         self.languages = self.declare(
             "languages", ["en", "zh"], "Reply languages checked for a voice at start-up (ERROR on /diagnostics if none)."
         )
-        self.synth = Synthesizer(
-            engine=self.engine, piper_model=self.piper_model or None, length_scale=self.length_scale
+        self.speech_cache_s = self.declare(
+            "speech_cache_s", 60.0, "Seconds of synthesized replies kept for replay (repeated prompts; 0 = none).",
+            min=0.0, max=3600.0,
         )
+        self.synth = Synthesizer(engine=self.engine, piper_model=self.piper_model or None,
+                                 length_scale=self.length_scale, cache_s=self.speech_cache_s)  # fmt: skip
         self.voices = self.check_voices()
         try:
             sink = (
@@ -145,6 +148,8 @@ class SpeakerNode(GlassesNode):
             **{f"{name}.rms": f"{b.rms():.4f}" for name, b in self.mixer.buffers.items()},
             **{f"{name}.dropped_s": f"{b.dropped_samples / self.output_rate:.2f}" for name, b in self.mixer.buffers.items()},
             "clipped_blocks": self.mixer.clipped_blocks,
+            "speech_cache_hits": self.synth.cache_hits,
+            "speech_cache_misses": self.synth.cache_misses,
         }
 
     def destroy_node(self):

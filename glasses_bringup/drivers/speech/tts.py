@@ -2,7 +2,10 @@
 
 ``synthesize(text, lang)`` returns (float32 mono samples in [-1, 1], sample rate);
 ``Synthesizer.stream`` yields one chunk per sentence so a speaker can start playing
-after the first sentence (about 0.1 s with piper). Piper ships English voices only
+after the first sentence (about 0.1 s with piper). With ``cache_s`` a synthesizer
+keeps whole replies (least recently used first out, up to that many seconds of
+audio), so a repeated prompt ("Cancelled.", "Look at the payment code.") plays
+from memory. Piper ships English voices only
 here, so other languages (and machines where the piper model is missing) use
 espeak-ng when it is installed; without either, TtsError says what is missing.
 """
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from cachetools import LRUCache
 
 from glasses_bringup.foundation.audio_io import resample
 
@@ -133,9 +137,12 @@ class Synthesizer:
         rate: int | None = None,
         length_scale: float = 1.0,
         espeak_speed_wpm: int = 160,
+        cache_s: float = 0.0,
     ):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+        if cache_s < 0:
+            raise ValueError(f"cache_s {cache_s} < 0")
         self.engine = engine
         self.piper_model = Path(piper_model) if piper_model else default_piper_model()
         self.espeak_voice = espeak_voice
@@ -144,6 +151,10 @@ class Synthesizer:
         self.espeak_speed_wpm = espeak_speed_wpm
         self._piper = None
         self._lock = threading.Lock()
+        # whole replies by (spoken text, language), sized in seconds of audio
+        self._cache = LRUCache(maxsize=cache_s, getsizeof=_duration_s) if cache_s > 0 else None
+        self._cache_lock = threading.Lock()
+        self.cache_hits = self.cache_misses = 0
 
     # -- engine choice ------------------------------------------------------------
 
@@ -189,6 +200,29 @@ class Synthesizer:
         text = spoken_form((text or "").strip(), lang)
         if not text:
             raise TtsError("nothing to say: empty text")
+        if self._cache is None:
+            yield from self._synthesized(text, lang)
+            return
+        key = (text, lang)
+        with self._cache_lock:
+            parts = self._cache.get(key)
+        if parts is not None:
+            self.cache_hits += 1
+            yield from parts
+            return
+        self.cache_misses += 1
+        parts = []
+        for samples, rate in self._synthesized(text, lang):
+            samples.setflags(write=False)  # shared with every later play of the reply
+            parts.append((samples, rate))
+            yield samples, rate
+        with self._cache_lock:  # only a reply synthesized to its end is kept
+            try:
+                self._cache[key] = parts
+            except ValueError:  # longer than the whole cache
+                pass
+
+    def _synthesized(self, text: str, lang: str) -> Iterator[tuple[np.ndarray, int]]:
         runs = script_runs(text, lang)
         if len(runs) > 1:
             parts = [self._one(run_text, run_lang) for run_lang, run_text in runs]
@@ -255,6 +289,10 @@ def _load_piper_voice(model_path: str):
 @functools.lru_cache(maxsize=4)
 def _shared(engine: str, rate: int | None) -> Synthesizer:
     return Synthesizer(engine=engine, rate=rate)
+
+
+def _duration_s(parts: list[tuple[np.ndarray, int]]) -> float:
+    return sum(samples.size / rate for samples, rate in parts)
 
 
 def synthesize(text: str, lang: str = "en", *, engine: str = "auto", rate: int | None = None) -> tuple[np.ndarray, int]:
