@@ -327,6 +327,19 @@ def test_speaker_node_speaks_chinese_and_reports_its_voices(ros):
     assert node.player.sink.played_s > 1.0
 
 
+def play_jazz_in_real_time(audio, got, repo_root):
+    """"Play some jazz" published as a microphone does (20 ms chunks in real time); returns the
+    index of the first final in ``got`` and the pause transcripts before it."""
+    x = np.concatenate([silence(0.3), clip(repo_root, "play_jazz"), silence(2.0)])
+    caps, t0 = AudioCaps(), time.perf_counter()
+    for k, i in enumerate(range(0, x.size, 320)):
+        time.sleep(max(t0 + k * 0.02 - time.perf_counter(), 0.0))
+        audio.publish(audio_msg(caps, to_int16(x[i : i + 320]), from_sec(50.0 + i / RATE), "mic_array"))
+    assert wait_for(lambda: any(t.final for t in got), 20)
+    final_at = next(i for i, t in enumerate(got) if t.final)
+    return final_at, [t for t in got[:final_at] if t.at_pause]
+
+
 def test_asr_node_publishes_the_decode_at_a_pause_before_the_final(ros, repo_root):
     from rclpy.parameter import Parameter
 
@@ -338,14 +351,7 @@ def test_asr_node_publishes_the_decode_at_a_pause_before_the_final(ros, repo_roo
     got = events_on(ros, "perception/transcript", ev.Transcript)
     audio = ros.publisher("audio/raw", Image)
     assert wait_for(lambda: audio.get_subscription_count() >= 1, 5)
-    x = np.concatenate([silence(0.3), clip(repo_root, "play_jazz"), silence(2.0)])
-    caps, t0 = AudioCaps(), time.perf_counter()
-    for k, i in enumerate(range(0, x.size, 320)):  # in real time, as a microphone
-        time.sleep(max(t0 + k * 0.02 - time.perf_counter(), 0.0))
-        audio.publish(audio_msg(caps, to_int16(x[i : i + 320]), from_sec(50.0 + i / RATE), "mic_array"))
-    assert wait_for(lambda: any(t.final for t in got), 20)
-    final_at = next(i for i, t in enumerate(got) if t.final)
-    pauses = [t for t in got[:final_at] if t.at_pause]
+    final_at, pauses = play_jazz_in_real_time(audio, got, repo_root)
     assert pauses, [(t.text, t.final, t.at_pause) for t in got]
     pause, final = pauses[-1], got[final_at]
     assert not pause.final and pause.utterance_id == final.utterance_id
@@ -391,14 +397,7 @@ def test_asr_node_publishes_an_unsure_first_pass_that_outlasts_the_hangover(ros,
     got = events_on(ros, "perception/transcript", ev.Transcript)
     audio = ros.publisher("audio/raw", Image)
     assert wait_for(lambda: audio.get_subscription_count() >= 1, 5)
-    x = np.concatenate([silence(0.3), clip(repo_root, "play_jazz"), silence(2.0)])
-    caps, t0 = AudioCaps(), time.perf_counter()
-    for k, i in enumerate(range(0, x.size, 320)):  # in real time, as a microphone
-        time.sleep(max(t0 + k * 0.02 - time.perf_counter(), 0.0))
-        audio.publish(audio_msg(caps, to_int16(x[i : i + 320]), from_sec(50.0 + i / RATE), "mic_array"))
-    assert wait_for(lambda: any(t.final for t in got), 20)
-    final_at = next(i for i, t in enumerate(got) if t.final)
-    pauses = [t for t in got[:final_at] if t.at_pause]
+    final_at, pauses = play_jazz_in_real_time(audio, got, repo_root)
     # the early text is out before the final, which waited for the second pass
     assert [t.text for t in pauses] == ["play sum jars"], [(t.text, t.final, t.at_pause) for t in got]
     assert got[final_at].text == "Play some jazz." and pauses[0].audio_end == got[final_at].audio_end
