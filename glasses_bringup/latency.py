@@ -280,10 +280,10 @@ def figures(result: dict, prefix: str = "") -> dict:
     _percentiles(out, f"{prefix}qr_in_view_to_confirm_card", qr)
     out[f"{prefix}wake_phrases"] = sum(1 for u in us if u.wake)
     out[f"{prefix}wake_phrases_missed"] = sum(1 for u in us if u.wake and "wake_event" not in u.marks)
-    out[f"{prefix}commands"] = sum(1 for u in us if not u.wake)
-    out[f"{prefix}commands_without_card"] = sum(1 for u in us if not u.wake and "card" not in u.marks)
+    out[f"{prefix}commands"] = len(commands)
+    out[f"{prefix}commands_without_card"] = sum(1 for u in commands if "card" not in u.marks)
     out[f"{prefix}commands_heard_as_said"] = sum(said_as_heard(u.text, u.detail.get("transcript")) for u in commands)
-    heard = [u for u in us if not u.wake and "heard_card" in u.marks]
+    heard = [u for u in commands if "heard_card" in u.marks]
     out[f"{prefix}commands_with_provisional_card"] = len(heard)
     # a provisional card whose words the final changed (the wearer spoke on after the pause)
     out[f"{prefix}provisional_cards_changed_by_final"] = sum(

@@ -153,9 +153,8 @@ class CaptionsNode(GlassesLifecycleNode):
     def on_wake(self, wake: ev.Wake) -> None:
         with self._lock:
             # with captions off there is nothing to leave the command out of (nor a hold to count)
-            if not self.active or not self.listening or not self.hold.wake(wake.stamp, wake.reason):
-                return
-            if self.stream is None:
+            if not self.active or not self.listening or not self.hold.wake(wake.stamp, wake.reason) \
+                    or self.stream is None:
                 return
             items = [item for item in self.stream.gap(wake.stamp)  # the speech before the command ends here
                      if not self.hold.wake_phrase_only(item.request, wake.stamp, wake.reason)]  # fmt: skip
