@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Imu
@@ -104,7 +105,26 @@ def test_bad_imu_messages_are_counted_and_dropped(ros):
 
 
 def test_head_gesture_refuses_a_malformed_mount_rotation(ros):
-    import pytest
-
     with pytest.raises(ValueError, match="imu_mount_rpy_deg"):
         HeadGestureNode(namespace=ros.namespace, parameter_overrides=params(imu_mount_rpy_deg=[1.0, 2.0]))
+
+
+def test_orientation_filter_takes_no_imu_without_a_consumer(ros):
+    node = ros.add(OrientationFilterNode(namespace=ros.namespace, parameter_overrides=params(consumer_check_s=0.1)))
+    raw = ros.publisher("imu/data_raw", Imu, gq.profile(interfaces.SENSOR, reliable=True, depth=50))
+    time.sleep(0.5)
+    assert raw.get_subscription_count() == 0 and not node.diagnostics_values()["filtering"]  # worn idle: nothing
+
+    filtered = []  # a consumer comes (navigation, a recorder, a viewer)
+    consumer = ros.probe.create_subscription(Imu, "imu/data", filtered.append, DEEP_SENSOR)
+    assert wait_for(lambda: raw.get_subscription_count() == 1, timeout=5.0)
+    for k in range(20):
+        m = Imu()
+        m.header.stamp.sec, m.header.stamp.nanosec = 200, k * 10_000_000
+        m.linear_acceleration.z = 9.8
+        raw.publish(m)
+    assert wait_for(lambda: len(filtered) >= 10, timeout=5.0)
+    assert abs(filtered[-1].orientation.w) == pytest.approx(1.0, abs=1e-3)  # level, from gravity
+
+    ros.probe.destroy_subscription(consumer)  # and goes: the filter stops taking samples
+    assert wait_for(lambda: raw.get_subscription_count() == 0, timeout=5.0)

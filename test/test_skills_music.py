@@ -158,7 +158,7 @@ def test_player_node_plays_the_library_on_the_speaker_topic(ros, tmp_path, libra
     cards = ros.collect_events("display/card")
     speech = ros.publisher("perception/transcript", String)
     speaker = ros.publisher("speaker/state", String)
-    ros.add(MusicPlayerNode(namespace=ros.namespace, parameter_overrides=[
+    player = ros.add(MusicPlayerNode(namespace=ros.namespace, parameter_overrides=[
         Parameter("music_dir", value=str(library_dir)), Parameter("volume", value=60)]))  # fmt: skip
     ros.add(AgentNode(namespace=ros.namespace, parameter_overrides=[
         Parameter("db_path", value=str(tmp_path / "agent.sqlite")), Parameter("nav_area", value="")]))  # fmt: skip
@@ -177,6 +177,7 @@ def test_player_node_plays_the_library_on_the_speaker_topic(ros, tmp_path, libra
         return np.concatenate([s[:, 0] for _, s in got]) if got else np.zeros(0), (got[0][0].rate if got else 0)
 
     assert listen(0.4)[0].size == 0  # nothing plays before a request
+    assert not player.diagnostics_values()["rendering"]  # and no render timer wakes an idle player
     say("play some jazz")
     assert wait_for(lambda: any(c.title == "♪ Playing Blue Tone" for c in cards), 10)
     x, rate = listen(0.6)
@@ -208,5 +209,6 @@ def test_player_node_plays_the_library_on_the_speaker_topic(ros, tmp_path, libra
     assert wait_for(lambda: any(c.title == "Music paused" for c in cards), 10), [c.title for c in cards]
     time.sleep(0.15)
     assert listen(0.4)[0].size == 0  # paused: silence on the speaker path
+    assert not player.diagnostics_values()["rendering"]
     say("play some jazz")
     assert wait_for(lambda: sum(c.title == "♪ Playing Blue Tone" for c in cards) == 2, 10)

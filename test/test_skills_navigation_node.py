@@ -86,9 +86,14 @@ def test_walk_to_the_nearest_pharmacy_on_rclpy(ros, tmp_path, variant):
         assert sum(1 for x in spoken if " in " in x and x.endswith(" m.")) == len(turns)
 
 
-def test_heading_from_imu_data(ros, tmp_path):
+def test_heading_from_imu_data_only_while_a_route_is_wanted(ros, tmp_path):
     imu = ros.publisher("imu/data", Imu)
+    speech = ros.publisher("perception/transcript", String)
     agent = make_agent(ros, tmp_path)
+    assert wait_for(lambda: speech.get_subscription_count() > 0, 10)
+    time.sleep(1.0)
+    assert imu.get_subscription_count() == 0  # no route asked for: no heading wanted, the orientation filter idles
+    speech.publish(transcript("walk me to the nearest pharmacy", agent.now_s()))  # waits for a position
     assert wait_for(lambda: imu.get_subscription_count() > 0, 10)
     msg = Imu()
     yaw = math.radians(90.0)  # REP-103: facing north

@@ -13,7 +13,7 @@ from transcripts import assert_transcript, assert_transcripts
 
 from glasses_bringup.foundation.audio_io import AudioReadError, add_noise, read_audio, resample
 from glasses_perception.voice import asr, wer
-from glasses_perception.voice.vad import VadConfig, VoiceActivityDetector, segments
+from glasses_perception.voice.vad import DemandedDetector, VadConfig, VoiceActivityDetector, segments
 from glasses_perception.voice.wake import ListenGate, WakeWordDetector, detect_in
 
 RATE = 16000
@@ -145,6 +145,32 @@ def test_vad_gap_closes_an_open_segment(repo_root):
     closed = vad.flush_gap(5.0)
     assert [e.state for e in closed] == ["end"] and closed[0].speech_end == pytest.approx(2.0, abs=0.04)
     assert not vad.in_speech
+
+
+def test_demanded_vad_scores_nothing_idle_and_catches_up_on_demand(repo_root):
+    speech = clip(repo_root, "navigate_train_station")
+    x = np.concatenate([silence(2.0), speech, silence(1.0)])
+    idle = DemandedDetector(VoiceActivityDetector(), history_s=1.0)
+    assert feed_chunks(idle, x, 10.0, 320) == [] and idle.vad.windows == 0  # nobody asked: no model windows
+    assert idle.skipped_s == pytest.approx(x.size / RATE, abs=0.03)
+
+    # held (the assistant speaking) from the start: the same start and end as an always-on detector
+    always = feed_chunks(VoiceActivityDetector(), x, 10.0, 320)
+    held = DemandedDetector(VoiceActivityDetector())
+    held.hold(True)
+    assert [(t.state, t.speech_start) for t in feed_chunks(held, x, 10.0, 320)] == \
+        [(t.state, t.speech_start) for t in always]  # fmt: skip
+
+    # asked in the middle of the speech (a wake event): the history puts the detector in speech, so the
+    # end comes with the real start; the start itself, decided before anyone asked, is not sent late
+    late = DemandedDetector(VoiceActivityDetector(), history_s=1.0)
+    n = 320
+    mid = int((2.0 + 1.2) * RATE) // n * n
+    assert feed_chunks(late, x[:mid], 10.0, n) == []
+    late.want(10.0 + mid / RATE + 6.0)
+    got = feed_chunks(late, x[mid:], 10.0 + mid / RATE, n)
+    assert [t.state for t in got] == ["end"] and late.catch_ups == 1
+    assert got[0].speech_end == pytest.approx(always[1].speech_end, abs=0.07)
 
 
 def test_vad_config_is_validated():

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 from transcripts import assert_transcript
@@ -62,7 +63,7 @@ def events_on(ros, topic, schema):
 def test_vad_node_publishes_start_and_end_and_survives_bad_audio(ros, repo_root):
     from glasses_perception.nodes.vad_node import VadNode
 
-    node = ros.add(VadNode(namespace="/glasses"))
+    node = ros.add(VadNode(namespace="/glasses", parameter_overrides=[Parameter("always_on", value=True)]))
     got = events_on(ros, "perception/vad", ev.Vad)
     pub = ros.publisher("audio/raw", Image)
     assert wait_for(lambda: pub.get_subscription_count() >= 1, 5)
@@ -91,7 +92,7 @@ def test_vad_node_publishes_start_and_end_and_survives_bad_audio(ros, repo_root)
 def test_vad_node_resamples_48k_and_reports_gaps(ros, repo_root):
     from glasses_perception.nodes.vad_node import VadNode
 
-    node = ros.add(VadNode(namespace="/glasses"))
+    node = ros.add(VadNode(namespace="/glasses", parameter_overrides=[Parameter("always_on", value=True)]))
     got = events_on(ros, "perception/vad", ev.Vad)
     pub = ros.publisher("audio/raw", Image)
     assert wait_for(lambda: pub.get_subscription_count() >= 1, 5)
@@ -102,6 +103,35 @@ def test_vad_node_resamples_48k_and_reports_gaps(ros, repo_root):
     assert [e.state for e in got[:2]] == ["start", "end"]
     assert node.health.drops["audio_gap"] == 1
     assert node.health.values.get("audio_resampled_from_hz") == "48000"
+
+
+def test_vad_node_scores_only_while_the_assistant_speaks_or_after_a_wake(ros, repo_root):
+    from glasses_perception.nodes.vad_node import VadNode
+
+    node = ros.add(VadNode(namespace="/glasses"))
+    got = events_on(ros, "perception/vad", ev.Vad)
+    pub = ros.publisher("audio/raw", Image)
+    speaker = ros.publisher("speaker/state", String)
+    wake = ros.publisher("perception/wake", String)
+    assert wait_for(lambda: min(p.get_subscription_count() for p in (pub, speaker, wake)) >= 1, 5)
+    x = np.concatenate([silence(0.5), clip(repo_root, "navigate_train_station"), silence(0.6)])
+    publish_audio(pub, x, 100.0, received_by(node))  # worn idle: nobody needs the events
+    assert wait_for(lambda: received_by(node)() >= -(-x.size // 320), 10)
+    assert got == [] and node.vad.vad.windows == 0
+
+    speaker.publish(String(data=ev.encode(ev.SpeakerState(stamp=110.0, state="speaking", text="…"))))
+    assert wait_for(lambda: node.vad.held, 5)
+    publish_audio(pub, x, 110.0, received_by(node))  # the wearer talks over the assistant: barge-in needs the start
+    assert wait_for(lambda: len(got) >= 2, 15)
+    assert [e.state for e in got[:2]] == ["start", "end"] and 110.8 < got[0].speech_start < 111.1
+    speaker.publish(String(data=ev.encode(ev.SpeakerState(stamp=113.0, state="idle"))))
+    assert wait_for(lambda: not node.vad.held, 5)
+
+    wake.publish(String(data=ev.encode(ev.Wake(stamp=119.9, reason="touch"))))
+    assert wait_for(lambda: node.vad.until > 120.0, 5)
+    publish_audio(pub, x, 120.0, received_by(node))  # a listen window: the utterance's end is marked
+    assert wait_for(lambda: len(got) >= 4, 15)
+    assert [e.state for e in got[2:4]] == ["start", "end"] and 122.4 < got[3].speech_end < 122.9
 
 
 def test_wake_node_wake_word_touch_and_follow_up(ros, repo_root):

@@ -6,7 +6,8 @@ teleprompter), input/head_gesture (nod = confirm, shake = cancel), perception/co
 perception/product, perception/text, perception/caption (continuous transcript: notes,
 subtitles, teleprompter), camera/still (the capture a "what is this" asked for),
 gnss/fix (sensor_msgs/NavSatFix: turn-by-turn guidance) and imu/data (orientation yaw:
-the wearer's heading), both with the sensor-data QoS. Publishes agent/intent,
+the wearer's heading; subscribed only while a route is asked for or followed), both with
+the sensor-data QoS. Publishes agent/intent,
 agent/action, agent/response, agent/metrics (latched), agent/listen_mode (latched: what
 the captions node must transcribe), display/card (S1) and speaker/say (every reply on
 G1; prompts, confirmations and results on S1). Every output carries the stamp of the
@@ -217,11 +218,11 @@ class AgentNode(GlassesNode):
         self.event_subscription("music/state", ev.MusicState, self.on_music_state)
         self.event_subscription("power/state", ev.PowerState, self.dialogue.on_power)
         self.event_subscription("power/notice", ev.PowerNotice, self.on_power_notice)
+        self._imu_sub = None  # imu/data only while a route is asked for or followed (the heading is for guidance)
         if navigator is not None:
-            from sensor_msgs.msg import Imu, NavSatFix
+            from sensor_msgs.msg import NavSatFix
 
             self.create_subscription(NavSatFix, "gnss/fix", self.on_fix, gq.profile(interfaces.SENSOR, depth=5))
-            self.create_subscription(Imu, "imu/data", self.on_imu, gq.profile(interfaces.SENSOR))
         self.timer = self.create_timer(tick_s, self.on_tick)
         self._metrics_sent: dict | None = None
         self._confirm_card_id: str | None = None  # the confirm card on the HUD while a confirmation is open
@@ -527,6 +528,19 @@ class AgentNode(GlassesNode):
         except Exception as exc:  # a back-end hiccup must not stop time-outs from firing next tick
             self.health.error(f"tick: {type(exc).__name__}: {exc}")
             self.get_logger().error(f"tick failed: {exc!r}", throttle_duration_sec=5.0)
+        self._follow_navigation()
+
+    def _follow_navigation(self) -> None:
+        """Subscribe to imu/data while navigation needs a heading, so the orientation filter idles otherwise."""
+        nav = self.dialogue.navigate
+        wanted = nav is not None and (nav.request is not None or nav.active is not None)
+        if wanted and self._imu_sub is None:
+            from sensor_msgs.msg import Imu
+
+            self._imu_sub = self.create_subscription(Imu, "imu/data", self.on_imu, gq.profile(interfaces.SENSOR))
+        elif not wanted and self._imu_sub is not None:
+            self.destroy_subscription(self._imu_sub)
+            self._imu_sub = None
 
     # -- outputs ------------------------------------------------------------------------
 
@@ -642,7 +656,8 @@ class AgentNode(GlassesNode):
                     self.health.set(f"{key}.{k}" if k else key, v)
 
     def diagnostics_values(self) -> dict:
-        values = {"pending_confirmation": self.dialogue.pending is not None, "tracked": len(self.dialogue.tracked)}
+        values = {"pending_confirmation": self.dialogue.pending is not None, "tracked": len(self.dialogue.tracked),
+                  "imu_subscribed": self._imu_sub is not None}  # fmt: skip
         maps = getattr(self, "_maps", None)
         if maps is not None:
             info = maps.map.info if maps.map is not None else None

@@ -2,7 +2,7 @@
 
 Subscribes music/command (from the agent), speaker/state (the assistant speaking
 ducks the music) and phone/call (a call ringing, dialing or up ducks it too). Renders the player's output in real time (a timer every
-``block_ms``, samples for the time that passed) and publishes it on speaker/music as
+``block_ms`` while playing, none otherwise; samples for the time that passed) and publishes it on speaker/music as
 audio chunks (the stack's audio convention, F32LE mono at ``output_rate``, reliable
 keep-last-50), to a PortAudio device too when ``output_device`` is set. Publishes
 music/state (latched) after every command and track change. The logic is
@@ -52,7 +52,7 @@ class MusicPlayerNode(GlassesNode):
         self.event_subscription("phone/call", ev.CallState, self.on_call)
         self._clock_origin: float | None = None
         self._samples_out = 0
-        self.create_timer(self.block_s, self.on_block)
+        self._block_timer = None  # runs only while playing: a paused player costs no wake-ups
         self.health.set("tracks", len(self.library.tracks))
         if self.library.skipped:
             self.health.set("skipped_files", len(self.library.skipped))
@@ -77,6 +77,7 @@ class MusicPlayerNode(GlassesNode):
             reason = exc.reason
         if self.player.state != "playing":
             self._clock_origin = None
+        self._follow_state()
         self.publish_state(msg.request_id, reason, msg.stamp)
 
     def on_speaker(self, msg: ev.SpeakerState) -> None:
@@ -93,8 +94,18 @@ class MusicPlayerNode(GlassesNode):
 
     # -- output -------------------------------------------------------------------------
 
+    def _follow_state(self) -> None:
+        playing = self.player.state == "playing"
+        if playing and self._block_timer is None:
+            self._block_timer = self.create_timer(self.block_s, self.on_block)
+        elif not playing and self._block_timer is not None:
+            self.destroy_timer(self._block_timer)
+            self._block_timer = None
+
     def on_block(self) -> None:
         if self.player.state != "playing":
+            self._clock_origin = None
+            self._follow_state()
             return
         now = time.monotonic()
         if self._clock_origin is None:  # (re)start: one block now, then keep pace with the clock
@@ -114,6 +125,7 @@ class MusicPlayerNode(GlassesNode):
                     self.health.error(f"output: {exc}")
         self._samples_out += due
         if events:
+            self._follow_state()
             self.publish_state("", "")
 
     def publish_state(self, request_id: str, reason: str, stamp: float | None = None) -> None:
@@ -127,7 +139,7 @@ class MusicPlayerNode(GlassesNode):
 
     def diagnostics_values(self) -> dict:
         return {"state": self.player.state, "volume": self.player.volume, "ducked": bool(self.player.ducked_by),
-                "tracks": len(self.library.tracks)}  # fmt: skip
+                "tracks": len(self.library.tracks), "rendering": self._block_timer is not None}  # fmt: skip
 
     def destroy_node(self):
         if self.sink is not None:

@@ -45,7 +45,7 @@ class ProductRecognizerNode(VisionNode):
             self.declare("change_threshold", 3.0, "Match a sampled frame only when the view changed by more than "
                          "this (mean grey levels on an 80 px thumbnail) since the last frame without a product; "
                          "0 matches every sampled frame.", min=0.0, max=255.0),
-            self.declare("rescan_s", 2.0, "Match at least this often even when the view looks unchanged (s).",
+            self.declare("rescan_s", 6.0, "Match at least this often even when the view looks unchanged (s).",
                          min=0.0, max=60.0),
             self.declare("change_ignores_sway", True, "Undo the small shift of a worn head's sway (phase "
                          "correlation) before comparing the view."),

@@ -10,6 +10,7 @@ the detector noticed.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,6 +156,67 @@ class VoiceActivityDetector:
         self.in_speech = False
         self._silence_start = None
         return VadTransition("end", self._segment_start, end, self._peak, detected_at)
+
+
+class DemandedDetector:
+    """A detector that scores audio only while someone needs its events.
+
+    Demand is ``hold(True)`` (e.g. the assistant speaking: barge-in needs a start) or a
+    window ``want(until)`` in audio time (a wake event: its utterance's end). Open speech
+    keeps it running to its end. Otherwise the audio is only kept as ``history_s`` of
+    history; when demand comes, the detector is reset and run over that history first,
+    so speech already under way is in its state. Transitions decided inside that history
+    are not returned: a start nobody was there to hear must not barge in late.
+    """
+
+    def __init__(self, detector: VoiceActivityDetector, history_s: float = 1.0, always: bool = False):
+        self.vad = detector
+        self.history_s = history_s
+        self.always = always
+        self.held = False
+        self.until = float("-inf")
+        self._history: deque[tuple[float, np.ndarray]] = deque()
+        self._behind = False
+        self.skipped_s = 0.0  # audio nobody needed scored for
+        self.catch_ups = 0
+
+    def hold(self, on: bool) -> None:
+        self.held = on
+
+    def want(self, until: float) -> None:
+        self.until = max(self.until, until)
+
+    def needed(self, stamp: float) -> bool:
+        return self.always or self.held or stamp < self.until or self.vad.in_speech
+
+    def feed(self, samples: np.ndarray, stamp: float) -> list[VadTransition]:
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if x.size == 0:
+            return []
+        if not self.needed(stamp):
+            self._keep(x, stamp)
+            self.skipped_s += x.size / RATE
+            self._behind = True
+            return []
+        if self._behind:
+            self._behind = False
+            self.catch_ups += 1
+            self.vad.reset()
+            for t, h in self._history:
+                self.vad.feed(h, t)
+            self._history.clear()
+        return self.vad.feed(x, stamp)
+
+    def flush_gap(self, stamp: float) -> list[VadTransition]:
+        self._history.clear()
+        if self._behind:
+            return []
+        return self.vad.flush_gap(stamp)
+
+    def _keep(self, x: np.ndarray, stamp: float) -> None:
+        self._history.append((stamp, x))
+        while self._history and self._history[0][0] < stamp + x.size / RATE - self.history_s:
+            self._history.popleft()
 
 
 def segments(samples: np.ndarray, config: VadConfig | None = None, stamp: float = 0.0) -> list[tuple[float, float]]:

@@ -33,7 +33,7 @@ class WakeHit:
 
 class _MicroModel:
     def __init__(self, spec: str, cutoff: float | None):
-        from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures, Model
+        from pymicro_wakeword import MicroWakeWord, Model
 
         if spec in BUILTIN_MODELS:
             self.model = MicroWakeWord.from_builtin(Model(spec))
@@ -43,14 +43,13 @@ class _MicroModel:
             raise ValueError(f"wake model {spec!r}: not one of {BUILTIN_MODELS} nor a microWakeWord JSON config")
         if cutoff is not None:
             self.model.probability_cutoff = cutoff
-        self.features = MicroWakeWordFeatures()
         self.name = self.model.id
         self.phrase = self.model.wake_word.lower()
 
-    def feed(self, pcm: bytes) -> float:
-        """Highest probability over the new audio (0 while the window fills)."""
+    def feed(self, features: list[np.ndarray]) -> float:
+        """Highest probability over the new audio's feature windows (0 while the window fills)."""
         best = 0.0
-        for feats in self.features.process_streaming(pcm):
+        for feats in features:
             prob = self.model.process_streaming_prob(feats)
             if prob is not None and prob > best:
                 best = prob
@@ -58,7 +57,6 @@ class _MicroModel:
 
     def reset(self) -> None:
         self.model.reset()
-        self.features.reset()
 
 
 class _Keyphrases:
@@ -115,6 +113,11 @@ class WakeWordDetector:
         refractory_s: float = 1.5,
     ):
         self.micro = [_MicroModel(m, cutoff) for m in models if m.strip()]
+        self.features = None  # one microWakeWord front end for all models: its features do not depend on the model
+        if self.micro:
+            from pymicro_wakeword import MicroWakeWordFeatures
+
+            self.features = MicroWakeWordFeatures()
         self.keyphrases = _Keyphrases(list(keyphrases), keyphrase_threshold) if any(keyphrases) else None
         if not self.micro and self.keyphrases is None:
             raise ValueError("no wake detector configured: give models and/or keyphrases")
@@ -142,8 +145,9 @@ class WakeWordDetector:
         if end <= self._quiet_until:
             return []
         hits: list[WakeHit] = []
+        features = list(self.features.process_streaming(pcm)) if self.features is not None else []
         for m in self.micro:
-            prob = m.feed(pcm)
+            prob = m.feed(features)
             if prob > m.model.probability_cutoff:
                 hits.append(WakeHit(m.phrase, min(float(prob), 1.0), end, f"micro:{m.name}"))
         if self.keyphrases is not None:
@@ -160,6 +164,8 @@ class WakeWordDetector:
     def reset_models(self) -> None:
         for m in self.micro:
             m.reset()
+        if self.features is not None:
+            self.features.reset()
         if self.keyphrases is not None:
             self.keyphrases.reset()
 

@@ -5,6 +5,10 @@ accelerometer, no magnetometer). Roll and pitch are absolute (gravity); yaw is
 relative to the start and drifts, which orientation_covariance says with a large
 yaw variance. Angular velocity, acceleration and their covariances are passed on
 unchanged.
+
+No work without a consumer: while imu/data has no subscriber (worn idle: the agent
+takes it only during navigation) the node does not subscribe to imu/data_raw; it checks
+every ``consumer_check_s`` and restarts the filter from gravity when one appears.
 """
 
 from __future__ import annotations
@@ -55,8 +59,23 @@ class OrientationFilterNode(GlassesNode):
         self._rejected_seen = 0
         self.pub = self.create_publisher(Imu, OUT_TOPIC, gq.for_topic(OUT_TOPIC))
         # Sensor-data QoS, but a deeper reader queue: the driver may publish a burst of samples per tick.
-        depth = self.declare("queue_depth", 50, "Reader queue depth for imu/data_raw.", min=1, max=1000)
-        self.create_subscription(Imu, IN_TOPIC, self.on_imu, gq.profile(interfaces.SENSOR, depth=depth))
+        self.in_qos = gq.profile(interfaces.SENSOR, depth=self.declare(
+            "queue_depth", 50, "Reader queue depth for imu/data_raw.", min=1, max=1000))  # fmt: skip
+        self.always_on = self.declare("always_on", False, "Filter even when nobody subscribes to imu/data.")
+        check_s = self.declare("consumer_check_s", 1.0, "How often imu/data's subscribers are counted (s).",
+                               min=0.05, max=10.0)  # fmt: skip
+        self.sub = None
+        self.follow_consumers()
+        self.create_timer(check_s, self.follow_consumers)
+
+    def follow_consumers(self) -> None:
+        wanted = self.always_on or self.pub.get_subscription_count() > 0
+        if wanted and self.sub is None:
+            self.estimator.reset()  # the orientation of a paused filter is stale: start again from gravity
+            self.sub = self.create_subscription(Imu, IN_TOPIC, self.on_imu, self.in_qos)
+        elif not wanted and self.sub is not None:
+            self.destroy_subscription(self.sub)
+            self.sub = None
 
     def on_imu(self, msg: Imu) -> None:
         self.health.tick(IN_TOPIC)
@@ -87,7 +106,7 @@ class OrientationFilterNode(GlassesNode):
         self._rejected_seen = self.estimator.rejected_total
 
     def diagnostics_values(self) -> dict:
-        values = {"algorithm": self.algorithm, "resets": self.estimator.resets}
+        values = {"algorithm": self.algorithm, "resets": self.estimator.resets, "filtering": self.sub is not None}
         if self.estimator.q is not None:
             roll, pitch, yaw = core.quaternion_to_euler(self.estimator.q)
             values.update(roll_deg=f"{math.degrees(roll):.1f}", pitch_deg=f"{math.degrees(pitch):.1f}")
