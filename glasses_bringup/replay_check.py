@@ -40,9 +40,12 @@ VOLATILE = frozenset({"stamp", "source", "latency_ms", "card_id", "turn_id", "ut
 # depends on the encoder that made it (the camera's capture service live, the bag's stream in
 # a replay). A photo's size in pixels too: live it is the camera's still (1920x1440), in a
 # replay the bag's streamed frame. That a photo was saved and its frames are compared.
+# An idempotency key hashes the request's stamp, the end of its utterance: a replay may end it one VAD
+# window later (where the ASR's VAD started scoring depends on when a follow-up window opened), so the
+# key is the run's own, like the ids.
 VOLATILE_DETAILS = frozenset({"id", "payment_id", "transaction_id", "txn_id", "order_id", "ride_id", "created_at",
                               "at", "time", "ledger_row", "latency_ms", "elapsed_ms", "path", "thumbnail", "bytes",
-                              "width", "height"})  # fmt: skip
+                              "width", "height", "key"})  # fmt: skip
 MEDIA_FILE = re.compile(r"\b(IMG|VID)_\d{8}_\d{6}|\b\d+×\d+(?= · )")
 
 

@@ -49,7 +49,8 @@ def test_compare_finds_order_payload_and_timing_differences():
     swapped = [d("agent/action", 1.0, action="b", status="x"), d("agent/action", 1.1, action="a", status="x")]
     assert not compare(list(reversed(swapped)), swapped, 0.5).same  # same events, other order
     assert not compare(run, run[:2], 0.5).same  # a card went missing
-    assert canonical({"details": {"key": "k", "payment_id": 7}, "stamp": 1}) == '{"details": {"key": "k"}}'
+    assert canonical({"details": {"key": "k", "payment_id": 7, "amount": "3"}, "stamp": 1}) == \
+        '{"details": {"amount": "3"}}'  # fmt: skip
     photo = {"body": "640×480 · IMG_20261201_193418_m1-1.jpg", "image": "/tmp/r1/thumbs/IMG_20261201_193418_m1-1.jpg",
              "details": {"path": "/tmp/r1/IMG_20261201_193418_m1-1.jpg", "bytes": 74102, "frames": 1}}
     again = {**photo, "body": "640×480 · IMG_20261201_193600_m1-1.jpg", "image": "/tmp/r2/t.jpg",

@@ -49,7 +49,9 @@ def test_wake_touch_and_commands_through_the_rig_and_its_replay(tmp_path):
     # "compare prices" at 9.5 s comes after the listening window closed: not transcribed
     assert_transcripts([t.text for t in finals], ["what is this", "take me to the airport"])
     assert finals[0].audio_start > live["wake"][0].stamp - 1.0 and finals[1].audio_start > live["wake"][1].stamp
-    assert len([v for v in live["vad"] if v.state == "start"]) >= 4  # every utterance, heard or not
+    # the vad node scores audio on demand: every utterance after the wake word and the touch, transcribed or
+    # not ("compare prices" is inside its window); the wake phrase itself came before anyone asked
+    assert len([v for v in live["vad"] if v.state == "start"]) >= 3
 
     replayed = tmp_path / "replayed"
     glasses_up("--rig", str(FIXTURES / "voice_replay_rig.yaml"), "--bag", str(recorded), "--record", str(replayed))
