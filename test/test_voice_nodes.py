@@ -60,13 +60,19 @@ def events_on(ros, topic, schema):
     return ros.collect_events(topic, schema)
 
 
-def test_vad_node_publishes_start_and_end_and_survives_bad_audio(ros, repo_root):
+def start_vad_node(ros, always_on: bool):
+    """A vad node, its perception/vad events and a publisher on audio/raw it has matched."""
     from glasses_perception.nodes.vad_node import VadNode
 
-    node = ros.add(VadNode(namespace="/glasses", parameter_overrides=[Parameter("always_on", value=True)]))
+    node = ros.add(VadNode(namespace="/glasses", parameter_overrides=[Parameter("always_on", value=always_on)]))
     got = events_on(ros, "perception/vad", ev.Vad)
     pub = ros.publisher("audio/raw", Image)
     assert wait_for(lambda: pub.get_subscription_count() >= 1, 5)
+    return node, got, pub
+
+
+def test_vad_node_publishes_start_and_end_and_survives_bad_audio(ros, repo_root):
+    node, got, pub = start_vad_node(ros, always_on=True)
 
     # malformed chunks first: wrong step, NaN floats, empty, not audio
     bad = audio_msg(AudioCaps(), np.zeros(320, np.int16), from_sec(1.0), "mic")
@@ -90,12 +96,7 @@ def test_vad_node_publishes_start_and_end_and_survives_bad_audio(ros, repo_root)
 
 
 def test_vad_node_resamples_48k_and_reports_gaps(ros, repo_root):
-    from glasses_perception.nodes.vad_node import VadNode
-
-    node = ros.add(VadNode(namespace="/glasses", parameter_overrides=[Parameter("always_on", value=True)]))
-    got = events_on(ros, "perception/vad", ev.Vad)
-    pub = ros.publisher("audio/raw", Image)
-    assert wait_for(lambda: pub.get_subscription_count() >= 1, 5)
+    node, got, pub = start_vad_node(ros, always_on=True)
     x = resample(np.concatenate([silence(0.5), clip(repo_root, "what_is_this"), silence(0.6)]), RATE, 48000)
     # drop chunks 60..64 (1.2-1.3 s, inside the speech): a gap
     publish_audio(pub, x, 10.0, received_by(node), rate=48000, skip=set(range(60, 65)))
@@ -106,14 +107,10 @@ def test_vad_node_resamples_48k_and_reports_gaps(ros, repo_root):
 
 
 def test_vad_node_scores_only_while_the_assistant_speaks_or_after_a_wake(ros, repo_root):
-    from glasses_perception.nodes.vad_node import VadNode
-
-    node = ros.add(VadNode(namespace="/glasses"))
-    got = events_on(ros, "perception/vad", ev.Vad)
-    pub = ros.publisher("audio/raw", Image)
+    node, got, pub = start_vad_node(ros, always_on=False)
     speaker = ros.publisher("speaker/state", String)
     wake = ros.publisher("perception/wake", String)
-    assert wait_for(lambda: min(p.get_subscription_count() for p in (pub, speaker, wake)) >= 1, 5)
+    assert wait_for(lambda: min(p.get_subscription_count() for p in (speaker, wake)) >= 1, 5)
     x = np.concatenate([silence(0.5), clip(repo_root, "navigate_train_station"), silence(0.6)])
     publish_audio(pub, x, 100.0, received_by(node))  # worn idle: nobody needs the events
     assert wait_for(lambda: received_by(node)() >= -(-x.size // 320), 10)

@@ -75,8 +75,6 @@ class MusicPlayerNode(GlassesNode):
                 reason = "no_level"
         except MusicError as exc:
             reason = exc.reason
-        if self.player.state != "playing":
-            self._clock_origin = None
         self._follow_state()
         self.publish_state(msg.request_id, reason, msg.stamp)
 
@@ -95,16 +93,18 @@ class MusicPlayerNode(GlassesNode):
     # -- output -------------------------------------------------------------------------
 
     def _follow_state(self) -> None:
+        """The render timer runs while playing; stopping it forgets the output clock, so the next play
+        starts with one block, however it stopped (a command, or the end of the queue while rendering)."""
         playing = self.player.state == "playing"
         if playing and self._block_timer is None:
             self._block_timer = self.create_timer(self.block_s, self.on_block)
         elif not playing and self._block_timer is not None:
             self.destroy_timer(self._block_timer)
             self._block_timer = None
+            self._clock_origin = None
 
     def on_block(self) -> None:
-        if self.player.state != "playing":
-            self._clock_origin = None
+        if self.player.state != "playing":  # a tick already due when the timer went
             self._follow_state()
             return
         now = time.monotonic()
