@@ -72,6 +72,7 @@ setup(
         "cn2an",
         "text2num",
         "rapidfuzz",
+        "pypinyin",
         "pyrosm",
         "networkx",
         "scipy",

@@ -170,7 +170,67 @@ def parse(utterance: str, lang: str | None = None) -> ParseResult:
     if model is None:
         return rules
     ranked = model.rank(utterance.strip(), top=4)
-    return decide(rules, ranked)
+    result = decide(rules, ranked)
+    if result.intent == "unknown" and result.candidates and rules.lang == "zh":
+        return _sound_alike_zh(result) or result
+    return result
+
+
+SOUND_ALIKE_LETTERS = 1  # toneless pinyin letters a heard stretch may differ from the keyword by
+SOUND_ALIKE_DISCOUNT = 0.8  # a keyword read from a sound-alike is less sure than one written
+
+
+def _pinyin(text: str) -> list[str]:
+    """Toneless pinyin, one item per character (non-Chinese characters as themselves)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: list(s))
+
+
+def sound_alike(text: str, keyword: str, letters: int = SOUND_ALIKE_LETTERS) -> str | None:
+    """``text`` with the stretch that sounds like ``keyword`` (toneless pinyin within ``letters``
+    edits: 必价 or 贝价 for 比价) written as the keyword, or None when no stretch does."""
+    from rapidfuzz.distance import Levenshtein
+
+    k = len(keyword)
+    heard = _pinyin(text)
+    if k < 2 or len(heard) != len(text):
+        return None
+    wanted = " ".join(_pinyin(keyword))
+    best: tuple[int, int] | None = None
+    for i in range(len(text) - k + 1):
+        if not all(CJK.match(c) for c in text[i : i + k]):
+            continue
+        d = Levenshtein.distance(" ".join(heard[i : i + k]), wanted, score_cutoff=letters)
+        if d <= letters and (best is None or d < best[0]):
+            best = (d, i)
+    if best is None:
+        return None
+    i = best[1]
+    return text[:i] + keyword + text[i + k :]
+
+
+def _sound_alike_zh(result: ParseResult) -> ParseResult | None:
+    """A Chinese command the recognizer wrote with a near-homophone of its keyword.
+
+    Two signals must agree: the model's best guess, and a stretch of the words that sounds
+    like that intent's keyword (``intent_registry`` label); the rules then read the words with
+    the keyword written out. Guarded intents (money, a message) are still asked back.
+    """
+    from glasses_agent import intent_registry
+
+    guess = result.candidates[0][0]
+    if guess in GUARDED or guess not in intent_registry.INTENTS:
+        return None
+    fixed = sound_alike(result.text, intent_registry.label(guess, "zh"))
+    if fixed is None:
+        return None
+    rules = parse_rules(fixed, "zh")
+    if rules.intent != guess:
+        return None
+    confidence = rules.confidence * SOUND_ALIKE_DISCOUNT
+    return ParseResult(guess, rules.slots, confidence, "zh", result.text, path="sound-alike",
+                       candidates=[(guess, round(confidence, 3))])  # fmt: skip
 
 
 def reinterpret(result: ParseResult, intent: str) -> ParseResult:

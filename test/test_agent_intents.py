@@ -8,6 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from glasses_agent import intents
 from glasses_agent.intents import INTENTS, extract_amount, parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "agent"
@@ -153,3 +154,26 @@ def test_glasses_ask_stdin(capsys, monkeypatch):
     assert main(["ask", "--stdin"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [d["intent"] for d in lines] == ["pay", "next_track"]
+
+
+@pytest.mark.parametrize("heard", ["请帮我必价", "请帮我贝价。", "帮我皮价"])
+def test_chinese_keyword_written_as_a_sound_alike_is_understood(heard):
+    # 必价 is a homophone of 比价, 贝价 / 皮价 one pinyin letter off: the recognizer's spelling
+    r = intents.parse(heard, "zh")
+    assert (r.intent, r.path) == ("compare_price", "sound-alike")
+    assert r.text == intents.parse_rules(heard, "zh").text  # the words as heard, not rewritten
+    assert not intents.needs_clarifying(r)
+
+
+@pytest.mark.parametrize("heard", ["请帮我付宽", "贝壳", "请帮我一下", "背价"])
+def test_sound_alikes_never_act_on_money_or_on_a_guess_the_model_lacks(heard):
+    # 付宽 sounds like 付款 but pay is guarded: still asked back; the others have no such guess
+    r = intents.parse(heard, "zh")
+    assert r.intent == "unknown" and r.path != "sound-alike"
+
+
+def test_sound_alike_spelling():
+    assert intents.sound_alike("请帮我贝价", "比价") == "请帮我比价"
+    assert intents.sound_alike("请帮我贝壳", "比价") is None
+    assert intents.sound_alike("ok比价", "比价") == "ok比价"
+    assert intents.sound_alike("b价", "比价") is None  # only Chinese characters are read as sounds
