@@ -38,7 +38,7 @@ COMMANDS = {
 # (not in the word-error-rate set, whose figures stay comparable).
 DAILY_COMMANDS = {
     "play_jazz": "play some jazz",
-    # music.yaml: "jazz" not last, whose end the end of speech clipped on some CPUs ("play some jest")
+    # music.yaml: "jazz" not last (where the end of speech clipped its tail on some CPUs: "play some jest")
     "play_jazz_music": "play some jazz music",
     "volume_thirty": "set the volume to thirty",
     "wake_one_minute": "wake me up in one minute",
